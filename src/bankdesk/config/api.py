@@ -1,0 +1,94 @@
+"""The JSON API at /api/v1/: authentication, the error contract and the app routers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from bankdesk.customers.api import router as customers_router
+from bankdesk.lib.errors import BankdeskError
+from bankdesk.staff.api import router as staff_router
+from bankdesk.staff.models import User
+from bankdesk.staff.selectors import api_token_authenticate
+from bankdesk.tickets.api import categories_router
+from bankdesk.tickets.api import router as cases_router
+
+logger = logging.getLogger("bankdesk.api")
+
+
+class BearerToken(HttpBearer):
+    """`Authorization: Bearer <token>` for integrations."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        return api_token_authenticate(token)
+
+
+class StaffSession(SessionAuth):
+    """The staff screens' own session, with CSRF on unsafe methods."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
+        user = request.user
+        if isinstance(user, User) and user.is_authenticated and user.is_active:
+            return user
+        return None
+
+
+api = NinjaAPI(
+    title="bankdesk API",
+    version="1",
+    description="Cases, customers and staff of the bankdesk service centre.",
+    urls_namespace="api",
+    auth=[BearerToken(), StaffSession()],
+)
+
+
+def _error(request: HttpRequest, status: int, code: str, message: str, field: str | None = None) -> HttpResponse:
+    return api.create_response(
+        request, {"code": code, "message": message, "field": field}, status=status
+    )
+
+
+@api.exception_handler(BankdeskError)
+def _bankdesk_error(request: HttpRequest, exc: BankdeskError) -> HttpResponse:
+    return _error(request, exc.status, exc.code, exc.message, exc.field)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    first: dict[str, Any] = exc.errors[0] if exc.errors else {}
+    location = [str(part) for part in first.get("loc", ()) if part not in {"body", "query", "path", "payload"}]
+    message = str(first.get("msg", "invalid input"))
+    return _error(request, 422, "invalid", message, ".".join(location) or None)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "unauthenticated", "a valid token or session is required")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code = "bad_request" if exc.status_code == 400 else f"http_{exc.status_code}"
+    return _error(request, exc.status_code, code, str(exc))
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "not_found", "not found")
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("unexpected error in %s %s", request.method, request.path)
+    return _error(request, 500, "internal_error", "bankdesk could not complete this request")
+
+
+api.add_router("/staff", staff_router)
+api.add_router("/customers", customers_router)
+api.add_router("/cases", cases_router)
+api.add_router("/categories", categories_router)

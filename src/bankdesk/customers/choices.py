@@ -1,0 +1,42 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Segment(models.TextChoices):
+    RETAIL = "retail", _("Retail")
+    PRIVATE_BANKING = "private_banking", _("Private banking")
+    SMALL_BUSINESS = "small_business", _("Small business")
+    CORPORATE = "corporate", _("Corporate")
+
+
+class Tier(models.TextChoices):
+    STANDARD = "standard", _("Standard")
+    GOLD = "gold", _("Gold")
+    PLATINUM = "platinum", _("Platinum")
+    DIAMOND = "diamond", _("Diamond")
+
+
+class Language(models.TextChoices):
+    ZH_HANS = "zh-hans", _("Simplified Chinese")
+    ZH_HANT = "zh-hant", _("Traditional Chinese")
+    EN = "en", _("English")
+
+
+class IdentityKind(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("E-mail")
+    WECHAT_OPENID = "wechat_openid", _("WeChat openid")
+    ALIPAY_USER_ID = "alipay_user_id", _("Alipay user id")
+    NATIONAL_ID = "national_id", _("National ID number")
+
+
+class HoldingKind(models.TextChoices):
+    ACCOUNT = "account", _("Account")
+    CARD = "card", _("Card")
+    LOAN = "loan", _("Loan")
+
+
+class HoldingStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    FROZEN = "frozen", _("Frozen")
+    CLOSED = "closed", _("Closed")

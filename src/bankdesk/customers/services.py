@@ -1,0 +1,146 @@
+"""Writes for customers: the profile, the ways to reach them and what they hold."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import IntegrityError, transaction
+
+from bankdesk.customers.choices import (
+    HoldingKind,
+    IdentityKind,
+    Language,
+    Segment,
+    Tier,
+)
+from bankdesk.customers.errors import (
+    CustomerNumberTaken,
+    IdentityTaken,
+    InvalidHolding,
+)
+from bankdesk.customers.models import Customer, Holding, Identity
+from bankdesk.customers.normalise import identity_lookup
+from bankdesk.lib.channels import Channel
+from bankdesk.lib.errors import InvalidInput
+
+_CUSTOMER_NUMBER = re.compile(r"^[A-Za-z0-9-]{4,32}$")
+_LAST4 = re.compile(r"^[0-9]{4}$")
+
+
+@dataclass(frozen=True)
+class IdentityInput:
+    kind: str
+    value: str
+    is_verified: bool = False
+
+
+@dataclass(frozen=True)
+class HoldingInput:
+    kind: str
+    product: str
+    reference: str
+    last4: str
+    opened_on: date | None = None
+
+
+def _check_choice(value: str, allowed: Iterable[str], field: str) -> None:
+    if value not in allowed:
+        raise InvalidInput(f"{field} must be one of {', '.join(allowed)}", field=field)
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    customer_number: str,
+    name: str,
+    segment: str = Segment.RETAIL,
+    tier: str = Tier.STANDARD,
+    preferred_language: str = Language.ZH_HANS,
+    preferred_channel: str = "",
+    identities: Iterable[IdentityInput] = (),
+    holdings: Iterable[HoldingInput] = (),
+    is_provisional: bool = False,
+) -> Customer:
+    """Register a customer with their identities and holdings, all or nothing."""
+    if not _CUSTOMER_NUMBER.match(customer_number):
+        raise InvalidInput(
+            "customer number is 4–32 letters, digits or dashes", field="customer_number"
+        )
+    if not name.strip():
+        raise InvalidInput("name is required", field="name")
+    _check_choice(segment, Segment.values, "segment")
+    _check_choice(tier, Tier.values, "tier")
+    _check_choice(preferred_language, Language.values, "preferred_language")
+    if preferred_channel:
+        _check_choice(preferred_channel, Channel.values, "preferred_channel")
+    if Customer.objects.filter(customer_number=customer_number).exists():
+        raise CustomerNumberTaken(
+            f"customer number {customer_number} is already registered", field="customer_number"
+        )
+    customer = Customer.objects.create(
+        customer_number=customer_number,
+        name=name.strip(),
+        segment=segment,
+        tier=tier,
+        preferred_language=preferred_language,
+        preferred_channel=preferred_channel,
+        is_provisional=is_provisional,
+    )
+    for identity in identities:
+        identity_add(customer=customer, identity=identity)
+    for holding in holdings:
+        holding_add(customer=customer, holding=holding)
+    return customer
+
+
+@transaction.atomic
+def identity_add(*, customer: Customer, identity: IdentityInput) -> Identity:
+    _check_choice(identity.kind, IdentityKind.values, "kind")
+    lookup = identity_lookup(identity.kind, identity.value)
+    existing = Identity.objects.filter(kind=identity.kind, lookup=lookup).first()
+    if existing is not None:
+        if existing.customer_id == customer.pk:
+            return existing
+        raise IdentityTaken(
+            f"this {identity.kind} already belongs to another customer", field=identity.kind
+        )
+    try:
+        with transaction.atomic():
+            return Identity.objects.create(
+                customer=customer,
+                kind=identity.kind,
+                value=identity.value.strip(),
+                lookup=lookup,
+                is_verified=identity.is_verified,
+            )
+    except IntegrityError as exc:  # a concurrent registration of the same identity won
+        raise IdentityTaken(
+            f"this {identity.kind} already belongs to another customer", field=identity.kind
+        ) from exc
+
+
+@transaction.atomic
+def holding_add(*, customer: Customer, holding: HoldingInput) -> Holding:
+    _check_choice(holding.kind, HoldingKind.values, "kind")
+    if not _LAST4.match(holding.last4):
+        raise InvalidHolding("last4 is exactly four digits", field="last4")
+    reference = holding.reference.strip()
+    # A reference is the core system's key, never a card number: reject anything card-shaped.
+    if not reference or re.fullmatch(r"[0-9 -]{12,}", reference):
+        raise InvalidHolding(
+            "reference must be the core system's reference, not a card or account number",
+            field="reference",
+        )
+    if Holding.objects.filter(kind=holding.kind, reference=reference).exists():
+        raise InvalidHolding("this reference is already registered", field="reference")
+    return Holding.objects.create(
+        customer=customer,
+        kind=holding.kind,
+        product=holding.product.strip(),
+        reference=reference,
+        last4=holding.last4,
+        opened_on=holding.opened_on,
+    )

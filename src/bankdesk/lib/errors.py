@@ -1,0 +1,49 @@
+"""One error base for the whole of bankdesk, mapped once to HTTP answers in the API.
+
+Apps define their own codes in `<app>/errors.py` by subclassing these.
+"""
+
+from __future__ import annotations
+
+
+class BankdeskError(Exception):
+    """A domain error: a stable machine code, a human message and optionally the field at fault."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.field = field
+
+    def as_body(self) -> dict[str, str | None]:
+        return {"code": self.code, "message": self.message, "field": self.field}
+
+
+class InvalidInput(BankdeskError):
+    status = 422
+    code = "invalid"
+
+
+class NotFound(BankdeskError):
+    """Missing, or not visible to the caller: both look the same on purpose."""
+
+    status = 404
+    code = "not_found"
+
+
+class Conflict(BankdeskError):
+    """The request is well formed but clashes with the current state."""
+
+    status = 409
+    code = "conflict"
+
+
+class PermissionDenied(BankdeskError):
+    """Only for actions on objects the caller may see but not change."""
+
+    status = 403
+    code = "forbidden"

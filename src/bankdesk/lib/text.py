@@ -1,0 +1,22 @@
+"""Checks and normalisation for text that arrives from users and channels."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# C0 controls other than tab, newline and carriage return; NUL above all, which PostgreSQL refuses.
+_FORBIDDEN_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def has_forbidden_controls(value: str) -> bool:
+    return bool(_FORBIDDEN_CONTROLS.search(value))
+
+
+def has_lone_surrogates(value: str) -> bool:
+    return any(0xD800 <= ord(ch) <= 0xDFFF for ch in value)
+
+
+def clean_text(value: str) -> str:
+    """NFC-normalise and trim; callers reject controls before this."""
+    return unicodedata.normalize("NFC", value).strip()

@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from bankdesk.staff.models import ApiToken, Skill, Team, User
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    list_display = ("username", "display_name", "role", "is_active")
+    list_filter = ("role", "is_active", "teams")
+    fieldsets = (
+        *(UserAdmin.fieldsets or ()),
+        ("bankdesk", {"fields": ("role", "display_name", "preferred_language", "teams", "skills")}),
+    )
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "is_complaint_team")
+
+
+@admin.register(Skill)
+class SkillAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "kind")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "user", "name", "created_at", "expires_at", "revoked_at")
+    readonly_fields = ("prefix", "digest", "created_at", "last_used_at")

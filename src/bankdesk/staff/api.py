@@ -1,0 +1,54 @@
+"""Staff API: who am I, and the teams cases can be routed to."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from bankdesk.lib.api import error_responses
+from bankdesk.staff.auth import request_staff
+from bankdesk.staff.models import Team
+from bankdesk.staff.selectors import team_list
+
+router = Router(tags=["staff"])
+
+
+class TeamOut(Schema):
+    id: int
+    code: str
+    name: str
+    is_complaint_team: bool
+
+
+class MeOut(Schema):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    teams: list[TeamOut]
+
+
+def _team_out(team: Team) -> dict[str, object]:
+    return {
+        "id": team.pk,
+        "code": team.code,
+        "name": team.name,
+        "is_complaint_team": team.is_complaint_team,
+    }
+
+
+@router.get("/me", response={200: MeOut, **error_responses()}, summary="The calling member of staff")
+def me(request: HttpRequest) -> dict[str, object]:
+    user = request_staff(request)
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "display_name": user.display_name or user.username,
+        "role": user.role,
+        "teams": [_team_out(team) for team in user.teams.all()],
+    }
+
+
+@router.get("/teams", response={200: list[TeamOut], **error_responses()}, summary="All teams")
+def teams(request: HttpRequest) -> list[dict[str, object]]:
+    return [_team_out(team) for team in team_list()]

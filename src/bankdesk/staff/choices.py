@@ -1,0 +1,16 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    AGENT = "agent", _("Agent")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    COMPLAINT_OFFICER = "complaint_officer", _("Complaint officer")
+    AUDITOR = "auditor", _("Auditor")
+    ADMIN = "admin", _("Administrator")
+
+
+class SkillKind(models.TextChoices):
+    LANGUAGE = "language", _("Language")
+    PRODUCT = "product", _("Product")
+    CERTIFICATION = "certification", _("Certification")

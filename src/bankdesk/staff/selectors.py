@@ -1,0 +1,40 @@
+"""Reads for staff."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from bankdesk.staff.models import ApiToken, Team, User
+from bankdesk.staff.services import TOKEN_PREFIX, token_digest
+
+# Writing last_used_at on every request would turn reads into writes; once a minute is plenty.
+_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def api_token_authenticate(raw: str) -> User | None:
+    """The active user behind a bearer token, or None for anything forged, expired or revoked."""
+    if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
+        return None
+    token = (
+        ApiToken.objects.select_related("user").filter(digest=token_digest(raw)).first()
+    )
+    if token is None or not token.is_usable or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+def staff_get(*, staff_id: int) -> User | None:
+    return User.objects.filter(pk=staff_id, is_active=True).first()
+
+
+def team_get(*, team_id: int) -> Team | None:
+    return Team.objects.filter(pk=team_id).first()
+
+
+def team_list() -> list[Team]:
+    return list(Team.objects.all())

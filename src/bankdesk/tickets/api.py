@@ -1,0 +1,287 @@
+"""Cases API: open, list, read and work cases. Handlers parse, authorise, call a service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router
+
+from bankdesk.customers.access import access_customer_by_id
+from bankdesk.lib.api import Id, error_responses
+from bankdesk.staff.auth import request_staff
+from bankdesk.staff.errors import StaffNotFound, TeamNotFound
+from bankdesk.staff.models import Team, User
+from bankdesk.staff.selectors import staff_get, team_get
+from bankdesk.tickets import services
+from bankdesk.tickets.access import access_case_by_id, cases_visible_to
+from bankdesk.tickets.errors import CategoryNotFound
+from bankdesk.tickets.models import Category
+from bankdesk.tickets.schemas import (
+    AssignIn,
+    CaseIn,
+    CaseListQuery,
+    CaseOut,
+    CasePageOut,
+    CategoryIn,
+    CategoryOut,
+    EventOut,
+    MergeIn,
+    MessageIn,
+    MessageOut,
+    NoteIn,
+    NoteOut,
+    PriorityIn,
+    StatusIn,
+    TagsIn,
+    case_out,
+    category_out,
+    event_out,
+    message_out,
+    note_out,
+)
+from bankdesk.tickets.selectors import (
+    CaseFilters,
+    case_events,
+    case_messages,
+    case_notes,
+    case_page,
+    category_get,
+    category_list,
+)
+
+router = Router(tags=["cases"])
+categories_router = Router(tags=["cases"])
+
+
+def _category(category_id: int | None) -> Category | None:
+    if category_id is None:
+        return None
+    category = category_get(category_id=category_id)
+    if category is None:
+        raise CategoryNotFound(f"category {category_id} not found", field="category_id")
+    return category
+
+
+def _team(team_id: int | None) -> Team | None:
+    if team_id is None:
+        return None
+    team = team_get(team_id=team_id)
+    if team is None:
+        raise TeamNotFound(f"team {team_id} not found", field="team_id")
+    return team
+
+
+def _staff(staff_id: int | None) -> User | None:
+    if staff_id is None:
+        return None
+    user = staff_get(staff_id=staff_id)
+    if user is None:
+        raise StaffNotFound(f"staff member {staff_id} not found", field="assignee_id")
+    return user
+
+
+def _fresh(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    return case_out(access_case_by_id(request_staff(request), case_id))
+
+
+@router.post("", response={201: CaseOut, **error_responses(404)}, summary="Open a case")
+def case_create(request: HttpRequest, payload: CaseIn) -> tuple[int, dict[str, Any]]:
+    user = request_staff(request)
+    customer = (
+        access_customer_by_id(user, payload.customer_id) if payload.customer_id else None
+    )
+    case = services.case_create(
+        subject=payload.subject,
+        channel=payload.channel,
+        actor=user,
+        customer=customer,
+        category=_category(payload.category_id),
+        priority=payload.priority,
+        team=_team(payload.team_id),
+        assignee=_staff(payload.assignee_id),
+        language=payload.language,
+        text=payload.text,
+        tags=payload.tags,
+    )
+    return 201, _fresh(request, case.pk)
+
+
+@router.get(
+    "",
+    response={200: CasePageOut, **error_responses()},
+    summary="List cases, newest first; follow next_cursor for the next page",
+)
+def case_list(request: HttpRequest, query: Query[CaseListQuery]) -> dict[str, Any]:
+    user = request_staff(request)
+    page = case_page(
+        queryset=cases_visible_to(user),
+        filters=CaseFilters(
+            status=[str(s) for s in query.status] or None,
+            team_id=query.team_id,
+            assignee_id=query.assignee_id,
+            category_id=query.category_id,
+            priority=query.priority,
+            channel=query.channel,
+            customer_id=query.customer_id,
+            created_from=query.created_from,
+            created_to=query.created_to,
+            is_complaint=query.is_complaint,
+        ),
+        cursor=query.cursor,
+        limit=query.limit,
+    )
+    return {"items": [case_out(case) for case in page.items], "next_cursor": page.next_cursor}
+
+
+@router.get("/{case_id}", response={200: CaseOut, **error_responses(404)}, summary="One case")
+def case_get(request: HttpRequest, case_id: Id) -> dict[str, Any]:
+    return _fresh(request, case_id)
+
+
+@router.post(
+    "/{case_id}/status",
+    response={200: CaseOut, **error_responses(404, 409)},
+    summary="Move the case along its lifecycle (409 invalid_transition when not allowed)",
+)
+def case_status_change(request: HttpRequest, case_id: Id, payload: StatusIn) -> dict[str, Any]:
+    user = request_staff(request)
+    case = access_case_by_id(user, case_id)
+    services.case_status_change(case=case, status=payload.status, actor=user, reason=payload.reason)
+    return _fresh(request, case_id)
+
+
+@router.post(
+    "/{case_id}/priority",
+    response={200: CaseOut, **error_responses(404, 409)},
+    summary="Change the case's priority",
+)
+def case_priority_change(request: HttpRequest, case_id: Id, payload: PriorityIn) -> dict[str, Any]:
+    user = request_staff(request)
+    case = access_case_by_id(user, case_id)
+    services.case_priority_change(case=case, priority=payload.priority, actor=user)
+    return _fresh(request, case_id)
+
+
+@router.post(
+    "/{case_id}/category",
+    response={200: CaseOut, **error_responses(404, 409)},
+    summary="Recategorise the case",
+)
+def case_category_change(request: HttpRequest, case_id: Id, payload: CategoryIn) -> dict[str, Any]:
+    user = request_staff(request)
+    case = access_case_by_id(user, case_id)
+    category = _category(payload.category_id)
+    assert category is not None
+    services.case_category_change(case=case, category=category, actor=user)
+    return _fresh(request, case_id)
+
+
+@router.post(
+    "/{case_id}/assign",
+    response={200: CaseOut, **error_responses(404, 409)},
+    summary="Assign the case to a team and/or a member of staff",
+)
+def case_assign(request: HttpRequest, case_id: Id, payload: AssignIn) -> dict[str, Any]:
+    user = request_staff(request)
+    case = access_case_by_id(user, case_id)
+    services.case_assign(
+        case=case, team=_team(payload.team_id), assignee=_staff(payload.assignee_id), actor=user
+    )
+    return _fresh(request, case_id)
+
+
+@router.get(
+    "/{case_id}/messages",
+    response={200: list[MessageOut], **error_responses(404)},
+    summary="The case's messages, oldest first",
+)
+def case_message_list(request: HttpRequest, case_id: Id) -> list[dict[str, Any]]:
+    case = access_case_by_id(request_staff(request), case_id)
+    return [message_out(m) for m in case_messages(case=case)]
+
+
+@router.post(
+    "/{case_id}/messages",
+    response={201: MessageOut, **error_responses(404, 409)},
+    summary="Add a message: a reply to the customer (outbound) or one from them (inbound)",
+)
+def case_message_add(
+    request: HttpRequest, case_id: Id, payload: MessageIn
+) -> tuple[int, dict[str, Any]]:
+    user = request_staff(request)
+    case = access_case_by_id(user, case_id)
+    message = services.case_message_add(
+        case=case,
+        direction=payload.direction,
+        text=payload.text,
+        html=payload.html,
+        channel=payload.channel,
+        external_id=payload.external_id,
+        actor=user,
+    )
+    return 201, message_out(message)
+
+
+@router.get(
+    "/{case_id}/notes",
+    response={200: list[NoteOut], **error_responses(404)},
+    summary="The case's internal notes",
+)
+def case_note_list(request: HttpRequest, case_id: Id) -> list[dict[str, Any]]:
+    case = access_case_by_id(request_staff(request), case_id)
+    return [note_out(n) for n in case_notes(case=case)]
+
+
+@router.post(
+    "/{case_id}/notes",
+    response={201: NoteOut, **error_responses(404)},
+    summary="Add an internal note (never sent to the customer)",
+)
+def case_note_add(request: HttpRequest, case_id: Id, payload: NoteIn) -> tuple[int, dict[str, Any]]:
+    user = request_staff(request)
+    case = access_case_by_id(user, case_id)
+    return 201, note_out(services.case_note_add(case=case, text=payload.text, actor=user))
+
+
+@router.put(
+    "/{case_id}/tags",
+    response={200: CaseOut, **error_responses(404, 409)},
+    summary="Replace the case's tags",
+)
+def case_tags_set(request: HttpRequest, case_id: Id, payload: TagsIn) -> dict[str, Any]:
+    user = request_staff(request)
+    case = access_case_by_id(user, case_id)
+    services.case_tags_set(case=case, tags=payload.tags, actor=user)
+    return _fresh(request, case_id)
+
+
+@router.post(
+    "/{case_id}/merge",
+    response={200: CaseOut, **error_responses(404, 409)},
+    summary="Merge this case into another; answers the surviving case",
+)
+def case_merge(request: HttpRequest, case_id: Id, payload: MergeIn) -> dict[str, Any]:
+    user = request_staff(request)
+    source = access_case_by_id(user, case_id)
+    target = access_case_by_id(user, payload.into_case_id)
+    merged = services.case_merge(source=source, target=target, actor=user, reason=payload.reason)
+    return _fresh(request, merged.pk)
+
+
+@router.get(
+    "/{case_id}/events",
+    response={200: list[EventOut], **error_responses(404)},
+    summary="Every change to the case, oldest first",
+)
+def case_event_list(request: HttpRequest, case_id: Id) -> list[dict[str, Any]]:
+    case = access_case_by_id(request_staff(request), case_id)
+    return [event_out(e) for e in case_events(case=case)]
+
+
+@categories_router.get(
+    "", response={200: list[CategoryOut], **error_responses()}, summary="The case taxonomy"
+)
+def categories(request: HttpRequest) -> list[dict[str, Any]]:
+    request_staff(request)
+    return [out for c in category_list() if (out := category_out(c)) is not None]

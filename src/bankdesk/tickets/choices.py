@@ -1,0 +1,53 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CaseStatus(models.TextChoices):
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    PENDING_CUSTOMER = "pending_customer", _("Waiting for customer")
+    PENDING_INTERNAL = "pending_internal", _("Waiting on the bank")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+# The case lifecycle. "Reopen" is resolved → open; closed is final (a new contact opens a new case).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    CaseStatus.NEW: frozenset({CaseStatus.OPEN}),
+    CaseStatus.OPEN: frozenset(
+        {CaseStatus.PENDING_CUSTOMER, CaseStatus.PENDING_INTERNAL, CaseStatus.RESOLVED}
+    ),
+    CaseStatus.PENDING_CUSTOMER: frozenset({CaseStatus.OPEN, CaseStatus.RESOLVED}),
+    CaseStatus.PENDING_INTERNAL: frozenset({CaseStatus.OPEN, CaseStatus.RESOLVED}),
+    CaseStatus.RESOLVED: frozenset({CaseStatus.OPEN, CaseStatus.CLOSED}),
+    CaseStatus.CLOSED: frozenset(),
+}
+
+ACTIVE_STATUSES = frozenset(
+    {CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.PENDING_CUSTOMER, CaseStatus.PENDING_INTERNAL}
+)
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound", _("From customer")
+    OUTBOUND = "outbound", _("To customer")
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    PRIORITY_CHANGED = "priority_changed", _("Priority changed")
+    CATEGORY_CHANGED = "category_changed", _("Category changed")
+    ASSIGNED = "assigned", _("Assigned")
+    MESSAGE_ADDED = "message_added", _("Message added")
+    NOTE_ADDED = "note_added", _("Internal note added")
+    TAGS_CHANGED = "tags_changed", _("Tags changed")
+    MERGED_INTO = "merged_into", _("Merged into another case")
+    MERGED_FROM = "merged_from", _("Another case merged in")

@@ -1,0 +1,211 @@
+"""Cases and everything said on them. Every change is also an appended CaseEvent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from bankdesk.customers.models import Customer
+from bankdesk.lib.channels import Channel
+from bankdesk.staff.models import Team
+from bankdesk.tickets.choices import CaseStatus, Direction, EventKind, Priority
+
+
+class Category(models.Model):
+    """One node of the bank's editable case taxonomy (e.g. Cards › Lost or stolen card)."""
+
+    code = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    name_en = models.CharField(_("English name"), max_length=120, blank=True)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    is_complaint = models.BooleanField(
+        default=False, help_text=_("Cases in this category follow the complaint process.")
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CaseNumberSequence(models.Model):
+    """A monotonic counter per year: case numbers are never reused, even across merges."""
+
+    year = models.PositiveIntegerField(unique=True)
+    last_value = models.PositiveBigIntegerField(default=0)
+
+
+class Case(models.Model):
+    """One customer matter, across all its messages and channels."""
+
+    number = models.CharField(_("case number"), max_length=20, unique=True)
+    subject = models.CharField(_("subject"), max_length=200)
+    status = models.CharField(
+        max_length=20, choices=CaseStatus.choices, default=CaseStatus.NEW
+    )
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    language = models.CharField(max_length=10, default="zh-hans")
+    is_complaint = models.BooleanField(default=False)
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_cases"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="cases")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="case_created_desc"),
+            models.Index(fields=["status", "-created_at", "-id"], name="case_status_created"),
+            models.Index(fields=["team", "status", "-created_at"], name="case_team_status"),
+            models.Index(fields=["assignee", "status", "-created_at"], name="case_assignee_status"),
+            models.Index(fields=["customer", "-created_at"], name="case_customer_created"),
+            models.Index(fields=["category", "-created_at"], name="case_category_created"),
+            models.Index(fields=["channel", "-created_at"], name="case_channel_created"),
+            models.Index(fields=["priority", "-created_at"], name="case_priority_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.subject}"
+
+
+class Conversation(models.Model):
+    """One thread on one channel (an e-mail thread, a chat session, a call) within a case."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="conversations")
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    external_thread_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["channel", "external_thread_id"], name="conv_thread")]
+
+
+class Message(models.Model):
+    """What the customer said to the bank, or the bank to the customer, on a channel."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    # Denormalised so a case's timeline is one indexed query.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    text = models.TextField()
+    html = models.TextField(blank=True, help_text=_("Sanitised HTML, when the channel sent HTML."))
+    # The channel's own id for the message; one message per (channel, external id).
+    external_id = models.CharField(max_length=255, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=models.Q(external_id__isnull=False),
+                name="message_external_id_unique_per_channel",
+            )
+        ]
+        indexes = [models.Index(fields=["case", "created_at"], name="message_case_time")]
+
+
+class Attachment(models.Model):
+    """A file that came with a message; served only as a download, never rendered inline."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="attachments/%Y/%m/")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class InternalNote(models.Model):
+    """Staff-only remarks on a case; never sent to the customer."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class AppendOnlyError(RuntimeError):
+    pass
+
+
+class CaseEvent(models.Model):
+    """An append-only record of one change to a case: the source of every later indicator."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30, choices=EventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["case", "id"], name="event_case"),
+            models.Index(fields=["kind", "created_at"], name="event_kind_time"),
+        ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnlyError("case events are never changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("case events are never deleted")

@@ -1,0 +1,100 @@
+"""Reads for cases: the filtered case list, one case, its timeline and its events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from bankdesk.lib.cursor import cursor_decode, cursor_encode
+from bankdesk.tickets.models import Case, CaseEvent, Category, InternalNote, Message, Tag
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    status: list[str] | None = None
+    team_id: int | None = None
+    assignee_id: int | None = None
+    category_id: int | None = None
+    priority: str | None = None
+    channel: str | None = None
+    customer_id: int | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    is_complaint: bool | None = None
+
+
+@dataclass(frozen=True)
+class CasePage:
+    items: list[Case]
+    next_cursor: str | None
+
+
+def case_queryset() -> QuerySet[Case]:
+    """Cases with everything a list row shows, in a fixed number of queries."""
+    return Case.objects.select_related("category", "customer", "team", "assignee").prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.order_by("name"))
+    )
+
+
+def case_filter(queryset: QuerySet[Case], filters: CaseFilters) -> QuerySet[Case]:
+    if filters.status:
+        queryset = queryset.filter(status__in=filters.status)
+    if filters.team_id is not None:
+        queryset = queryset.filter(team_id=filters.team_id)
+    if filters.assignee_id is not None:
+        queryset = queryset.filter(assignee_id=filters.assignee_id)
+    if filters.category_id is not None:
+        queryset = queryset.filter(category_id=filters.category_id)
+    if filters.priority:
+        queryset = queryset.filter(priority=filters.priority)
+    if filters.channel:
+        queryset = queryset.filter(channel=filters.channel)
+    if filters.customer_id is not None:
+        queryset = queryset.filter(customer_id=filters.customer_id)
+    if filters.created_from is not None:
+        queryset = queryset.filter(created_at__gte=filters.created_from)
+    if filters.created_to is not None:
+        queryset = queryset.filter(created_at__lt=filters.created_to)
+    if filters.is_complaint is not None:
+        queryset = queryset.filter(is_complaint=filters.is_complaint)
+    return queryset
+
+
+def case_page(
+    *, queryset: QuerySet[Case], filters: CaseFilters, cursor: str | None, limit: int
+) -> CasePage:
+    """One page of cases, newest first, continuing after `cursor` (keyset, no OFFSET)."""
+    queryset = case_filter(queryset, filters).order_by("-created_at", "-id")
+    if cursor:
+        created_at, pk = cursor_decode(cursor)
+        queryset = queryset.filter(
+            Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk)
+        )
+    rows = list(queryset[: limit + 1])
+    items = rows[:limit]
+    next_cursor = (
+        cursor_encode(items[-1].created_at, items[-1].pk) if len(rows) > limit and items else None
+    )
+    return CasePage(items=items, next_cursor=next_cursor)
+
+
+def case_events(*, case: Case) -> QuerySet[CaseEvent]:
+    return CaseEvent.objects.filter(case=case).select_related("actor").order_by("id")
+
+
+def case_messages(*, case: Case) -> QuerySet[Message]:
+    return Message.objects.filter(case=case).select_related("author").order_by("created_at", "id")
+
+
+def case_notes(*, case: Case) -> QuerySet[InternalNote]:
+    return InternalNote.objects.filter(case=case).select_related("author").order_by("id")
+
+
+def category_get(*, category_id: int) -> Category | None:
+    return Category.objects.filter(pk=category_id).first()
+
+
+def category_list() -> QuerySet[Category]:
+    return Category.objects.select_related("parent").order_by("code")

@@ -1,0 +1,443 @@
+"""Writes for cases. Each runs in one transaction, locks the case and appends a CaseEvent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from bankdesk.customers.models import Customer
+from bankdesk.lib.channels import Channel
+from bankdesk.lib.errors import InvalidInput
+from bankdesk.lib.html import sanitise_html
+from bankdesk.staff.choices import Role
+from bankdesk.staff.models import Team, User
+from bankdesk.tickets.choices import (
+    TRANSITIONS,
+    CaseStatus,
+    Direction,
+    EventKind,
+    Priority,
+)
+from bankdesk.tickets.errors import (
+    AssigneeNotInTeam,
+    CaseClosed,
+    DuplicateMessage,
+    InvalidTransition,
+    MergeNotAllowed,
+)
+from bankdesk.tickets.models import (
+    Case,
+    CaseEvent,
+    Category,
+    Conversation,
+    InternalNote,
+    Message,
+    Tag,
+)
+from bankdesk.tickets.numbering import case_number_next
+
+SUBJECT_MAX = 200
+TEXT_MAX = 100_000
+
+
+def _event(case: Case, kind: str, actor: User | None, **data: Any) -> CaseEvent:
+    return CaseEvent.objects.create(case=case, kind=kind, actor=actor, data=data)
+
+
+def _locked(case: Case) -> Case:
+    """Re-read the case under a row lock so concurrent writers see each other's changes."""
+    return Case.objects.select_for_update().get(pk=case.pk)
+
+
+def _touch(case: Case, *fields: str) -> None:
+    case.updated_at = timezone.now()
+    case.save(update_fields=[*fields, "updated_at"])
+
+
+def _check_subject(subject: str) -> str:
+    subject = subject.strip()
+    if not subject:
+        raise InvalidInput("subject is required", field="subject")
+    if len(subject) > SUBJECT_MAX:
+        raise InvalidInput(f"subject is at most {SUBJECT_MAX} characters", field="subject")
+    return subject
+
+
+def _check_text(text: str, field: str = "text") -> str:
+    text = text.strip()
+    if not text:
+        raise InvalidInput(f"{field} is required", field=field)
+    if len(text) > TEXT_MAX:
+        raise InvalidInput(f"{field} is at most {TEXT_MAX} characters", field=field)
+    return text
+
+
+def _check_assignable(team: Team | None, assignee: User | None) -> None:
+    if assignee is None:
+        return
+    if not assignee.is_active or assignee.role in {Role.AUDITOR}:
+        raise InvalidInput("this person cannot work cases", field="assignee_id")
+    if team is not None and not assignee.teams.filter(pk=team.pk).exists():
+        raise AssigneeNotInTeam(
+            f"{assignee} is not a member of team {team.code}", field="assignee_id"
+        )
+
+
+@transaction.atomic
+def case_create(
+    *,
+    subject: str,
+    channel: str,
+    actor: User | None,
+    customer: Customer | None = None,
+    category: Category | None = None,
+    priority: str = Priority.NORMAL,
+    team: Team | None = None,
+    assignee: User | None = None,
+    language: str = "zh-hans",
+    text: str = "",
+    external_id: str | None = None,
+    tags: Iterable[str] = (),
+    created_at: datetime | None = None,
+) -> Case:
+    """Open a case, with the customer's first message when there is one."""
+    subject = _check_subject(subject)
+    if channel not in Channel.values:
+        raise InvalidInput("unknown channel", field="channel")
+    if priority not in Priority.values:
+        raise InvalidInput("unknown priority", field="priority")
+    if category is not None and not category.is_active:
+        raise InvalidInput("this category is retired", field="category_id")
+    _check_assignable(team, assignee)
+    now = created_at or timezone.now()
+    case = Case.objects.create(
+        number=case_number_next(now),
+        subject=subject,
+        channel=channel,
+        language=language,
+        priority=priority,
+        category=category,
+        is_complaint=bool(category and category.is_complaint),
+        customer=customer,
+        team=team,
+        assignee=assignee,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+    )
+    _event(
+        case,
+        EventKind.CREATED,
+        actor,
+        channel=channel,
+        priority=priority,
+        category=category.code if category else None,
+        customer_id=customer.pk if customer else None,
+    )
+    if team is not None or assignee is not None:
+        _event(
+            case,
+            EventKind.ASSIGNED,
+            actor,
+            team_id=team.pk if team else None,
+            assignee_id=assignee.pk if assignee else None,
+            previous_team_id=None,
+            previous_assignee_id=None,
+        )
+    if text:
+        _message_add(
+            case=case,
+            direction=Direction.INBOUND,
+            channel=channel,
+            text=text,
+            html="",
+            actor=actor,
+            author=None,
+            external_id=external_id,
+        )
+    if tags:
+        _tags_set(case, tags, actor)
+    return case
+
+
+@transaction.atomic
+def case_status_change(
+    *, case: Case, status: str, actor: User | None, reason: str = ""
+) -> Case:
+    """Move a case along its lifecycle; anything the state machine does not allow is a 409."""
+    case = _locked(case)
+    if status not in CaseStatus.values:
+        raise InvalidInput("unknown status", field="status")
+    if status == case.status:
+        raise InvalidTransition(f"the case is already {status}", field="status")
+    if status not in TRANSITIONS[case.status]:
+        raise InvalidTransition(
+            f"a {case.status} case cannot become {status}", field="status"
+        )
+    previous = case.status
+    now = timezone.now()
+    case.status = status
+    if status == CaseStatus.RESOLVED:
+        case.resolved_at = now
+    elif status == CaseStatus.CLOSED:
+        case.closed_at = now
+    elif previous == CaseStatus.RESOLVED:  # reopened
+        case.resolved_at = None
+    _touch(case, "status", "resolved_at", "closed_at")
+    _event(case, EventKind.STATUS_CHANGED, actor, **{"from": previous, "to": status, "reason": reason})
+    return case
+
+
+def _require_workable(case: Case) -> None:
+    if case.status == CaseStatus.CLOSED:
+        raise CaseClosed(f"case {case.number} is closed", field="case_id")
+
+
+@transaction.atomic
+def case_priority_change(*, case: Case, priority: str, actor: User | None) -> Case:
+    case = _locked(case)
+    _require_workable(case)
+    if priority not in Priority.values:
+        raise InvalidInput("unknown priority", field="priority")
+    if priority == case.priority:
+        return case
+    previous = case.priority
+    case.priority = priority
+    _touch(case, "priority")
+    _event(case, EventKind.PRIORITY_CHANGED, actor, **{"from": previous, "to": priority})
+    return case
+
+
+@transaction.atomic
+def case_category_change(*, case: Case, category: Category, actor: User | None) -> Case:
+    case = _locked(case)
+    _require_workable(case)
+    if not category.is_active:
+        raise InvalidInput("this category is retired", field="category_id")
+    if category.pk == case.category_id:
+        return case
+    previous = case.category.code if case.category else None
+    case.category = category
+    case.is_complaint = case.is_complaint or category.is_complaint
+    _touch(case, "category", "is_complaint")
+    _event(case, EventKind.CATEGORY_CHANGED, actor, **{"from": previous, "to": category.code})
+    return case
+
+
+@transaction.atomic
+def case_assign(
+    *, case: Case, team: Team | None, assignee: User | None, actor: User | None
+) -> Case:
+    """Give the case to a team and/or a person. Assigning a person to a new case opens it."""
+    case = _locked(case)
+    _require_workable(case)
+    team = team if team is not None else case.team
+    _check_assignable(team, assignee)
+    if team == case.team and assignee == case.assignee:
+        return case
+    previous_team_id, previous_assignee_id = case.team_id, case.assignee_id
+    case.team, case.assignee = team, assignee
+    _touch(case, "team", "assignee")
+    _event(
+        case,
+        EventKind.ASSIGNED,
+        actor,
+        team_id=team.pk if team else None,
+        assignee_id=assignee.pk if assignee else None,
+        previous_team_id=previous_team_id,
+        previous_assignee_id=previous_assignee_id,
+    )
+    return case
+
+
+def _message_add(
+    *,
+    case: Case,
+    direction: str,
+    channel: str,
+    text: str,
+    html: str,
+    actor: User | None,
+    author: User | None,
+    external_id: str | None,
+) -> Message:
+    if direction not in Direction.values:
+        raise InvalidInput("unknown direction", field="direction")
+    if channel not in Channel.values:
+        raise InvalidInput("unknown channel", field="channel")
+    text = _check_text(text)
+    if external_id is not None:
+        existing = Message.objects.filter(channel=channel, external_id=external_id).first()
+        if existing is not None:
+            raise DuplicateMessage(
+                "this message was already received", existing_id=existing.pk, field="external_id"
+            )
+    conversation = (
+        Conversation.objects.filter(case=case, channel=channel).order_by("-id").first()
+        or Conversation.objects.create(case=case, channel=channel)
+    )
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                conversation=conversation,
+                case=case,
+                direction=direction,
+                channel=channel,
+                author=author,
+                text=text,
+                html=sanitise_html(html) if html else "",
+                external_id=external_id,
+            )
+    except IntegrityError as exc:  # the same external id arrived twice at the same moment
+        existing_id = (
+            Message.objects.filter(channel=channel, external_id=external_id)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        raise DuplicateMessage(
+            "this message was already received", existing_id=existing_id or 0, field="external_id"
+        ) from exc
+    fields = []
+    if direction == Direction.OUTBOUND and author is not None and case.first_response_at is None:
+        case.first_response_at = message.created_at
+        fields.append("first_response_at")
+    _touch(case, *fields)
+    _event(
+        case,
+        EventKind.MESSAGE_ADDED,
+        actor,
+        message_id=message.pk,
+        direction=direction,
+        channel=channel,
+    )
+    return message
+
+
+@transaction.atomic
+def case_message_add(
+    *,
+    case: Case,
+    direction: str,
+    text: str,
+    actor: User | None,
+    channel: str | None = None,
+    html: str = "",
+    external_id: str | None = None,
+) -> Message:
+    """Add a message to a case. A staff reply (outbound) counts as the first response."""
+    case = _locked(case)
+    _require_workable(case)
+    author = actor if direction == Direction.OUTBOUND else None
+    return _message_add(
+        case=case,
+        direction=direction,
+        channel=channel or case.channel,
+        text=text,
+        html=html,
+        actor=actor,
+        author=author,
+        external_id=external_id,
+    )
+
+
+@transaction.atomic
+def case_note_add(*, case: Case, text: str, actor: User) -> InternalNote:
+    case = _locked(case)
+    note = InternalNote.objects.create(case=case, author=actor, text=_check_text(text))
+    _touch(case)
+    _event(case, EventKind.NOTE_ADDED, actor, note_id=note.pk)
+    return note
+
+
+def _tags_set(case: Case, names: Iterable[str], actor: User | None) -> None:
+    clean = sorted({name.strip() for name in names if name.strip()})
+    for name in clean:
+        if len(name) > 50:
+            raise InvalidInput("a tag is at most 50 characters", field="tags")
+    previous = sorted(case.tags.values_list("name", flat=True))
+    if previous == clean:
+        return
+    tags = [Tag.objects.get_or_create(name=name)[0] for name in clean]
+    case.tags.set(tags)
+    _event(case, EventKind.TAGS_CHANGED, actor, **{"from": previous, "to": clean})
+
+
+@transaction.atomic
+def case_tags_set(*, case: Case, tags: Iterable[str], actor: User | None) -> Case:
+    case = _locked(case)
+    _require_workable(case)
+    _tags_set(case, tags, actor)
+    _touch(case)
+    return case
+
+
+@transaction.atomic
+def case_merge(*, source: Case, target: Case, actor: User | None, reason: str = "") -> Case:
+    """Fold `source` into `target`: its conversations, messages and notes move; it closes.
+
+    Both numbers stay valid: the source keeps its number and points at the target.
+    """
+    if source.pk == target.pk:
+        raise MergeNotAllowed("a case cannot be merged into itself", field="into_case_id")
+    # Lock in id order so two opposite merges cannot deadlock.
+    locked = {c.pk: c for c in Case.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")}
+    source, target = locked[source.pk], locked[target.pk]
+    for case, field in ((source, "case_id"), (target, "into_case_id")):
+        if case.status == CaseStatus.CLOSED:
+            raise MergeNotAllowed(f"case {case.number} is closed", field=field)
+    if (
+        source.customer_id is not None
+        and target.customer_id is not None
+        and source.customer_id != target.customer_id
+    ):
+        raise MergeNotAllowed("the cases belong to different customers", field="into_case_id")
+    moved_messages = Message.objects.filter(case=source).update(case=target)
+    Conversation.objects.filter(case=source).update(case=target)
+    moved_notes = InternalNote.objects.filter(case=source).update(case=target)
+    now = timezone.now()
+    previous_status = source.status
+    source.status = CaseStatus.CLOSED
+    source.closed_at = now
+    source.merged_into = target
+    _touch(source, "status", "closed_at", "merged_into")
+    if target.customer_id is None and source.customer_id is not None:
+        target.customer_id = source.customer_id
+        _touch(target, "customer")
+    else:
+        _touch(target)
+    _event(
+        source,
+        EventKind.MERGED_INTO,
+        actor,
+        into_case_id=target.pk,
+        into_number=target.number,
+        reason=reason,
+        **{"from": previous_status, "to": CaseStatus.CLOSED},
+    )
+    _event(
+        target,
+        EventKind.MERGED_FROM,
+        actor,
+        from_case_id=source.pk,
+        from_number=source.number,
+        moved_messages=moved_messages,
+        moved_notes=moved_notes,
+    )
+    return target
+
+
+@transaction.atomic
+def category_create(
+    *, code: str, name: str, name_en: str = "", parent: Category | None = None,
+    is_complaint: bool = False,
+) -> Category:
+    category = Category(
+        code=code, name=name, name_en=name_en, parent=parent, is_complaint=is_complaint
+    )
+    category.full_clean()
+    category.save()
+    return category
