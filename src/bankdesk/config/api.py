@@ -47,7 +47,9 @@ api = NinjaAPI(
 )
 
 
-def _error(request: HttpRequest, status: int, code: str, message: str, field: str | None = None) -> HttpResponse:
+def _error(
+    request: HttpRequest, status: int, code: str, message: str, field: str | None = None
+) -> HttpResponse:
     return api.create_response(
         request, {"code": code, "message": message, "field": field}, status=status
     )
@@ -61,7 +63,11 @@ def _bankdesk_error(request: HttpRequest, exc: BankdeskError) -> HttpResponse:
 @api.exception_handler(ValidationError)
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     first: dict[str, Any] = exc.errors[0] if exc.errors else {}
-    location = [str(part) for part in first.get("loc", ()) if part not in {"body", "query", "path", "payload"}]
+    location = [
+        str(part)
+        for part in first.get("loc", ())
+        if part not in {"body", "query", "path", "payload"}
+    ]
     message = str(first.get("msg", "invalid input"))
     return _error(request, 422, "invalid", message, ".".join(location) or None)
 

@@ -93,7 +93,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": BANKDESK_HOME / "bankdesk.sqlite3",
+            "NAME": str(BANKDESK_HOME / "bankdesk.sqlite3"),
             "OPTIONS": {
                 # Writers queue instead of failing: IMMEDIATE takes the write lock at BEGIN, so a
                 # transaction never has to upgrade a read lock (the classic "database is locked").
@@ -159,6 +159,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BANKDESK_HOME / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = BANKDESK_HOME / "uploads"
 LOG_DIR = BANKDESK_HOME / "logs"

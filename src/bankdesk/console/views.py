@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 
 from bankdesk.staff.auth import request_staff
 from bankdesk.tickets.access import cases_visible_to
-from bankdesk.tickets.selectors import CaseFilters, case_page
 from bankdesk.tickets.choices import ACTIVE_STATUSES
+from bankdesk.tickets.selectors import CaseFilters, case_page
 
 
 class LoginView(auth_views.LoginView):
@@ -19,7 +19,7 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-def root(request: HttpRequest) -> HttpResponse:
+def root(request: HttpRequest) -> HttpResponseBase:
     """`/`: the sign-in page for visitors, the console for signed-in staff."""
     if request.user.is_authenticated:
         return HttpResponseRedirect(reverse("console:home"))

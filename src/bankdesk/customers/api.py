@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from bankdesk.customers import services
@@ -115,7 +115,7 @@ def customer_out(customer: Customer) -> dict[str, object]:
     response={201: CustomerOut, **error_responses(409)},
     summary="Register a customer with identities and holdings",
 )
-def customer_create(request: HttpRequest, payload: CustomerIn) -> tuple[int, dict[str, object]]:
+def customer_create(request: HttpRequest, payload: CustomerIn) -> Status[dict[str, object]]:
     request_staff(request)
     customer = services.customer_create(
         customer_number=payload.customer_number,
@@ -139,7 +139,7 @@ def customer_create(request: HttpRequest, payload: CustomerIn) -> tuple[int, dic
             for h in payload.holdings
         ],
     )
-    return 201, customer_out(access_customer_by_id(request_staff(request), customer.pk))
+    return Status(201, customer_out(access_customer_by_id(request_staff(request), customer.pk)))
 
 
 @router.get(

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Segment(models.TextChoices):
@@ -37,6 +38,6 @@ class HoldingKind(models.TextChoices):
 
 
 class HoldingStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
-    FROZEN = "frozen", _("Frozen")
-    CLOSED = "closed", _("Closed")
+    ACTIVE = "active", pgettext_lazy("holding", "Active")
+    FROZEN = "frozen", pgettext_lazy("holding", "Frozen")
+    CLOSED = "closed", pgettext_lazy("holding", "Closed")

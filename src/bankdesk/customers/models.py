@@ -6,7 +6,14 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from bankdesk.customers.choices import HoldingKind, HoldingStatus, IdentityKind, Language, Segment, Tier
+from bankdesk.customers.choices import (
+    HoldingKind,
+    HoldingStatus,
+    IdentityKind,
+    Language,
+    Segment,
+    Tier,
+)
 from bankdesk.lib.channels import Channel
 
 

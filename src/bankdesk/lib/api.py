@@ -40,14 +40,14 @@ def _aware(value: datetime) -> datetime:
     return utc
 
 
-def Text(max_length: int) -> type[str]:  # noqa: N802 - reads as a type in signatures
+def Text(max_length: int) -> type[str]:
     """A string without control characters, trimmed and NFC-normalised, at most `max_length`."""
     return Annotated[  # type: ignore[return-value]
         str, StringConstraints(max_length=max_length), AfterValidator(_safe)
     ]
 
 
-def RequiredText(max_length: int) -> type[str]:  # noqa: N802
+def RequiredText(max_length: int) -> type[str]:
     return Annotated[  # type: ignore[return-value]
         str,
         StringConstraints(min_length=1, max_length=max_length),
@@ -69,8 +69,11 @@ class ErrorOut(Schema):
 
 
 def error_responses(*statuses: int) -> dict[int, type[ErrorOut]]:
-    """Response declarations for the errors an operation can give (plus 401 and 422 always)."""
-    return {status: ErrorOut for status in {401, 422, *statuses}}
+    """Response declarations for the errors an operation can give.
+
+    400 (unparseable body), 401 (no valid credentials) and 422 (invalid input) can happen anywhere.
+    """
+    return dict.fromkeys(sorted({400, 401, 422, *statuses}), ErrorOut)
 
 
 def local_iso(value: datetime | None) -> str | None:

@@ -1,4 +1,4 @@
-"""Request ids: taken from a trusted-looking `X-Request-ID` or generated, attached to every log line."""
+"""Request ids: a well-formed `X-Request-ID` is kept, else one is generated; logs carry it."""
 
 from __future__ import annotations
 
@@ -36,20 +36,16 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         if iscoroutinefunction(self):
             return self.__acall__(request)
-        token = request_id_var.set(_choose_id(request))
-        try:
-            response: HttpResponseBase = self.get_response(request)
-            response[HEADER] = request_id_var.get()
-            return response
-        finally:
-            request_id_var.reset(token)
+        # Not reset afterwards: Django logs the finished request after the middleware returns,
+        # and that line must carry the id too. The next request sets its own.
+        request_id_var.set(_choose_id(request))
+        response: HttpResponseBase = self.get_response(request)
+        response[HEADER] = request_id_var.get()
+        return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
-        token = request_id_var.set(_choose_id(request))
-        try:
-            get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]] = self.get_response
-            response = await get_response(request)
-            response[HEADER] = request_id_var.get()
-            return response
-        finally:
-            request_id_var.reset(token)
+        request_id_var.set(_choose_id(request))
+        get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]] = self.get_response
+        response = await get_response(request)
+        response[HEADER] = request_id_var.get()
+        return response

@@ -37,7 +37,9 @@ def _team_out(team: Team) -> dict[str, object]:
     }
 
 
-@router.get("/me", response={200: MeOut, **error_responses()}, summary="The calling member of staff")
+@router.get(
+    "/me", response={200: MeOut, **error_responses()}, summary="The calling member of staff"
+)
 def me(request: HttpRequest) -> dict[str, object]:
     user = request_staff(request)
     return {

@@ -17,9 +17,7 @@ def api_token_authenticate(raw: str) -> User | None:
     """The active user behind a bearer token, or None for anything forged, expired or revoked."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
-    token = (
-        ApiToken.objects.select_related("user").filter(digest=token_digest(raw)).first()
-    )
+    token = ApiToken.objects.select_related("user").filter(digest=token_digest(raw)).first()
     if token is None or not token.is_usable or not token.user.is_active:
         return None
     now = timezone.now()

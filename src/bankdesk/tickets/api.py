@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from bankdesk.customers.access import access_customer_by_id
 from bankdesk.lib.api import Id, error_responses
@@ -86,11 +86,9 @@ def _fresh(request: HttpRequest, case_id: int) -> dict[str, Any]:
 
 
 @router.post("", response={201: CaseOut, **error_responses(404)}, summary="Open a case")
-def case_create(request: HttpRequest, payload: CaseIn) -> tuple[int, dict[str, Any]]:
+def case_create(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]:
     user = request_staff(request)
-    customer = (
-        access_customer_by_id(user, payload.customer_id) if payload.customer_id else None
-    )
+    customer = access_customer_by_id(user, payload.customer_id) if payload.customer_id else None
     case = services.case_create(
         subject=payload.subject,
         channel=payload.channel,
@@ -104,7 +102,7 @@ def case_create(request: HttpRequest, payload: CaseIn) -> tuple[int, dict[str, A
         text=payload.text,
         tags=payload.tags,
     )
-    return 201, _fresh(request, case.pk)
+    return Status(201, _fresh(request, case.pk))
 
 
 @router.get(
@@ -208,7 +206,7 @@ def case_message_list(request: HttpRequest, case_id: Id) -> list[dict[str, Any]]
 )
 def case_message_add(
     request: HttpRequest, case_id: Id, payload: MessageIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     user = request_staff(request)
     case = access_case_by_id(user, case_id)
     message = services.case_message_add(
@@ -220,7 +218,7 @@ def case_message_add(
         external_id=payload.external_id,
         actor=user,
     )
-    return 201, message_out(message)
+    return Status(201, message_out(message))
 
 
 @router.get(
@@ -238,10 +236,10 @@ def case_note_list(request: HttpRequest, case_id: Id) -> list[dict[str, Any]]:
     response={201: NoteOut, **error_responses(404)},
     summary="Add an internal note (never sent to the customer)",
 )
-def case_note_add(request: HttpRequest, case_id: Id, payload: NoteIn) -> tuple[int, dict[str, Any]]:
+def case_note_add(request: HttpRequest, case_id: Id, payload: NoteIn) -> Status[dict[str, Any]]:
     user = request_staff(request)
     case = access_case_by_id(user, case_id)
-    return 201, note_out(services.case_note_add(case=case, text=payload.text, actor=user))
+    return Status(201, note_out(services.case_note_add(case=case, text=payload.text, actor=user)))
 
 
 @router.put(

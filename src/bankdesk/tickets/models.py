@@ -50,15 +50,16 @@ class CaseNumberSequence(models.Model):
     year = models.PositiveIntegerField(unique=True)
     last_value = models.PositiveBigIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_value}"
+
 
 class Case(models.Model):
     """One customer matter, across all its messages and channels."""
 
     number = models.CharField(_("case number"), max_length=20, unique=True)
     subject = models.CharField(_("subject"), max_length=200)
-    status = models.CharField(
-        max_length=20, choices=CaseStatus.choices, default=CaseStatus.NEW
-    )
+    status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.NEW)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     channel = models.CharField(max_length=20, choices=Channel.choices)
     language = models.CharField(max_length=10, default="zh-hans")
@@ -124,6 +125,9 @@ class Conversation(models.Model):
     class Meta:
         indexes = [models.Index(fields=["channel", "external_thread_id"], name="conv_thread")]
 
+    def __str__(self) -> str:
+        return f"{self.channel} conversation on case {self.case_id}"
+
 
 class Message(models.Model):
     """What the customer said to the bank, or the bank to the customer, on a channel."""
@@ -141,7 +145,8 @@ class Message(models.Model):
     text = models.TextField()
     html = models.TextField(blank=True, help_text=_("Sanitised HTML, when the channel sent HTML."))
     # The channel's own id for the message; one message per (channel, external id).
-    external_id = models.CharField(max_length=255, null=True, blank=True)
+    # NULL, not "", for "no id": the unique constraint must ignore messages without one.
+    external_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -155,6 +160,9 @@ class Message(models.Model):
         ]
         indexes = [models.Index(fields=["case", "created_at"], name="message_case_time")]
 
+    def __str__(self) -> str:
+        return f"{self.direction} {self.channel} message on case {self.case_id}"
+
 
 class Attachment(models.Model):
     """A file that came with a message; served only as a download, never rendered inline."""
@@ -167,6 +175,9 @@ class Attachment(models.Model):
     sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
 
+    def __str__(self) -> str:
+        return self.filename
+
 
 class InternalNote(models.Model):
     """Staff-only remarks on a case; never sent to the customer."""
@@ -178,6 +189,9 @@ class InternalNote(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"note {self.pk} on case {self.case_id}"
 
 
 class AppendOnlyError(RuntimeError):
@@ -201,6 +215,9 @@ class CaseEvent(models.Model):
             models.Index(fields=["case", "id"], name="event_case"),
             models.Index(fields=["kind", "created_at"], name="event_kind_time"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on case {self.case_id}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not self._state.adding:

@@ -165,9 +165,7 @@ def case_create(
 
 
 @transaction.atomic
-def case_status_change(
-    *, case: Case, status: str, actor: User | None, reason: str = ""
-) -> Case:
+def case_status_change(*, case: Case, status: str, actor: User | None, reason: str = "") -> Case:
     """Move a case along its lifecycle; anything the state machine does not allow is a 409."""
     case = _locked(case)
     if status not in CaseStatus.values:
@@ -175,9 +173,7 @@ def case_status_change(
     if status == case.status:
         raise InvalidTransition(f"the case is already {status}", field="status")
     if status not in TRANSITIONS[case.status]:
-        raise InvalidTransition(
-            f"a {case.status} case cannot become {status}", field="status"
-        )
+        raise InvalidTransition(f"a {case.status} case cannot become {status}", field="status")
     previous = case.status
     now = timezone.now()
     case.status = status
@@ -188,7 +184,9 @@ def case_status_change(
     elif previous == CaseStatus.RESOLVED:  # reopened
         case.resolved_at = None
     _touch(case, "status", "resolved_at", "closed_at")
-    _event(case, EventKind.STATUS_CHANGED, actor, **{"from": previous, "to": status, "reason": reason})
+    _event(
+        case, EventKind.STATUS_CHANGED, actor, **{"from": previous, "to": status, "reason": reason}
+    )
     return case
 
 
@@ -276,10 +274,9 @@ def _message_add(
             raise DuplicateMessage(
                 "this message was already received", existing_id=existing.pk, field="external_id"
             )
-    conversation = (
-        Conversation.objects.filter(case=case, channel=channel).order_by("-id").first()
-        or Conversation.objects.create(case=case, channel=channel)
-    )
+    conversation = Conversation.objects.filter(case=case, channel=channel).order_by(
+        "-id"
+    ).first() or Conversation.objects.create(case=case, channel=channel)
     try:
         with transaction.atomic():
             message = Message.objects.create(
@@ -384,7 +381,12 @@ def case_merge(*, source: Case, target: Case, actor: User | None, reason: str = 
     if source.pk == target.pk:
         raise MergeNotAllowed("a case cannot be merged into itself", field="into_case_id")
     # Lock in id order so two opposite merges cannot deadlock.
-    locked = {c.pk: c for c in Case.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")}
+    locked = {
+        c.pk: c
+        for c in Case.objects.select_for_update()
+        .filter(pk__in=[source.pk, target.pk])
+        .order_by("pk")
+    }
     source, target = locked[source.pk], locked[target.pk]
     for case, field in ((source, "case_id"), (target, "into_case_id")):
         if case.status == CaseStatus.CLOSED:
@@ -432,7 +434,11 @@ def case_merge(*, source: Case, target: Case, actor: User | None, reason: str = 
 
 @transaction.atomic
 def category_create(
-    *, code: str, name: str, name_en: str = "", parent: Category | None = None,
+    *,
+    code: str,
+    name: str,
+    name_en: str = "",
+    parent: Category | None = None,
     is_complaint: bool = False,
 ) -> Category:
     category = Category(

@@ -1,0 +1,123 @@
+"""Benchmark the cases API against a running bankdesk: case creation rate and list latency.
+
+    bankdesk up &                                   # or any running server
+    TOKEN=$(bankdesk token create --user supervisor)
+    python benchmarks/cases_api.py --token "$TOKEN" --create 2000 --pages 300
+
+Prints one JSON line: cases created per second (sequential, one client, keep-alive), and p50/p99
+of list requests while paging through the newest cases with next_cursor and through filtered
+lists (status, channel, priority). Works the same on a database of any size, e.g. after
+`bankdesk demo --cases 1000000`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+
+import httpx
+
+CHANNELS = ["phone", "app", "web_chat", "wechat", "email", "branch"]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def create_cases(client: httpx.Client, count: int, rng: random.Random) -> float:
+    started = time.perf_counter()
+    for i in range(count):
+        response = client.post(
+            "/api/v1/cases",
+            json={
+                "subject": f"性能测试工单 {i}",
+                "channel": rng.choice(CHANNELS),
+                "priority": rng.choice(["low", "normal", "high"]),
+                "text": "客户反映手机银行转账失败，请协助查询。",
+            },
+        )
+        if response.status_code != 201:
+            raise SystemExit(f"create failed: {response.status_code} {response.text}")
+    return count / (time.perf_counter() - started)
+
+
+def timed_get(client: httpx.Client, params: dict[str, object]) -> tuple[float, dict]:
+    started = time.perf_counter()
+    response = client.get("/api/v1/cases", params=params)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    if response.status_code != 200:
+        raise SystemExit(f"list failed: {response.status_code} {response.text}")
+    return elapsed_ms, response.json()
+
+
+def page_through(
+    client: httpx.Client, pages: int, limit: int, extra: dict[str, object]
+) -> list[float]:
+    timings, cursor = [], None
+    for _ in range(pages):
+        params: dict[str, object] = {"limit": limit, **extra}
+        if cursor:
+            params["cursor"] = cursor
+        elapsed, body = timed_get(client, params)
+        timings.append(elapsed)
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--url", default="http://127.0.0.1:8000")
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--create", type=int, default=1000, help="cases to create")
+    parser.add_argument("--pages", type=int, default=200, help="pages to walk per list")
+    parser.add_argument("--limit", type=int, default=50, help="page size")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    headers = {"Authorization": f"Bearer {args.token}"}
+    with httpx.Client(base_url=args.url, headers=headers, timeout=60) as client:
+        client.get("/api/v1/cases", params={"limit": 1}).raise_for_status()  # warm up
+        created_per_s = create_cases(client, args.create, rng) if args.create else 0.0
+        lists = {
+            "newest": {},
+            "status_open": {"status": "open"},
+            "channel_wechat": {"channel": "wechat"},
+            "priority_urgent": {"priority": "urgent"},
+        }
+        all_timings: list[float] = []
+        per_list = {}
+        for name, extra in lists.items():
+            timings = page_through(client, args.pages, args.limit, extra)
+            all_timings.extend(timings)
+            per_list[name] = {
+                "requests": len(timings),
+                "p50_ms": round(statistics.median(timings), 2),
+                "p99_ms": round(percentile(timings, 0.99), 2),
+            }
+    print(
+        json.dumps(
+            {
+                "created": args.create,
+                "created_per_s": round(created_per_s, 1),
+                "list_requests": len(all_timings),
+                "list_p50_ms": round(statistics.median(all_timings), 2),
+                "list_p99_ms": round(percentile(all_timings, 0.99), 2),
+                "page_size": args.limit,
+                "lists": per_list,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""`bankdesk up`: migrate, seed a demo bank on an empty database, serve web and run a worker."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+DEMO_USERS = ("admin", "supervisor", "agent", "complaints", "auditor")
+
+
+def _demo_password_file() -> Path:
+    return Path(settings.BANKDESK_HOME) / "demo_password"
+
+
+def demo_password() -> tuple[str, bool]:
+    """The demo staff password and whether it was generated (so it must be shown)."""
+    if settings.BANKDESK_DEMO_PASSWORD:
+        return settings.BANKDESK_DEMO_PASSWORD, False
+    path = _demo_password_file()
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip(), True
+    password = secrets.token_urlsafe(12)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(password + "\n")
+    return password, True
+
+
+class Command(BaseCommand):
+    help = "Start bankdesk: migrate, seed a demo bank if empty, serve web and run a task worker."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-worker", action="store_true", help="do not start a task worker")
+        parser.add_argument("--no-demo", action="store_true", help="never seed demo data")
+        parser.add_argument("--demo-customers", type=int, default=300)
+        parser.add_argument("--demo-cases", type=int, default=3000)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not 1 <= options["port"] <= 65535:
+            raise CommandError("--port must be between 1 and 65535")
+        self.stdout.write("bankdesk: applying database migrations…")
+        call_command("migrate", interactive=False, verbosity=0)
+        seeded = False
+        if not options["no_demo"]:
+            seeded = self._seed_if_empty(options["demo_customers"], options["demo_cases"])
+        worker = None if options["no_worker"] else self._start_worker()
+        self._announce(options["host"], options["port"], seeded)
+        try:
+            import uvicorn
+
+            uvicorn.run(
+                "bankdesk.config.asgi:application",
+                host=options["host"],
+                port=options["port"],
+                lifespan="off",
+                log_config=None,
+                proxy_headers=False,
+            )
+        finally:
+            if worker is not None:
+                worker.terminate()
+                try:
+                    worker.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+
+    def _seed_if_empty(self, customers: int, cases: int) -> bool:
+        from bankdesk.demo.seed import demo_base_exists, demo_base_seed
+        from bankdesk.demo.synthetic import demo_generate
+        from bankdesk.staff.models import User
+
+        if User.objects.exists() or demo_base_exists():
+            return False
+        password, _generated = demo_password()
+        self.stdout.write("bankdesk: empty database, building the demo bank…")
+        demo_base_seed(password=password)
+        demo_generate(customers=customers, cases=cases, seed=2026, progress=False)
+        return True
+
+    def _start_worker(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bankdesk.config.cli", "worker"],
+            env=os.environ.copy(),
+        )
+
+    def _announce(self, host: str, port: int, seeded: bool) -> None:
+        from bankdesk.staff.models import User
+
+        shown_host = f"[{host}]" if ":" in host else host
+        self.stdout.write("")
+        self.stdout.write(f"bankdesk is serving on http://{shown_host}:{port}/")
+        self.stdout.write(f"  API:  http://{shown_host}:{port}/api/v1/docs")
+        demo = list(User.objects.filter(username__in=DEMO_USERS).values_list("username", "role"))
+        if demo:
+            password, generated = demo_password()
+            self.stdout.write("  demo staff logins (username / role):")
+            for username, role in sorted(demo):
+                self.stdout.write(f"    {username:<11} {role}")
+            if generated:
+                self.stdout.write(
+                    f"  demo password: {password}  (set BANKDESK_DEMO_PASSWORD to choose it)"
+                )
+            else:
+                self.stdout.write("  demo password: the value of BANKDESK_DEMO_PASSWORD")
+        if seeded:
+            self.stdout.write("  a demo bank was created; `bankdesk demo` adds more data")
+        self.stdout.write("")
+        self.stdout.flush()

@@ -1,0 +1,40 @@
+"""`bankdesk worker`: run background tasks, and enqueue the periodic ones on time."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from bankdesk.config.schedule import run_schedule
+
+logger = logging.getLogger("bankdesk.worker")
+
+
+class Command(BaseCommand):
+    help = "Run background tasks from the database queue (any number of workers may run)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
+        parser.add_argument(
+            "--no-schedule",
+            action="store_true",
+            help="do not enqueue periodic tasks from this worker",
+        )
+        parser.add_argument("--batch", action="store_true", help="exit when the queue is empty")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        stop = threading.Event()
+        if not options["no_schedule"] and not options["batch"]:
+            threading.Thread(target=run_schedule, args=(stop,), daemon=True).start()
+        try:
+            worker_args = ["--interval", str(options["interval"]), "--queue-name", "*"]
+            if options["batch"]:
+                worker_args.append("--batch")
+            call_command("db_worker", *worker_args)
+        finally:
+            stop.set()

@@ -1,0 +1,58 @@
+"""Periodic tasks: each worker enqueues what is due; the queue keeps it to one copy at a time."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from django.db import close_old_connections
+from django_tasks.base import Task
+from django_tasks_db.models import DBTaskResult
+
+from bankdesk.tickets.tasks import case_autoclose_sweep
+
+logger = logging.getLogger("bankdesk.schedule")
+
+
+@dataclass(frozen=True)
+class Periodic:
+    task: Task[[], int]
+    every_seconds: int
+
+
+SCHEDULE = [Periodic(task=case_autoclose_sweep, every_seconds=15 * 60)]
+
+
+def _task_path(task: Task[[], int]) -> str:
+    return f"{task.func.__module__}.{task.func.__qualname__}"
+
+
+def enqueue_due(schedule: list[Periodic]) -> int:
+    """Enqueue every periodic task that has no copy waiting yet. Returns how many were queued."""
+    queued = 0
+    for item in schedule:
+        waiting = DBTaskResult.objects.ready().filter(task_path=_task_path(item.task)).exists()
+        if not waiting:
+            item.task.enqueue()
+            queued += 1
+    return queued
+
+
+def run_schedule(stop: threading.Event, schedule: list[Periodic] | None = None) -> None:
+    schedule = SCHEDULE if schedule is None else schedule
+    next_run = {id(item): 0.0 for item in schedule}
+    while not stop.is_set():
+        now = time.monotonic()
+        due = [item for item in schedule if next_run[id(item)] <= now]
+        if due:
+            try:
+                enqueue_due(due)
+            except Exception:  # a scheduling hiccup must not kill the worker
+                logger.exception("could not enqueue periodic tasks")
+            finally:
+                close_old_connections()
+            for item in due:
+                next_run[id(item)] = now + item.every_seconds
+        stop.wait(5)

@@ -1,0 +1,143 @@
+"""The people of the bank, and clients for them, shared by every app's tests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from bankdesk.customers.models import Customer
+from bankdesk.customers.services import HoldingInput, IdentityInput, customer_create
+from bankdesk.staff.choices import Role
+from bankdesk.staff.models import Team, User
+from bankdesk.staff.services import api_token_create, staff_create, team_create
+from bankdesk.tickets.models import Category
+from bankdesk.tickets.services import category_create
+
+PASSWORD = "correct horse battery staple"
+
+
+def pytest_configure() -> None:
+    from django.conf import settings
+
+    # Hashing strength is not under test here; speed is worth it across hundreds of logins.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+class ApiClient:
+    """A JSON client that authenticates with a bearer token, as integrations do."""
+
+    def __init__(self, token: str | None) -> None:
+        self.client = Client()
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def _call(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+        kwargs: dict[str, Any] = {"headers": self.headers}
+        if body is not None:
+            kwargs["data"] = json.dumps(body)
+            kwargs["content_type"] = "application/json"
+        elif params:
+            kwargs["data"] = params
+        response = getattr(self.client, method)(f"/api/v1{path}", **kwargs)
+        response.json_body = response.json() if response.content else None
+        return response
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self._call("get", path, **params)
+
+    def post(self, path: str, body: Any = None) -> Any:
+        return self._call("post", path, body if body is not None else {})
+
+    def put(self, path: str, body: Any) -> Any:
+        return self._call("put", path, body)
+
+
+@pytest.fixture
+def general_team(db: None) -> Team:
+    return team_create(code="general", name="综合服务组")
+
+
+@pytest.fixture
+def complaint_team(db: None) -> Team:
+    return team_create(code="complaints", name="投诉处理组", is_complaint_team=True)
+
+
+@pytest.fixture
+def make_staff(db: None) -> Callable[..., User]:
+    def make(username: str, role: str = Role.AGENT, teams: list[Team] | None = None) -> User:
+        return staff_create(username=username, password=PASSWORD, role=role, teams=teams)
+
+    return make
+
+
+@pytest.fixture
+def agent(make_staff: Callable[..., User], general_team: Team) -> User:
+    return make_staff("agent", Role.AGENT, [general_team])
+
+
+@pytest.fixture
+def supervisor(make_staff: Callable[..., User], general_team: Team) -> User:
+    return make_staff("supervisor", Role.SUPERVISOR, [general_team])
+
+
+@pytest.fixture
+def complaint_officer(make_staff: Callable[..., User], complaint_team: Team) -> User:
+    return make_staff("complaints", Role.COMPLAINT_OFFICER, [complaint_team])
+
+
+@pytest.fixture
+def auditor(make_staff: Callable[..., User]) -> User:
+    return make_staff("auditor", Role.AUDITOR)
+
+
+@pytest.fixture
+def admin_user(make_staff: Callable[..., User]) -> User:
+    return make_staff("admin", Role.ADMIN)
+
+
+@pytest.fixture
+def api_for() -> Callable[[User], ApiClient]:
+    def make(user: User) -> ApiClient:
+        return ApiClient(api_token_create(user=user).secret)
+
+    return make
+
+
+@pytest.fixture
+def agent_api(agent: User, api_for: Callable[[User], ApiClient]) -> ApiClient:
+    return api_for(agent)
+
+
+@pytest.fixture
+def anonymous_api(db: None) -> ApiClient:
+    return ApiClient(None)
+
+
+@pytest.fixture
+def customer(db: None) -> Customer:
+    return customer_create(
+        customer_number="6200001234",
+        name="王小明",
+        identities=[
+            IdentityInput(kind="phone", value="138 1234 5678"),
+            IdentityInput(kind="email", value="Wang.XM@Example.cn"),
+        ],
+        holdings=[HoldingInput(kind="card", product="借记卡", reference="CRD-0001", last4="4321")],
+    )
+
+
+@pytest.fixture
+def categories(db: None) -> dict[str, Category]:
+    cards = category_create(code="cards", name="银行卡", name_en="Cards")
+    return {
+        "cards": cards,
+        "card_lost": category_create(
+            code="card-lost", name="挂失", name_en="Lost or stolen card", parent=cards
+        ),
+        "complaint_fees": category_create(
+            code="complaint-fees", name="收费争议", name_en="Fee dispute", is_complaint=True
+        ),
+    }
