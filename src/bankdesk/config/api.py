@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from bankdesk.customers.api import router as customers_router
-from bankdesk.lib.errors import BankdeskError
+from bankdesk.lib.errors import BankdeskError, PermissionDenied
+from bankdesk.security.ratelimit import Limit, rate_limit_hit
 from bankdesk.staff.api import router as staff_router
+from bankdesk.staff.choices import TokenScope
+from bankdesk.staff.mfa import mfa_required_for
 from bankdesk.staff.models import User
 from bankdesk.staff.selectors import api_token_authenticate
 from bankdesk.tickets.api import categories_router
@@ -21,21 +26,37 @@ from bankdesk.tickets.api import router as cases_router
 logger = logging.getLogger("bankdesk.api")
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 class BearerToken(HttpBearer):
-    """`Authorization: Bearer <token>` for integrations."""
+    """`Authorization: Bearer <token>` for integrations: rate-limited per token, scoped."""
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        return api_token_authenticate(token)
+        found = api_token_authenticate(token)
+        if found is None:
+            return None
+        rate_limit_hit(f"api:token:{found.pk}", token_limit())
+        if request.method not in SAFE_METHODS and found.scope != TokenScope.WRITE:
+            raise PermissionDenied("this token may only read", code="token_read_only")
+        return found.user
 
 
 class StaffSession(SessionAuth):
-    """The staff screens' own session, with CSRF on unsafe methods."""
+    """The staff screens' own session, with CSRF on unsafe methods and the second factor done."""
 
     def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
         user = request.user
-        if isinstance(user, User) and user.is_authenticated and user.is_active:
-            return user
-        return None
+        if not (isinstance(user, User) and user.is_authenticated and user.is_active):
+            return None
+        if mfa_required_for(user) and not user.is_verified():  # type: ignore[attr-defined]
+            return None
+        return user
+
+
+@lru_cache(maxsize=1)
+def token_limit() -> Limit:
+    return Limit.parse(settings.BANKDESK_RATE_LIMIT_TOKEN, "BANKDESK_RATE_LIMIT_TOKEN")
 
 
 api = NinjaAPI(
@@ -57,7 +78,10 @@ def _error(
 
 @api.exception_handler(BankdeskError)
 def _bankdesk_error(request: HttpRequest, exc: BankdeskError) -> HttpResponse:
-    return _error(request, exc.status, exc.code, exc.message, exc.field)
+    response = _error(request, exc.status, exc.code, exc.message, exc.field)
+    for name, value in exc.headers.items():
+        response[name] = value
+    return response
 
 
 @api.exception_handler(ValidationError)

@@ -40,7 +40,13 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ninja",
+    "rules.apps.AutodiscoverRulesConfig",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
     "bankdesk.config",
+    "bankdesk.security",
     "bankdesk.staff",
     "bankdesk.customers",
     "bankdesk.tickets",
@@ -56,8 +62,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "bankdesk.staff.middleware.IdleTimeoutMiddleware",
+    "bankdesk.security.context.AuditOriginMiddleware",
+    "bankdesk.security.middleware.RateLimitMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: its lockout page replaces the response, and still gets the headers set above.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "bankdesk.config.urls"
@@ -123,6 +136,30 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- authentication -------------------------------------------------------------------------
 
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out users before any check
+    "rules.permissions.ObjectPermissionBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",  # verifies old hashes, then upgrades
+]
+# TOTP is mandatory for supervisors, complaint officers, auditors and admins; for agents too
+# when this is on.
+BANKDESK_MFA_FOR_AGENTS = env_bool("BANKDESK_MFA_FOR_AGENTS", False)
+OTP_TOTP_ISSUER = "bankdesk"
+# Lock an account (per username and address) after this many failed sign-ins, for this long.
+AXES_FAILURE_LIMIT = env_int("BANKDESK_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_int("BANKDESK_LOGIN_LOCKOUT_MINUTES", 30, minimum=1) / 60
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "console/locked_out.html"
+AXES_VERBOSE = False
+# Signed-in staff are signed out after this many idle minutes.
+BANKDESK_IDLE_TIMEOUT_MINUTES = env_int("BANKDESK_IDLE_TIMEOUT_MINUTES", 15, minimum=1)
+SESSION_COOKIE_AGE = 12 * 3600  # a shift; the idle timeout usually ends a session first
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -141,6 +178,41 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Behind https (directly or at a terminating proxy), cookies are secure and browsers are told
+# to use https only.
+BANKDESK_HTTPS = env_bool("BANKDESK_HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = BANKDESK_HTTPS
+SECURE_SSL_REDIRECT = BANKDESK_HTTPS and env_bool("BANKDESK_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = 31_536_000 if BANKDESK_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = BANKDESK_HTTPS
+SECURE_HSTS_PRELOAD = BANKDESK_HTTPS
+if env_bool("BANKDESK_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# Rate limits ("count/seconds"): per API token, per client address on the API, and per address
+# on public endpoints (sign-in, survey links, webhooks). Over the limit: 429 with Retry-After.
+BANKDESK_RATE_LIMIT_TOKEN = env_str("BANKDESK_RATE_LIMIT_TOKEN", "600/60")
+BANKDESK_RATE_LIMIT_ADDRESS = env_str("BANKDESK_RATE_LIMIT_ADDRESS", "1200/60")
+BANKDESK_RATE_LIMIT_PUBLIC = env_str("BANKDESK_RATE_LIMIT_PUBLIC", "30/60")
+# Admins manage configuration, not customers' cases, unless the bank decides otherwise.
+BANKDESK_ADMIN_READS_CASES = env_bool("BANKDESK_ADMIN_READS_CASES", False)
 
 # --- internationalisation -------------------------------------------------------------------
 

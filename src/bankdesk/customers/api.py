@@ -9,13 +9,26 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from bankdesk.customers import services
-from bankdesk.customers.access import access_customer_by_id, customers_visible_to
-from bankdesk.customers.choices import HoldingKind, IdentityKind, Language, Segment, Tier
+from bankdesk.customers.access import (
+    access_customer_by_id,
+    customers_visible_to,
+    require_customer_perm,
+)
+from bankdesk.customers.choices import (
+    HoldingKind,
+    IdentityKind,
+    Language,
+    RevealField,
+    Segment,
+    Tier,
+)
+from bankdesk.customers.masking import holding_reference_shown, identity_shown
 from bankdesk.customers.models import Customer
 from bankdesk.customers.selectors import customer_search
 from bankdesk.lib.api import Id, RequiredText, Text, error_responses
 from bankdesk.lib.channels import Channel
 from bankdesk.staff.auth import request_staff
+from bankdesk.staff.models import User
 
 router = Router(tags=["customers"])
 
@@ -52,6 +65,7 @@ class IdentityOut(Schema):
 
 
 class HoldingOut(Schema):
+    id: int
     kind: str
     product: str
     reference: str
@@ -81,7 +95,8 @@ class CustomerSearch(Schema):
     limit: int = Field(default=50, ge=1, le=200)
 
 
-def customer_out(customer: Customer) -> dict[str, object]:
+def customer_out(customer: Customer, viewer: User) -> dict[str, object]:
+    """A customer as `viewer` may see them: identifiers masked by role."""
     return {
         "id": customer.pk,
         "customer_number": customer.customer_number,
@@ -93,14 +108,19 @@ def customer_out(customer: Customer) -> dict[str, object]:
         "is_provisional": customer.is_provisional,
         "created_at": customer.created_at,
         "identities": [
-            {"kind": i.kind, "value": i.value, "is_verified": i.is_verified}
+            {
+                "kind": i.kind,
+                "value": identity_shown(viewer, i.kind, i.value),
+                "is_verified": i.is_verified,
+            }
             for i in customer.identities.all()
         ],
         "holdings": [
             {
                 "kind": h.kind,
                 "product": h.product,
-                "reference": h.reference,
+                "id": h.pk,
+                "reference": holding_reference_shown(viewer, h.reference),
                 "last4": h.last4,
                 "status": h.status,
                 "opened_on": h.opened_on,
@@ -116,8 +136,10 @@ def customer_out(customer: Customer) -> dict[str, object]:
     summary="Register a customer with identities and holdings",
 )
 def customer_create(request: HttpRequest, payload: CustomerIn) -> Status[dict[str, object]]:
-    request_staff(request)
+    user = request_staff(request)
+    require_customer_perm(user, "customers.add_customer")
     customer = services.customer_create(
+        actor=user,
         customer_number=payload.customer_number,
         name=payload.name,
         segment=payload.segment,
@@ -139,7 +161,7 @@ def customer_create(request: HttpRequest, payload: CustomerIn) -> Status[dict[st
             for h in payload.holdings
         ],
     )
-    return Status(201, customer_out(access_customer_by_id(request_staff(request), customer.pk)))
+    return Status(201, customer_out(access_customer_by_id(user, customer.pk), user))
 
 
 @router.get(
@@ -156,7 +178,7 @@ def customer_list(request: HttpRequest, filters: Query[CustomerSearch]) -> list[
         limit=filters.limit,
         queryset=customers_visible_to(user),
     )
-    return [customer_out(customer) for customer in found]
+    return [customer_out(customer, user) for customer in found]
 
 
 @router.get(
@@ -165,4 +187,35 @@ def customer_list(request: HttpRequest, filters: Query[CustomerSearch]) -> list[
     summary="One customer",
 )
 def customer_get(request: HttpRequest, customer_id: Id) -> dict[str, object]:
-    return customer_out(access_customer_by_id(request_staff(request), customer_id))
+    user = request_staff(request)
+    return customer_out(access_customer_by_id(user, customer_id), user)
+
+
+class RevealIn(Schema):
+    field: RevealField
+    holding_id: Id | None = None
+    reason: RequiredText(500) = Field(min_length=5)  # type: ignore[valid-type]
+
+
+class RevealOut(Schema):
+    field: str
+    values: list[str]
+
+
+@router.post(
+    "/{customer_id}/reveal",
+    response={200: RevealOut, **error_responses(404)},
+    summary="Show a customer's full identifier, for a stated reason (audited)",
+)
+def customer_reveal(request: HttpRequest, customer_id: Id, payload: RevealIn) -> dict[str, object]:
+    user = request_staff(request)
+    customer = access_customer_by_id(user, customer_id)
+    require_customer_perm(user, "customers.reveal_customer")
+    values = services.customer_reveal(
+        customer=customer,
+        field=payload.field,
+        holding_id=payload.holding_id,
+        reason=payload.reason,
+        actor=user,
+    )
+    return {"field": payload.field, "values": values}

@@ -41,3 +41,14 @@ class HoldingStatus(models.TextChoices):
     ACTIVE = "active", pgettext_lazy("holding", "Active")
     FROZEN = "frozen", pgettext_lazy("holding", "Frozen")
     CLOSED = "closed", pgettext_lazy("holding", "Closed")
+
+
+class RevealField(models.TextChoices):
+    """What a reveal may show in full: one identity kind, or one holding's reference."""
+
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("E-mail")
+    WECHAT_OPENID = "wechat_openid", _("WeChat openid")
+    ALIPAY_USER_ID = "alipay_user_id", _("Alipay user id")
+    NATIONAL_ID = "national_id", _("National ID number")
+    HOLDING_REFERENCE = "holding_reference", _("Holding reference")

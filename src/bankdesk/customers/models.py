@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,13 +17,15 @@ from bankdesk.customers.choices import (
     Tier,
 )
 from bankdesk.lib.channels import Channel
+from bankdesk.security.classification import PFIClass
+from bankdesk.security.fields import EncryptedTextField
 
 
 class Customer(models.Model):
     """One bank customer; every channel's contacts resolve to one of these, so one timeline."""
 
     customer_number = models.CharField(_("customer number"), max_length=32, unique=True)
-    name = models.CharField(_("name"), max_length=200)
+    name = EncryptedTextField(_("name"), pfi_class=PFIClass.C2)
     segment = models.CharField(max_length=20, choices=Segment.choices, default=Segment.RETAIL)
     tier = models.CharField(max_length=20, choices=Tier.choices, default=Tier.STANDARD)
     preferred_language = models.CharField(
@@ -33,11 +37,24 @@ class Customer(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
+    PFI_CLASSES: ClassVar[dict[str, PFIClass]] = {
+        "id": PFIClass.C1,
+        "customer_number": PFIClass.C1,
+        "name": PFIClass.C2,
+        "segment": PFIClass.C1,
+        "tier": PFIClass.C1,
+        "preferred_language": PFIClass.C1,
+        "preferred_channel": PFIClass.C1,
+        "is_provisional": PFIClass.C1,
+        "created_at": PFIClass.C1,
+        "updated_at": PFIClass.C1,
+    }
+
     class Meta:
         ordering = ["-id"]
 
     def __str__(self) -> str:
-        return f"{self.customer_number} {self.name}"
+        return self.customer_number
 
 
 class Identity(models.Model):
@@ -45,11 +62,23 @@ class Identity(models.Model):
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
     kind = models.CharField(max_length=20, choices=IdentityKind.choices)
-    value = models.CharField(max_length=200)
-    # The value in canonical form (E.164 phone, lower-case e-mail, upper-case ID) for lookups.
-    lookup = models.CharField(max_length=200)
+    # As the customer gave it, encrypted. C3 because ID numbers are; phones and e-mail are C2.
+    value = EncryptedTextField(pfi_class=PFIClass.C3)
+    # Keyed HMAC of the canonical form (E.164 phone, lower-case e-mail, upper-case ID):
+    # equality lookups without the value ever being stored readable.
+    lookup = models.CharField(max_length=64)
     is_verified = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+
+    PFI_CLASSES: ClassVar[dict[str, PFIClass]] = {
+        "id": PFIClass.C1,
+        "customer": PFIClass.C1,
+        "kind": PFIClass.C1,
+        "value": PFIClass.C3,
+        "lookup": PFIClass.C1,
+        "is_verified": PFIClass.C1,
+        "created_at": PFIClass.C1,
+    }
 
     class Meta:
         constraints = [
@@ -58,7 +87,7 @@ class Identity(models.Model):
         verbose_name_plural = "identities"
 
     def __str__(self) -> str:
-        return f"{self.kind}:{self.customer_id}"
+        return f"{self.kind} of customer {self.customer_id}"
 
 
 class Holding(models.Model):
@@ -67,18 +96,34 @@ class Holding(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="holdings")
     kind = models.CharField(max_length=20, choices=HoldingKind.choices)
     product = models.CharField(_("product"), max_length=120)
-    reference = models.CharField(
-        max_length=64, help_text=_("The core-banking system's reference, not the card number.")
+    reference = EncryptedTextField(
+        pfi_class=PFIClass.C2,
+        help_text=_("The core-banking system's reference, not the card number."),
     )
+    reference_lookup = models.CharField(max_length=64)
     last4 = models.CharField(max_length=4)
     status = models.CharField(
         max_length=20, choices=HoldingStatus.choices, default=HoldingStatus.ACTIVE
     )
     opened_on = models.DateField(null=True, blank=True)
 
+    PFI_CLASSES: ClassVar[dict[str, PFIClass]] = {
+        "id": PFIClass.C1,
+        "customer": PFIClass.C1,
+        "kind": PFIClass.C1,
+        "product": PFIClass.C1,
+        "reference": PFIClass.C2,
+        "reference_lookup": PFIClass.C1,
+        "last4": PFIClass.C1,
+        "status": PFIClass.C1,
+        "opened_on": PFIClass.C1,
+    }
+
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["kind", "reference"], name="holding_unique_reference"),
+            models.UniqueConstraint(
+                fields=["kind", "reference_lookup"], name="holding_unique_reference"
+            ),
             models.CheckConstraint(
                 condition=models.Q(last4__regex=r"^[0-9]{4}$"), name="holding_last4_digits"
             ),

@@ -10,6 +10,7 @@ from django.core.validators import validate_email
 
 from bankdesk.customers.choices import IdentityKind
 from bankdesk.customers.errors import InvalidIdentity
+from bankdesk.security.crypto import keyring
 
 DEFAULT_REGION = "CN"
 _OPENID = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
@@ -54,6 +55,15 @@ def national_id_canonical(raw: str) -> str:
     if not _GENERIC_ID.match(value):
         raise InvalidIdentity("not an ID number", field="national_id")
     return value
+
+
+def identity_blind_index(kind: str, raw: str) -> str:
+    """The keyed blind index under which an identity is stored and found."""
+    return keyring().blind_index(kind, identity_lookup(kind, raw))
+
+
+def holding_reference_blind_index(kind: str, reference: str) -> str:
+    return keyring().blind_index(f"holding:{kind}", reference.strip().upper())
 
 
 def identity_lookup(kind: str, raw: str) -> str:

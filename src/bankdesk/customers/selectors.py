@@ -7,7 +7,7 @@ from django.db.models import Prefetch, QuerySet
 from bankdesk.customers.choices import IdentityKind
 from bankdesk.customers.errors import InvalidIdentity
 from bankdesk.customers.models import Customer, Holding, Identity
-from bankdesk.customers.normalise import identity_lookup
+from bankdesk.customers.normalise import identity_blind_index
 
 
 def customer_queryset() -> QuerySet[Customer]:
@@ -23,7 +23,7 @@ def customer_get(*, customer_id: int) -> Customer | None:
 
 def customer_by_identity(*, kind: str, value: str) -> Customer | None:
     try:
-        lookup = identity_lookup(kind, value)
+        lookup = identity_blind_index(kind, value)
     except InvalidIdentity:
         return None
     return customer_queryset().filter(identities__kind=kind, identities__lookup=lookup).first()
@@ -43,7 +43,7 @@ def customer_search(
         queryset = queryset.filter(customer_number=customer_number.strip())
     for kind, raw in ((IdentityKind.PHONE, phone), (IdentityKind.EMAIL, email)):
         if raw:
-            lookup = identity_lookup(kind, raw)
+            lookup = identity_blind_index(kind, raw)
             queryset = queryset.filter(
                 pk__in=Identity.objects.filter(kind=kind, lookup=lookup).values("customer_id")
             )

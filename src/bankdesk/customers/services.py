@@ -13,6 +13,7 @@ from bankdesk.customers.choices import (
     HoldingKind,
     IdentityKind,
     Language,
+    RevealField,
     Segment,
     Tier,
 )
@@ -22,9 +23,12 @@ from bankdesk.customers.errors import (
     InvalidHolding,
 )
 from bankdesk.customers.models import Customer, Holding, Identity
-from bankdesk.customers.normalise import identity_lookup
+from bankdesk.customers.normalise import holding_reference_blind_index, identity_lookup
 from bankdesk.lib.channels import Channel
 from bankdesk.lib.errors import InvalidInput
+from bankdesk.security.audit import audit_record
+from bankdesk.security.crypto import keyring
+from bankdesk.staff.models import User
 
 _CUSTOMER_NUMBER = re.compile(r"^[A-Za-z0-9-]{4,32}$")
 _LAST4 = re.compile(r"^[0-9]{4}$")
@@ -63,6 +67,7 @@ def customer_create(
     identities: Iterable[IdentityInput] = (),
     holdings: Iterable[HoldingInput] = (),
     is_provisional: bool = False,
+    actor: User | None = None,
 ) -> Customer:
     """Register a customer with their identities and holdings, all or nothing."""
     if not _CUSTOMER_NUMBER.match(customer_number):
@@ -89,17 +94,24 @@ def customer_create(
         preferred_channel=preferred_channel,
         is_provisional=is_provisional,
     )
+    audit_record(
+        actor=actor,
+        action="customer.create",
+        target=customer,
+        fields=["customer_number", "name", "segment", "tier", "preferred_language"],
+    )
     for identity in identities:
-        identity_add(customer=customer, identity=identity)
+        identity_add(customer=customer, identity=identity, actor=actor)
     for holding in holdings:
-        holding_add(customer=customer, holding=holding)
+        holding_add(customer=customer, holding=holding, actor=actor)
     return customer
 
 
 @transaction.atomic
-def identity_add(*, customer: Customer, identity: IdentityInput) -> Identity:
+def identity_add(*, customer: Customer, identity: IdentityInput, actor: User | None) -> Identity:
     _check_choice(identity.kind, IdentityKind.values, "kind")
-    lookup = identity_lookup(identity.kind, identity.value)
+    canonical = identity_lookup(identity.kind, identity.value)
+    lookup = keyring().blind_index(identity.kind, canonical)
     existing = Identity.objects.filter(kind=identity.kind, lookup=lookup).first()
     if existing is not None:
         if existing.customer_id == customer.pk:
@@ -109,10 +121,10 @@ def identity_add(*, customer: Customer, identity: IdentityInput) -> Identity:
         )
     try:
         with transaction.atomic():
-            return Identity.objects.create(
+            created = Identity.objects.create(
                 customer=customer,
                 kind=identity.kind,
-                value=identity.value.strip(),
+                value=canonical,
                 lookup=lookup,
                 is_verified=identity.is_verified,
             )
@@ -120,10 +132,17 @@ def identity_add(*, customer: Customer, identity: IdentityInput) -> Identity:
         raise IdentityTaken(
             f"this {identity.kind} already belongs to another customer", field=identity.kind
         ) from exc
+    audit_record(
+        actor=actor,
+        action="identity.add",
+        target=customer,
+        fields=[f"identity.{identity.kind}"],
+    )
+    return created
 
 
 @transaction.atomic
-def holding_add(*, customer: Customer, holding: HoldingInput) -> Holding:
+def holding_add(*, customer: Customer, holding: HoldingInput, actor: User | None) -> Holding:
     _check_choice(holding.kind, HoldingKind.values, "kind")
     if not _LAST4.match(holding.last4):
         raise InvalidHolding("last4 is exactly four digits", field="last4")
@@ -134,13 +153,44 @@ def holding_add(*, customer: Customer, holding: HoldingInput) -> Holding:
             "reference must be the core system's reference, not a card or account number",
             field="reference",
         )
-    if Holding.objects.filter(kind=holding.kind, reference=reference).exists():
+    reference_lookup = holding_reference_blind_index(holding.kind, reference)
+    if Holding.objects.filter(kind=holding.kind, reference_lookup=reference_lookup).exists():
         raise InvalidHolding("this reference is already registered", field="reference")
-    return Holding.objects.create(
+    created = Holding.objects.create(
         customer=customer,
         kind=holding.kind,
         product=holding.product.strip(),
         reference=reference,
+        reference_lookup=reference_lookup,
         last4=holding.last4,
         opened_on=holding.opened_on,
     )
+    audit_record(
+        actor=actor, action="holding.add", target=customer, fields=[f"holding.{holding.kind}"]
+    )
+    return created
+
+
+@transaction.atomic
+def customer_reveal(
+    *, customer: Customer, field: str, reason: str, actor: User, holding_id: int | None = None
+) -> list[str]:
+    """The full values of one identifier, for a reason written to the audit chain."""
+    reason = reason.strip()
+    if len(reason) < 5:
+        raise InvalidInput("say why you need the full value", field="reason")
+    if field == RevealField.HOLDING_REFERENCE:
+        holdings = customer.holdings.all()
+        if holding_id is not None:
+            holdings = holdings.filter(pk=holding_id)
+        values = [h.reference for h in holdings]
+        target = f"holding.{holding_id}" if holding_id else "holding.*"
+    elif field in IdentityKind.values:
+        values = [i.value for i in customer.identities.filter(kind=field).order_by("id")]
+        target = f"identity.{field}"
+    else:
+        raise InvalidInput("unknown field", field="field")
+    audit_record(
+        actor=actor, action="customer.reveal", target=customer, fields=[target], reason=reason
+    )
+    return values

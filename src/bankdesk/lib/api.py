@@ -71,9 +71,10 @@ class ErrorOut(Schema):
 def error_responses(*statuses: int) -> dict[int, type[ErrorOut]]:
     """Response declarations for the errors an operation can give.
 
-    400 (unparseable body), 401 (no valid credentials) and 422 (invalid input) can happen anywhere.
+    Any operation can meet 400 (unparseable body), 401 (no valid credentials), 403 (a role or a
+    read-only token that may not), 422 (invalid input) and 429 (rate limit).
     """
-    return dict.fromkeys(sorted({400, 401, 422, *statuses}), ErrorOut)
+    return dict.fromkeys(sorted({400, 401, 403, 422, 429, *statuses}), ErrorOut)
 
 
 def local_iso(value: datetime | None) -> str | None:

@@ -11,6 +11,7 @@ class BankdeskError(Exception):
 
     status = 400
     code = "bad_request"
+    headers: dict[str, str]
 
     def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
         super().__init__(message)
@@ -18,6 +19,7 @@ class BankdeskError(Exception):
         if code is not None:
             self.code = code
         self.field = field
+        self.headers = {}
 
     def as_body(self) -> dict[str, str | None]:
         return {"code": self.code, "message": self.message, "field": self.field}
@@ -47,3 +49,13 @@ class PermissionDenied(BankdeskError):
 
     status = 403
     code = "forbidden"
+
+
+class RateLimited(BankdeskError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many requests; retry after {retry_after} seconds")
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}

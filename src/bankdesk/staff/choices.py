@@ -14,3 +14,8 @@ class SkillKind(models.TextChoices):
     LANGUAGE = "language", _("Language")
     PRODUCT = "product", _("Product")
     CERTIFICATION = "certification", _("Certification")
+
+
+class TokenScope(models.TextChoices):
+    READ = "read", _("Read only")
+    WRITE = "write", _("Read and write")

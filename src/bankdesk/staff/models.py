@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from bankdesk.staff.choices import Role, SkillKind
+from bankdesk.staff.choices import Role, SkillKind, TokenScope
 
 
 class Team(models.Model):
@@ -62,6 +62,8 @@ class ApiToken(models.Model):
     # The first characters of the token, shown so people can tell their tokens apart.
     prefix = models.CharField(max_length=12, db_index=True)
     digest = models.CharField(max_length=64, unique=True)
+    # "read" tokens may only read; "write" tokens may also change things.
+    scope = models.CharField(max_length=10, choices=TokenScope.choices, default=TokenScope.WRITE)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

@@ -13,8 +13,8 @@ from bankdesk.staff.services import TOKEN_PREFIX, token_digest
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-def api_token_authenticate(raw: str) -> User | None:
-    """The active user behind a bearer token, or None for anything forged, expired or revoked."""
+def api_token_authenticate(raw: str) -> ApiToken | None:
+    """The usable token behind a bearer secret, or None for anything forged, expired or revoked."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
     token = ApiToken.objects.select_related("user").filter(digest=token_digest(raw)).first()
@@ -23,7 +23,7 @@ def api_token_authenticate(raw: str) -> User | None:
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return token
 
 
 def staff_get(*, staff_id: int) -> User | None:

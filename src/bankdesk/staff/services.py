@@ -7,10 +7,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
-from bankdesk.staff.choices import Role
+from bankdesk.lib.errors import InvalidInput
+from bankdesk.security.audit import audit_record
+from bankdesk.staff.choices import Role, TokenScope
 from bankdesk.staff.errors import InvalidRole
 from bankdesk.staff.models import ApiToken, Team, User
 
@@ -30,6 +34,7 @@ def staff_create(
     display_name: str = "",
     email: str = "",
     teams: list[Team] | None = None,
+    actor: User | None = None,
 ) -> User:
     """Add a member of staff. Without a password, they cannot log in until one is set."""
     if role not in Role.values:
@@ -39,8 +44,10 @@ def staff_create(
         role=role,
         display_name=display_name,
         email=email,
+        # Admins get the configuration screens, not Django's superuser bypass: a superuser would
+        # pass every permission check, customers' data and cases included.
         is_staff=role == Role.ADMIN,
-        is_superuser=role == Role.ADMIN,
+        is_superuser=False,
     )
     if password:
         user.set_password(password)
@@ -50,14 +57,49 @@ def staff_create(
     user.save()
     if teams:
         user.teams.set(teams)
+    if role == Role.ADMIN:
+        user.groups.add(configuration_admins())
+    audit_record(
+        actor=actor,
+        action="staff.create",
+        target=user,
+        fields=["username", "role", "display_name", "email", "teams"],
+    )
     return user
 
 
+# What administrators configure in the admin screens: people, teams, skills, the taxonomy.
+CONFIGURATION_MODELS = (
+    ("staff", "user"),
+    ("staff", "team"),
+    ("staff", "skill"),
+    ("tickets", "category"),
+    ("tickets", "tag"),
+)
+
+
+def configuration_admins() -> Group:
+    """The group that carries the admin role's configuration permissions."""
+    group, created = Group.objects.get_or_create(name="bankdesk configuration admins")
+    if created:
+        perms = Permission.objects.filter(
+            content_type__in=[
+                ContentType.objects.get_by_natural_key(app, model)
+                for app, model in CONFIGURATION_MODELS
+            ]
+        )
+        group.permissions.set(perms)
+    return group
+
+
 @transaction.atomic
-def team_create(*, code: str, name: str, is_complaint_team: bool = False) -> Team:
+def team_create(
+    *, code: str, name: str, is_complaint_team: bool = False, actor: User | None = None
+) -> Team:
     team = Team(code=code, name=name, is_complaint_team=is_complaint_team)
     team.full_clean()
     team.save()
+    audit_record(actor=actor, action="team.create", target=team, fields=["code", "name"])
     return team
 
 
@@ -69,23 +111,38 @@ class IssuedToken:
 
 @transaction.atomic
 def api_token_create(
-    *, user: User, name: str = "", expires_at: datetime | None = None
+    *,
+    user: User,
+    name: str = "",
+    expires_at: datetime | None = None,
+    scope: str = TokenScope.WRITE,
+    actor: User | None = None,
 ) -> IssuedToken:
     """Issue a bearer token. The secret is returned once; only its digest is kept."""
+    if scope not in TokenScope.values:
+        raise InvalidInput(f"scope must be one of {', '.join(TokenScope.values)}", field="scope")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
         name=name,
         prefix=secret[: len(TOKEN_PREFIX) + 6],
         digest=token_digest(secret),
+        scope=scope,
         expires_at=expires_at,
+    )
+    audit_record(
+        actor=actor or user,
+        action="token.create",
+        target=token,
+        fields=["user", "scope", "expires_at"],
     )
     return IssuedToken(token=token, secret=secret)
 
 
 @transaction.atomic
-def api_token_revoke(*, token: ApiToken) -> ApiToken:
+def api_token_revoke(*, token: ApiToken, actor: User | None = None) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        audit_record(actor=actor, action="token.revoke", target=token, fields=["revoked_at"])
     return token

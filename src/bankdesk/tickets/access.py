@@ -1,27 +1,79 @@
-"""The one gate for reading cases: every API handler and screen asks here.
+"""The one gate for reading and changing cases: every API handler and screen asks here.
 
-Until role-based rules arrive, every active member of staff may read every case. Whatever the
-rule, a case the caller may not see answers exactly like a case that does not exist.
+Scope: agents see the cases of their teams and their own (assigned to or opened by them);
+supervisors also the cases not yet routed to a team; complaint officers also every complaint;
+auditors every case, read-only; admins none unless BANKDESK_ADMIN_READS_CASES. A case outside
+the caller's scope answers exactly like a case that does not exist (404); a visible case the
+caller may not change answers 403.
 """
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Q, QuerySet
 
+from bankdesk.lib.errors import PermissionDenied
+from bankdesk.staff.choices import Role
 from bankdesk.staff.models import User
 from bankdesk.tickets.errors import CaseNotFound
 from bankdesk.tickets.models import Case
 from bankdesk.tickets.selectors import case_queryset
 
 
-def cases_visible_to(user: User) -> QuerySet[Case]:
+def _team_ids(user: User) -> list[int]:
+    cached: list[int] | None = getattr(user, "_bankdesk_team_ids", None)
+    if cached is None:
+        cached = list(user.teams.values_list("pk", flat=True))
+        user._bankdesk_team_ids = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def case_scope(user: User) -> Q | None:
+    """The cases `user` may see, as a filter; None means every case."""
     if not user.is_active:
-        return case_queryset().none()
-    return case_queryset()
+        return Q(pk__in=[])
+    if user.role == Role.AUDITOR:
+        return None
+    if user.role == Role.ADMIN:
+        return None if settings.BANKDESK_ADMIN_READS_CASES else Q(pk__in=[])
+    scope = Q(team_id__in=_team_ids(user)) | Q(assignee_id=user.pk) | Q(created_by_id=user.pk)
+    if user.role == Role.SUPERVISOR:
+        scope |= Q(team__isnull=True)
+    elif user.role == Role.COMPLAINT_OFFICER:
+        scope |= Q(is_complaint=True)
+    return scope
 
 
-def access_case_by_id(user: User, case_id: int) -> Case:
+def case_in_scope(user: User, case: Case) -> bool:
+    if not user.is_active:
+        return False
+    if user.role == Role.AUDITOR:
+        return True
+    if user.role == Role.ADMIN:
+        return bool(settings.BANKDESK_ADMIN_READS_CASES)
+    if user.pk in {case.assignee_id, case.created_by_id} or case.team_id in _team_ids(user):
+        return True
+    if user.role == Role.SUPERVISOR and case.team_id is None:
+        return True
+    return user.role == Role.COMPLAINT_OFFICER and case.is_complaint
+
+
+def cases_visible_to(user: User) -> QuerySet[Case]:
+    scope = case_scope(user)
+    queryset = case_queryset()
+    return queryset if scope is None else queryset.filter(scope)
+
+
+def access_case_by_id(user: User, case_id: int, *, change: bool = False) -> Case:
+    """The case, if `user` may see it (and change it, with `change=True`)."""
     case = cases_visible_to(user).filter(pk=case_id).first()
     if case is None:
         raise CaseNotFound(f"case {case_id} not found", field="case_id")
+    if change and not user.has_perm("tickets.change_case", case):
+        raise PermissionDenied("you may read this case but not change it")
     return case
+
+
+def require_case_perm(user: User, perm: str, case: Case | None = None) -> None:
+    if not user.has_perm(perm, case):
+        raise PermissionDenied("your role may not do this")

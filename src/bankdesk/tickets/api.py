@@ -9,12 +9,14 @@ from ninja import Query, Router, Status
 
 from bankdesk.customers.access import access_customer_by_id
 from bankdesk.lib.api import Id, error_responses
+from bankdesk.lib.errors import PermissionDenied
 from bankdesk.staff.auth import request_staff
 from bankdesk.staff.errors import StaffNotFound, TeamNotFound
 from bankdesk.staff.models import Team, User
+from bankdesk.staff.predicates import assigns_cases
 from bankdesk.staff.selectors import staff_get, team_get
 from bankdesk.tickets import services
-from bankdesk.tickets.access import access_case_by_id, cases_visible_to
+from bankdesk.tickets.access import access_case_by_id, cases_visible_to, require_case_perm
 from bankdesk.tickets.errors import CategoryNotFound
 from bankdesk.tickets.models import Category
 from bankdesk.tickets.schemas import (
@@ -81,6 +83,18 @@ def _staff(staff_id: int | None) -> User | None:
     return user
 
 
+def _check_assignment(user: User, team: Team | None, assignee: User | None) -> None:
+    """Supervisors and complaint officers hand work out; anyone who works cases may take a case
+    for themselves, within their own teams."""
+    if assigns_cases(user):
+        return
+    own_teams = set(user.teams.values_list("pk", flat=True))
+    takes_for_self = assignee is None or assignee.pk == user.pk
+    team_is_own = team is None or team.pk in own_teams
+    if not (takes_for_self and team_is_own):
+        raise PermissionDenied("only supervisors assign cases to others or to other teams")
+
+
 def _fresh(request: HttpRequest, case_id: int) -> dict[str, Any]:
     return case_out(access_case_by_id(request_staff(request), case_id))
 
@@ -88,7 +102,10 @@ def _fresh(request: HttpRequest, case_id: int) -> dict[str, Any]:
 @router.post("", response={201: CaseOut, **error_responses(404)}, summary="Open a case")
 def case_create(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]:
     user = request_staff(request)
+    require_case_perm(user, "tickets.add_case")
     customer = access_customer_by_id(user, payload.customer_id) if payload.customer_id else None
+    team, assignee = _team(payload.team_id), _staff(payload.assignee_id)
+    _check_assignment(user, team, assignee)
     case = services.case_create(
         subject=payload.subject,
         channel=payload.channel,
@@ -96,8 +113,8 @@ def case_create(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]
         customer=customer,
         category=_category(payload.category_id),
         priority=payload.priority,
-        team=_team(payload.team_id),
-        assignee=_staff(payload.assignee_id),
+        team=team,
+        assignee=assignee,
         language=payload.language,
         text=payload.text,
         tags=payload.tags,
@@ -144,7 +161,7 @@ def case_get(request: HttpRequest, case_id: Id) -> dict[str, Any]:
 )
 def case_status_change(request: HttpRequest, case_id: Id, payload: StatusIn) -> dict[str, Any]:
     user = request_staff(request)
-    case = access_case_by_id(user, case_id)
+    case = access_case_by_id(user, case_id, change=True)
     services.case_status_change(case=case, status=payload.status, actor=user, reason=payload.reason)
     return _fresh(request, case_id)
 
@@ -156,7 +173,7 @@ def case_status_change(request: HttpRequest, case_id: Id, payload: StatusIn) -> 
 )
 def case_priority_change(request: HttpRequest, case_id: Id, payload: PriorityIn) -> dict[str, Any]:
     user = request_staff(request)
-    case = access_case_by_id(user, case_id)
+    case = access_case_by_id(user, case_id, change=True)
     services.case_priority_change(case=case, priority=payload.priority, actor=user)
     return _fresh(request, case_id)
 
@@ -168,7 +185,7 @@ def case_priority_change(request: HttpRequest, case_id: Id, payload: PriorityIn)
 )
 def case_category_change(request: HttpRequest, case_id: Id, payload: CategoryIn) -> dict[str, Any]:
     user = request_staff(request)
-    case = access_case_by_id(user, case_id)
+    case = access_case_by_id(user, case_id, change=True)
     category = _category(payload.category_id)
     assert category is not None
     services.case_category_change(case=case, category=category, actor=user)
@@ -182,10 +199,10 @@ def case_category_change(request: HttpRequest, case_id: Id, payload: CategoryIn)
 )
 def case_assign(request: HttpRequest, case_id: Id, payload: AssignIn) -> dict[str, Any]:
     user = request_staff(request)
-    case = access_case_by_id(user, case_id)
-    services.case_assign(
-        case=case, team=_team(payload.team_id), assignee=_staff(payload.assignee_id), actor=user
-    )
+    case = access_case_by_id(user, case_id, change=True)
+    team, assignee = _team(payload.team_id), _staff(payload.assignee_id)
+    _check_assignment(user, team, assignee)
+    services.case_assign(case=case, team=team, assignee=assignee, actor=user)
     return _fresh(request, case_id)
 
 
@@ -208,7 +225,7 @@ def case_message_add(
     request: HttpRequest, case_id: Id, payload: MessageIn
 ) -> Status[dict[str, Any]]:
     user = request_staff(request)
-    case = access_case_by_id(user, case_id)
+    case = access_case_by_id(user, case_id, change=True)
     message = services.case_message_add(
         case=case,
         direction=payload.direction,
@@ -238,7 +255,7 @@ def case_note_list(request: HttpRequest, case_id: Id) -> list[dict[str, Any]]:
 )
 def case_note_add(request: HttpRequest, case_id: Id, payload: NoteIn) -> Status[dict[str, Any]]:
     user = request_staff(request)
-    case = access_case_by_id(user, case_id)
+    case = access_case_by_id(user, case_id, change=True)
     return Status(201, note_out(services.case_note_add(case=case, text=payload.text, actor=user)))
 
 
@@ -249,7 +266,7 @@ def case_note_add(request: HttpRequest, case_id: Id, payload: NoteIn) -> Status[
 )
 def case_tags_set(request: HttpRequest, case_id: Id, payload: TagsIn) -> dict[str, Any]:
     user = request_staff(request)
-    case = access_case_by_id(user, case_id)
+    case = access_case_by_id(user, case_id, change=True)
     services.case_tags_set(case=case, tags=payload.tags, actor=user)
     return _fresh(request, case_id)
 
@@ -261,8 +278,8 @@ def case_tags_set(request: HttpRequest, case_id: Id, payload: TagsIn) -> dict[st
 )
 def case_merge(request: HttpRequest, case_id: Id, payload: MergeIn) -> dict[str, Any]:
     user = request_staff(request)
-    source = access_case_by_id(user, case_id)
-    target = access_case_by_id(user, payload.into_case_id)
+    source = access_case_by_id(user, case_id, change=True)
+    target = access_case_by_id(user, payload.into_case_id, change=True)
     merged = services.case_merge(source=source, target=target, actor=user, reason=payload.reason)
     return _fresh(request, merged.pk)
 
@@ -281,5 +298,5 @@ def case_event_list(request: HttpRequest, case_id: Id) -> list[dict[str, Any]]:
     "", response={200: list[CategoryOut], **error_responses()}, summary="The case taxonomy"
 )
 def categories(request: HttpRequest) -> list[dict[str, Any]]:
-    request_staff(request)
+    require_case_perm(request_staff(request), "tickets.view_category")
     return [out for c in category_list() if (out := category_out(c)) is not None]

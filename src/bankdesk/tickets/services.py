@@ -13,6 +13,8 @@ from bankdesk.customers.models import Customer
 from bankdesk.lib.channels import Channel
 from bankdesk.lib.errors import InvalidInput
 from bankdesk.lib.html import sanitise_html
+from bankdesk.security.audit import audit_record
+from bankdesk.security.masking import redact_authentication_data
 from bankdesk.staff.choices import Role
 from bankdesk.staff.models import Team, User
 from bankdesk.tickets.choices import (
@@ -44,8 +46,26 @@ SUBJECT_MAX = 200
 TEXT_MAX = 100_000
 
 
+# Which case fields each kind of event changes: the audit chain names fields, never values.
+_EVENT_FIELDS: dict[str, tuple[str, ...]] = {
+    EventKind.CREATED: ("subject", "channel", "priority", "category", "customer", "language"),
+    EventKind.STATUS_CHANGED: ("status",),
+    EventKind.PRIORITY_CHANGED: ("priority",),
+    EventKind.CATEGORY_CHANGED: ("category", "is_complaint"),
+    EventKind.ASSIGNED: ("team", "assignee"),
+    EventKind.MESSAGE_ADDED: ("messages",),
+    EventKind.NOTE_ADDED: ("notes",),
+    EventKind.TAGS_CHANGED: ("tags",),
+    EventKind.MERGED_INTO: ("status", "merged_into", "messages", "notes"),
+    EventKind.MERGED_FROM: ("messages", "notes"),
+}
+
+
 def _event(case: Case, kind: str, actor: User | None, **data: Any) -> CaseEvent:
-    return CaseEvent.objects.create(case=case, kind=kind, actor=actor, data=data)
+    """Append the case event and its audit entry, in the caller's transaction."""
+    event = CaseEvent.objects.create(case=case, kind=kind, actor=actor, data=data)
+    audit_record(actor=actor, action=f"case.{kind}", target=case, fields=_EVENT_FIELDS[kind])
+    return event
 
 
 def _locked(case: Case) -> Case:
@@ -59,7 +79,7 @@ def _touch(case: Case, *fields: str) -> None:
 
 
 def _check_subject(subject: str) -> str:
-    subject = subject.strip()
+    subject = redact_authentication_data(subject.strip())
     if not subject:
         raise InvalidInput("subject is required", field="subject")
     if len(subject) > SUBJECT_MAX:
@@ -68,7 +88,8 @@ def _check_subject(subject: str) -> str:
 
 
 def _check_text(text: str, field: str = "text") -> str:
-    text = text.strip()
+    """Required free text, with card numbers, security codes and passwords masked."""
+    text = redact_authentication_data(text.strip())
     if not text:
         raise InvalidInput(f"{field} is required", field=field)
     if len(text) > TEXT_MAX:
@@ -184,6 +205,7 @@ def case_status_change(*, case: Case, status: str, actor: User | None, reason: s
     elif previous == CaseStatus.RESOLVED:  # reopened
         case.resolved_at = None
     _touch(case, "status", "resolved_at", "closed_at")
+    reason = redact_authentication_data(reason)
     _event(
         case, EventKind.STATUS_CHANGED, actor, **{"from": previous, "to": status, "reason": reason}
     )
@@ -286,7 +308,7 @@ def _message_add(
                 channel=channel,
                 author=author,
                 text=text,
-                html=sanitise_html(html) if html else "",
+                html=redact_authentication_data(sanitise_html(html)) if html else "",
                 external_id=external_id,
             )
     except IntegrityError as exc:  # the same external id arrived twice at the same moment
@@ -440,10 +462,17 @@ def category_create(
     name_en: str = "",
     parent: Category | None = None,
     is_complaint: bool = False,
+    actor: User | None = None,
 ) -> Category:
     category = Category(
         code=code, name=name, name_en=name_en, parent=parent, is_complaint=is_complaint
     )
     category.full_clean()
     category.save()
+    audit_record(
+        actor=actor,
+        action="category.create",
+        target=category,
+        fields=["code", "name", "name_en", "parent", "is_complaint"],
+    )
     return category

@@ -45,7 +45,7 @@ def _bankdesk(*args: str) -> list[str]:
 def test_up_serves_the_login_page_the_schema_and_the_demo_bank(home_env: dict[str, str]) -> None:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(  # noqa: S603
+    server = subprocess.Popen(
         _bankdesk("up", "--port", str(port), "--demo-customers", "40", "--demo-cases", "200"),
         env=home_env,
         stdout=subprocess.PIPE,
@@ -71,7 +71,7 @@ def test_up_serves_the_login_page_the_schema_and_the_demo_bank(home_env: dict[st
         assert status == 200
         assert "/api/v1/cases" in json.loads(schema)["paths"]
 
-        token = subprocess.run(  # noqa: S603
+        token = subprocess.run(
             _bankdesk("token", "create", "--user", "agent"),
             env=home_env,
             check=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bankdesk.customers.models import Customer, Identity
+from bankdesk.security.crypto import keyring
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,8 @@ def test_register_a_customer_with_identities_and_holdings(agent_api):
     assert {i["kind"] for i in body["identities"]} == {"phone", "email", "national_id"}
     assert body["holdings"][0]["last4"] == "9012"
     stored = Identity.objects.get(kind="national_id")
-    assert stored.lookup == "11010519491231002X"
+    assert stored.value == "11010519491231002X"  # kept in canonical form, decrypted on read
+    assert stored.lookup == keyring().blind_index("national_id", "11010519491231002X")
 
 
 def test_find_a_customer_however_the_phone_or_email_is_typed(agent_api, customer):

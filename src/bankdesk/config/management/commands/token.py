@@ -22,6 +22,9 @@ class Command(BaseCommand):
         create.add_argument("--user", required=True, help="username of the member of staff")
         create.add_argument("--name", default="", help="what the token is for")
         create.add_argument("--days", type=int, default=None, help="expire after this many days")
+        create.add_argument(
+            "--scope", choices=["read", "write"], default="write", help="read-only or read-write"
+        )
         revoke = sub.add_parser("revoke", help="revoke a token by its prefix")
         revoke.add_argument("prefix")
 
@@ -39,7 +42,9 @@ class Command(BaseCommand):
         if days is not None and not 1 <= days <= 3650:
             raise CommandError("--days must be between 1 and 3650")
         expires_at = timezone.now() + timedelta(days=days) if days else None
-        issued = api_token_create(user=user, name=options["name"], expires_at=expires_at)
+        issued = api_token_create(
+            user=user, name=options["name"], expires_at=expires_at, scope=options["scope"]
+        )
         # The secret alone on stdout, so scripts can capture it: TOKEN=$(bankdesk token create …)
         self.stdout.write(issued.secret)
 

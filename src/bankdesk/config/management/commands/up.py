@@ -51,6 +51,7 @@ class Command(BaseCommand):
             raise CommandError("--port must be between 1 and 65535")
         self.stdout.write("bankdesk: applying database migrations…")
         call_command("migrate", interactive=False, verbosity=0)
+        self._check_keys()
         seeded = False
         if not options["no_demo"]:
             seeded = self._seed_if_empty(options["demo_customers"], options["demo_cases"])
@@ -74,6 +75,15 @@ class Command(BaseCommand):
                     worker.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     worker.kill()
+
+    def _check_keys(self) -> None:
+        from bankdesk.security.crypto import KeyRingError, keyring
+
+        try:
+            ring = keyring()
+        except KeyRingError as exc:
+            raise CommandError(f"bankdesk cannot start: {exc}") from exc
+        self.stdout.write(f"bankdesk: data keys verified ({ring.source})")
 
     def _seed_if_empty(self, customers: int, cases: int) -> bool:
         from bankdesk.demo.seed import demo_base_exists, demo_base_seed

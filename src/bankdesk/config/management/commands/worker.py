@@ -8,9 +8,10 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from bankdesk.config.schedule import run_schedule
+from bankdesk.security.crypto import KeyRingError, keyring
 
 logger = logging.getLogger("bankdesk.worker")
 
@@ -28,6 +29,10 @@ class Command(BaseCommand):
         parser.add_argument("--batch", action="store_true", help="exit when the queue is empty")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            keyring()
+        except KeyRingError as exc:
+            raise CommandError(f"bankdesk worker cannot start: {exc}") from exc
         stop = threading.Event()
         if not options["no_schedule"] and not options["batch"]:
             threading.Thread(target=run_schedule, args=(stop,), daemon=True).start()

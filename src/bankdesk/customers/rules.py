@@ -1,0 +1,11 @@
+"""Customer permissions."""
+
+from __future__ import annotations
+
+import rules
+
+from bankdesk.staff.predicates import reads_customers, reveals_customer_data, works_cases
+
+rules.add_perm("customers.view_customer", reads_customers)
+rules.add_perm("customers.add_customer", works_cases)
+rules.add_perm("customers.reveal_customer", reveals_customer_data)

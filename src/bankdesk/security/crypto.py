@@ -1,0 +1,233 @@
+"""The data key ring: AES-GCM encryption of C2/C3 values and keyed blind indexes.
+
+Keys come from `BANKDESK_DATA_KEYS` ("id:base64key,id:base64key", the first encrypts new values)
+with `BANKDESK_INDEX_KEY`, or from `$BANKDESK_HOME/data_keys.json` (created on first run, mode
+0600). Every ciphertext carries the id of its key, so keys rotate without a flag day. There is no
+plaintext fallback: without the right keys bankdesk refuses to start.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+
+PREFIX = "bdx1"
+_KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+NONCE_BYTES = 12
+
+
+class KeyRingError(RuntimeError):
+    """The data keys are missing, malformed or not the ones this database was encrypted with."""
+
+
+class DecryptionError(KeyRingError):
+    pass
+
+
+def _b64decode(raw: str, what: str) -> bytes:
+    try:
+        value = base64.b64decode(raw.strip(), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise KeyRingError(f"{what} is not valid base64") from exc
+    if len(value) != 32:
+        raise KeyRingError(f"{what} must be 32 bytes (256 bits), not {len(value)}")
+    return value
+
+
+def new_key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def new_key_id() -> str:
+    return "k" + secrets.token_hex(4)
+
+
+@dataclass
+class KeyRing:
+    primary_id: str
+    keys: dict[str, bytes]
+    index_key: bytes
+    source: str
+    _ciphers: dict[str, AESGCM] = field(default_factory=dict, repr=False)
+
+    def cipher(self, key_id: str) -> AESGCM:
+        if key_id not in self._ciphers:
+            if key_id not in self.keys:
+                raise DecryptionError(
+                    f"value was encrypted with key {key_id!r}, which is not in the key ring "
+                    f"({self.source})"
+                )
+            self._ciphers[key_id] = AESGCM(self.keys[key_id])
+        return self._ciphers[key_id]
+
+    def encrypt(self, plaintext: str, *, context: str, key_id: str | None = None) -> str:
+        """Encrypt under the primary key (or `key_id`); `context` binds the value to its column."""
+        key_id = key_id or self.primary_id
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        sealed = self.cipher(key_id).encrypt(nonce, plaintext.encode("utf-8"), context.encode())
+        token = base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
+        return f"{PREFIX}${key_id}${token}"
+
+    def decrypt(self, stored: str, *, context: str) -> str:
+        key_id, token = split_ciphertext(stored)
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        try:
+            plain = self.cipher(key_id).decrypt(
+                raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode()
+            )
+        except InvalidTag as exc:
+            raise DecryptionError(
+                f"a {context} value does not decrypt with key {key_id!r}: wrong key or "
+                "tampered data"
+            ) from exc
+        return plain.decode("utf-8")
+
+    def blind_index(self, kind: str, normalised: str) -> str:
+        """A keyed HMAC of a normalised value: equality lookups without storing the value."""
+        message = f"{kind}\x1f{normalised}".encode()
+        return hmac.new(self.index_key, message, hashlib.sha256).hexdigest()
+
+
+def split_ciphertext(stored: str) -> tuple[str, str]:
+    parts = stored.split("$")
+    if len(parts) != 3 or parts[0] != PREFIX or not _KEY_ID.match(parts[1]):
+        raise DecryptionError("stored value is not a bankdesk ciphertext")
+    return parts[1], parts[2]
+
+
+def is_ciphertext(value: str) -> bool:
+    return value.startswith(PREFIX + "$")
+
+
+def key_file_path() -> Path:
+    return Path(settings.BANKDESK_HOME) / "data_keys.json"
+
+
+def _parse_env_keys(raw: str) -> tuple[str, dict[str, bytes]]:
+    keys: dict[str, bytes] = {}
+    primary = ""
+    for item in raw.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        key_id, _, material = item.partition(":")
+        if not _KEY_ID.match(key_id) or not material:
+            raise KeyRingError("BANKDESK_DATA_KEYS must look like 'id:base64key,id:base64key'")
+        keys[key_id] = _b64decode(material, f"BANKDESK_DATA_KEYS key {key_id!r}")
+        primary = primary or key_id
+    if not keys:
+        raise KeyRingError("BANKDESK_DATA_KEYS is set but holds no key")
+    return primary, keys
+
+
+def _read_key_file(path: Path) -> KeyRing:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        primary = data["primary"]
+        keys = {kid: _b64decode(material, f"key {kid!r}") for kid, material in data["keys"].items()}
+        index_key = _b64decode(data["index_key"], "index_key")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise KeyRingError(f"{path} cannot be read as a bankdesk key file: {exc}") from exc
+    if primary not in keys:
+        raise KeyRingError(f"{path}: the primary key {primary!r} is not among its keys")
+    return KeyRing(primary, keys, index_key, source=str(path))
+
+
+def write_key_file(path: Path, ring: KeyRing) -> None:
+    """Write the ring atomically, readable by the owner only."""
+    payload = {
+        "primary": ring.primary_id,
+        "keys": {kid: base64.b64encode(k).decode() for kid, k in ring.keys.items()},
+        "index_key": base64.b64encode(ring.index_key).decode(),
+    }
+    temporary = path.with_suffix(".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle, indent=2)
+    os.replace(temporary, path)
+
+
+def keyring_from_environment(*, create: bool) -> KeyRing:
+    """Load the ring from the environment or the key file; create the file only if allowed."""
+    raw = os.environ.get("BANKDESK_DATA_KEYS", "").strip()
+    if raw:
+        primary, keys = _parse_env_keys(raw)
+        index_raw = os.environ.get("BANKDESK_INDEX_KEY", "").strip()
+        if not index_raw:
+            raise KeyRingError("BANKDESK_DATA_KEYS is set, so BANKDESK_INDEX_KEY must be too")
+        index_key = _b64decode(index_raw, "BANKDESK_INDEX_KEY")
+        return KeyRing(primary, keys, index_key, source="BANKDESK_DATA_KEYS")
+    path = key_file_path()
+    if path.exists():
+        return _read_key_file(path)
+    if not create:
+        raise KeyRingError(
+            f"no data keys: neither BANKDESK_DATA_KEYS nor {path} exists, but this database "
+            "holds encrypted customer data. Restore the key file or set BANKDESK_DATA_KEYS."
+        )
+    key_id = new_key_id()
+    ring = KeyRing(
+        key_id,
+        {key_id: base64.b64decode(new_key())},
+        secrets.token_bytes(32),
+        source=str(path),
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first: use theirs
+        return _read_key_file(path)
+    os.close(fd)
+    write_key_file(path, ring)
+    return ring
+
+
+_lock = threading.Lock()
+_ring: KeyRing | None = None
+
+
+def keyring() -> KeyRing:
+    """The process's key ring, verified against the database the first time it is needed."""
+    global _ring
+    if _ring is not None:
+        return _ring
+    with _lock:
+        if _ring is None:
+            from bankdesk.security.keycheck import keyring_open
+
+            ring, verified = keyring_open()
+            if not verified:  # database not migrated yet: check again next time
+                return ring
+            _ring = ring
+        return _ring
+
+
+def keyring_reset() -> None:
+    """Forget the loaded ring (after rotation, or in tests that change keys)."""
+    global _ring
+    with _lock:
+        _ring = None
+
+
+def decrypt_value(stored: str, *, context: str) -> str:
+    """Decrypt with the process's ring; if another process rotated in a key this one has not
+    loaded yet, reload the ring once and try again."""
+    ring = keyring()
+    key_id, _ = split_ciphertext(stored)
+    if key_id not in ring.keys:
+        keyring_reset()
+        ring = keyring()
+    return ring.decrypt(stored, context=context)

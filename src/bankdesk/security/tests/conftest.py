@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bankdesk.security.crypto import key_file_path, keyring, keyring_reset
+
+
+@pytest.fixture
+def isolated_keys(tmp_path: Path, settings, monkeypatch) -> Iterator[Path]:
+    """A private copy of the key file, so a test may rotate or break keys without harm."""
+    keyring()  # make sure the suite's key file exists
+    original = key_file_path()
+    monkeypatch.delenv("BANKDESK_DATA_KEYS", raising=False)
+    monkeypatch.delenv("BANKDESK_INDEX_KEY", raising=False)
+    settings.BANKDESK_HOME = tmp_path
+    shutil.copy(original, tmp_path / "data_keys.json")
+    keyring_reset()
+    yield tmp_path / "data_keys.json"
+    keyring_reset()

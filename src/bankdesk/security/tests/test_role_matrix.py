@@ -1,0 +1,240 @@
+"""Every API operation against every role: the answer, and nothing changed when it is no.
+
+Scope in this test: the case is a complaint in the general team, assigned to nobody.
+- agent (general team) works it; agent (cards team) cannot see it; a read-only token reads only;
+- supervisor (general team) works and assigns it; complaint officer sees it as a complaint;
+- auditor reads everything and changes nothing; admin sees no customers or cases by default.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.test import Client
+
+from bankdesk.conftest import ApiClient
+from bankdesk.security.models import RateCounter
+from bankdesk.staff.choices import Role
+from bankdesk.staff.models import ApiToken
+from bankdesk.staff.services import api_token_create, team_create
+from bankdesk.tickets.services import case_create
+
+ROLES = [
+    "agent",
+    "agent_other_team",
+    "read_only_token",
+    "supervisor",
+    "complaint_officer",
+    "auditor",
+    "admin",
+    "anonymous",
+]
+WORKERS = {"agent", "supervisor", "complaint_officer"}
+SEES_CASE = WORKERS | {"auditor", "read_only_token"}
+SEES_CUSTOMERS = WORKERS | {"auditor", "read_only_token", "agent_other_team"}
+
+
+def _read(role: str, sees: set[str], ok: int = 200) -> int:
+    return ok if role in sees else 404
+
+
+def _write(role: str, ok: int) -> int:
+    """Writes on the case: workers in scope succeed; readers in scope get 403; others 404."""
+    if role in WORKERS:
+        return ok
+    if role in {"auditor", "read_only_token"}:
+        return 403
+    return 404
+
+
+def _create(role: str, ok: int = 201) -> int:
+    return ok if role in WORKERS | {"agent_other_team"} else 403
+
+
+Operation = tuple[str, str, Callable[[dict[str, Any]], dict[str, Any] | None], Callable[[str], int]]
+
+OPERATIONS: list[Operation] = [
+    ("get", "/api/v1/staff/me", lambda w: None, lambda r: 200),
+    ("get", "/api/v1/staff/teams", lambda w: None, lambda r: 200),
+    ("get", "/api/v1/categories", lambda w: None, lambda r: 200),
+    ("get", "/api/v1/customers", lambda w: None, lambda r: 200),
+    (
+        "post",
+        "/api/v1/customers",
+        lambda w: {"customer_number": "88000001", "name": "李四"},
+        _create,
+    ),
+    (
+        "get",
+        "/api/v1/customers/{customer_id}",
+        lambda w: None,
+        lambda r: _read(r, SEES_CUSTOMERS),
+    ),
+    (
+        "post",
+        "/api/v1/customers/{customer_id}/reveal",
+        lambda w: {"field": "phone", "reason": "customer asked for a call back"},
+        lambda r: (
+            404
+            if r == "admin"
+            else (200 if r in {"supervisor", "complaint_officer", "auditor"} else 403)
+        ),
+    ),
+    ("get", "/api/v1/cases", lambda w: None, lambda r: 200),
+    ("post", "/api/v1/cases", lambda w: {"subject": "新工单", "channel": "phone"}, _create),
+    ("get", "/api/v1/cases/{case_id}", lambda w: None, lambda r: _read(r, SEES_CASE)),
+    (
+        "post",
+        "/api/v1/cases/{case_id}/status",
+        lambda w: {"status": "open"},
+        lambda r: _write(r, 200),
+    ),
+    (
+        "post",
+        "/api/v1/cases/{case_id}/priority",
+        lambda w: {"priority": "high"},
+        lambda r: _write(r, 200),
+    ),
+    (
+        "post",
+        "/api/v1/cases/{case_id}/category",
+        lambda w: {"category_id": w["categories"]["cards"].pk},
+        lambda r: _write(r, 200),
+    ),
+    (
+        "post",
+        "/api/v1/cases/{case_id}/assign",
+        lambda w: {"assignee_id": w["users"]["supervisor"].pk},  # agents may only take cases
+        lambda r: 403 if r == "agent" else _write(r, 200),
+    ),
+    ("get", "/api/v1/cases/{case_id}/messages", lambda w: None, lambda r: _read(r, SEES_CASE)),
+    (
+        "post",
+        "/api/v1/cases/{case_id}/messages",
+        lambda w: {"text": "您好"},
+        lambda r: _write(r, 201),
+    ),
+    ("get", "/api/v1/cases/{case_id}/notes", lambda w: None, lambda r: _read(r, SEES_CASE)),
+    (
+        "post",
+        "/api/v1/cases/{case_id}/notes",
+        lambda w: {"text": "内部备注"},
+        lambda r: _write(r, 201),
+    ),
+    (
+        "put",
+        "/api/v1/cases/{case_id}/tags",
+        lambda w: {"tags": ["vip"]},
+        lambda r: _write(r, 200),
+    ),
+    (
+        "post",
+        "/api/v1/cases/{case_id}/merge",
+        lambda w: {"into_case_id": w["other_case"].pk},
+        lambda r: _write(r, 200),
+    ),
+    ("get", "/api/v1/cases/{case_id}/events", lambda w: None, lambda r: _read(r, SEES_CASE)),
+]
+
+
+def _snapshot() -> dict[str, int]:
+    """Row counts of every bankdesk table except request bookkeeping (rate counters, tokens)."""
+    counts = {}
+    for model in apps.get_models():
+        if model._meta.app_label in {"sessions", "contenttypes"} or model in {
+            RateCounter,
+            ApiToken,
+        }:
+            continue
+        counts[model._meta.label] = model.objects.count()
+    return counts
+
+
+@pytest.fixture
+def world(
+    agent,
+    supervisor,
+    complaint_officer,
+    auditor,
+    admin_user,
+    make_staff,
+    customer,
+    categories,
+    general_team,
+):
+    cards_team = team_create(code="cards", name="信用卡组")
+    other_agent = make_staff("agent2", Role.AGENT, [cards_team])
+    case = case_create(
+        subject="年费争议",
+        channel="phone",
+        actor=None,
+        customer=customer,
+        category=categories["complaint_fees"],
+        team=general_team,
+        text="年费扣了两次",
+    )
+    other_case = case_create(
+        subject="年费争议(重复)",
+        channel="wechat",
+        actor=None,
+        customer=customer,
+        category=categories["complaint_fees"],
+        team=general_team,
+    )
+    users = {
+        "agent": agent,
+        "agent_other_team": other_agent,
+        "read_only_token": agent,
+        "supervisor": supervisor,
+        "complaint_officer": complaint_officer,
+        "auditor": auditor,
+        "admin": admin_user,
+    }
+    return {
+        "users": users,
+        "case": case,
+        "other_case": other_case,
+        "customer": customer,
+        "categories": categories,
+        "agent": agent,
+    }
+
+
+def _client(world: dict[str, Any], role: str) -> ApiClient:
+    if role == "anonymous":
+        return ApiClient(None)
+    scope = "read" if role == "read_only_token" else "write"
+    return ApiClient(api_token_create(user=world["users"][role], scope=scope).secret)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("method", "path", "body", "expected"), OPERATIONS, ids=[f"{o[0]} {o[1]}" for o in OPERATIONS]
+)
+def test_role_matrix(world, role, method, path, body, expected):
+    api = _client(world, role)
+    url = path.format(case_id=world["case"].pk, customer_id=world["customer"].pk)
+    want = 401 if role == "anonymous" else expected(role)
+    before = _snapshot()
+    kwargs: dict[str, Any] = {"headers": api.headers}
+    payload = body(world)
+    if payload is not None:
+        kwargs.update(data=json.dumps(payload), content_type="application/json")
+    response = getattr(Client(), method)(url, **kwargs)
+    assert response.status_code == want, response.content
+    if want >= 400:
+        assert _snapshot() == before
+        assert set(response.json()) == {"code", "message", "field"}
+
+
+@pytest.mark.django_db
+def test_the_matrix_covers_every_operation_in_the_schema(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    documented = {(method, path) for path, ops in schema["paths"].items() for method in ops}
+    covered = {(method, path) for method, path, _body, _expected in OPERATIONS}
+    assert documented == covered
