@@ -153,6 +153,8 @@ OTP_TOTP_ISSUER = "bankdesk"
 AXES_FAILURE_LIMIT = env_int("BANKDESK_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("BANKDESK_LOGIN_LOCKOUT_MINUTES", 30, minimum=1) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Never keep what was typed into a failed sign-in or code field.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "console/locked_out.html"
 AXES_VERBOSE = False

@@ -3,6 +3,10 @@ from django.urls import include, path
 
 from bankdesk.config.api import api
 from bankdesk.config.health import healthz, readyz
+from bankdesk.staff.mfa import MfaAdminSite
+
+# The admin screens need the second factor too, and sign in through the console.
+admin.site.__class__ = MfaAdminSite
 
 urlpatterns = [
     path("api/v1/", api.urls),

@@ -7,6 +7,10 @@ app_name = "console"
 
 urlpatterns = [
     path("", views.root, name="login"),
+    # bankdesk.security.middleware counts POSTs to "/" and "/mfa/" as sign-in attempts.
+    path("mfa/", views.mfa, name="mfa"),
+    path("mfa/enrol/", views.mfa_enrol, name="mfa_enrol"),
     path("home/", views.home, name="home"),
+    # POST only (Django's LogoutView): a link or an image cannot sign anyone out.
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

@@ -33,7 +33,7 @@ class RateLimitMiddleware:
         path = request.path
         if path.startswith("/api/"):
             return "api", self.api_limit
-        is_sign_in = request.method == "POST" and path in {"/", "/mfa/"}
+        is_sign_in = request.method == "POST" and path in {"/", "/mfa/", "/mfa/enrol/"}
         if is_sign_in or path.startswith(PUBLIC_PREFIXES):
             return "public", self.public_limit
         return None

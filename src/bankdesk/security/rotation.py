@@ -36,7 +36,7 @@ def _raw_rows(column: EncryptedColumn, after_pk: int, batch: int) -> list[tuple[
     table, pk = quote(column.model._meta.db_table), quote(column.model._meta.pk.column)
     col = quote(column.field.column)
     sql = (
-        f"SELECT {pk}, {col} FROM {table} WHERE {pk} > %s AND {col} IS NOT NULL "  # noqa: S608 - names from the models
+        f"SELECT {pk}, {col} FROM {table} WHERE {pk} > %s AND {col} IS NOT NULL "  # noqa: S608  # nosec B608 - names from the models
         f"AND {col} <> '' ORDER BY {pk} LIMIT %s"
     )
     with connection.cursor() as cursor:
@@ -67,7 +67,7 @@ def reencrypt_batches(ring: KeyRing, *, batch: int = 500) -> Iterator[tuple[str,
     for column in encrypted_columns():
         table = quote(column.model._meta.db_table)
         pk, col = quote(column.model._meta.pk.column), quote(column.field.column)
-        update = f"UPDATE {table} SET {col} = %s WHERE {pk} = %s AND {col} = %s"  # noqa: S608
+        update = f"UPDATE {table} SET {col} = %s WHERE {pk} = %s AND {col} = %s"  # noqa: S608  # nosec B608
         after = 0
         while rows := _raw_rows(column, after, batch):
             after = rows[-1][0]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
-from ninja import Query, Router, Status
+from django.http import FileResponse, HttpRequest
+from ninja import File, Query, Router, Status
+from ninja.files import UploadedFile
 
 from bankdesk.customers.access import access_customer_by_id
 from bankdesk.lib.api import Id, error_responses
@@ -17,10 +18,12 @@ from bankdesk.staff.predicates import assigns_cases
 from bankdesk.staff.selectors import staff_get, team_get
 from bankdesk.tickets import services
 from bankdesk.tickets.access import access_case_by_id, cases_visible_to, require_case_perm
-from bankdesk.tickets.errors import CategoryNotFound
-from bankdesk.tickets.models import Category
+from bankdesk.tickets.attachments import attachment_add
+from bankdesk.tickets.errors import AttachmentNotFound, CategoryNotFound, MessageNotFound
+from bankdesk.tickets.models import Attachment, Category
 from bankdesk.tickets.schemas import (
     AssignIn,
+    AttachmentOut,
     CaseIn,
     CaseListQuery,
     CaseOut,
@@ -36,6 +39,7 @@ from bankdesk.tickets.schemas import (
     PriorityIn,
     StatusIn,
     TagsIn,
+    attachment_out,
     case_out,
     category_out,
     event_out,
@@ -236,6 +240,50 @@ def case_message_add(
         actor=user,
     )
     return Status(201, message_out(message))
+
+
+@router.post(
+    "/{case_id}/messages/{message_id}/attachments",
+    response={201: AttachmentOut, **error_responses(404, 409)},
+    summary="Attach a file to one of the case's messages (multipart, field 'file')",
+)
+def attachment_upload(
+    request: HttpRequest, case_id: Id, message_id: Id, file: File[UploadedFile]
+) -> Status[dict[str, Any]]:
+    user = request_staff(request)
+    case = access_case_by_id(user, case_id, change=True)
+    message = case_messages(case=case).filter(pk=message_id).first()
+    if message is None:
+        raise MessageNotFound(f"message {message_id} not found on this case", field="message_id")
+    attachment = attachment_add(
+        message=message,
+        upload=file,
+        filename=file.name or "attachment",
+        declared_type=file.content_type,
+        actor=user,
+    )
+    return Status(201, attachment_out(attachment))
+
+
+@router.get(
+    "/{case_id}/attachments/{attachment_id}",
+    response={200: None, **error_responses(404)},
+    summary="Download an attachment (always as a download, never shown inline)",
+)
+def attachment_download(request: HttpRequest, case_id: Id, attachment_id: Id) -> FileResponse:
+    case = access_case_by_id(request_staff(request), case_id)
+    attachment = Attachment.objects.filter(pk=attachment_id, message__case=case).first()
+    if attachment is None:
+        raise AttachmentNotFound(f"attachment {attachment_id} not found", field="attachment_id")
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 @router.get(

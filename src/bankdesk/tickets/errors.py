@@ -31,3 +31,11 @@ class DuplicateMessage(Conflict):
 
 class AssigneeNotInTeam(InvalidInput):
     code = "assignee_not_in_team"
+
+
+class MessageNotFound(NotFound):
+    code = "message_not_found"
+
+
+class AttachmentNotFound(NotFound):
+    code = "attachment_not_found"

@@ -11,7 +11,7 @@ from pydantic import Field
 from bankdesk.lib.api import AwareDatetime, Id, RequiredText, Text
 from bankdesk.lib.channels import Channel
 from bankdesk.tickets.choices import CaseStatus, Direction, Priority
-from bankdesk.tickets.models import Case, CaseEvent, Category, InternalNote, Message
+from bankdesk.tickets.models import Attachment, Case, CaseEvent, Category, InternalNote, Message
 
 
 class CaseIn(Schema):
@@ -123,6 +123,15 @@ class CasePageOut(Schema):
     next_cursor: str | None
 
 
+class AttachmentOut(Schema):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    created_at: datetime
+
+
 class MessageOut(Schema):
     id: int
     direction: str
@@ -131,6 +140,7 @@ class MessageOut(Schema):
     text: str
     html: str
     external_id: str | None
+    attachments: list[AttachmentOut]
     created_at: datetime
 
 
@@ -204,7 +214,19 @@ def message_out(message: Message) -> dict[str, Any]:
         "text": message.text,
         "html": message.html,
         "external_id": message.external_id,
+        "attachments": [attachment_out(a) for a in message.attachments.all()],
         "created_at": message.created_at,
+    }
+
+
+def attachment_out(attachment: Attachment) -> dict[str, Any]:
+    return {
+        "id": attachment.pk,
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+        "created_at": attachment.created_at,
     }
 
 

@@ -85,7 +85,12 @@ def case_events(*, case: Case) -> QuerySet[CaseEvent]:
 
 
 def case_messages(*, case: Case) -> QuerySet[Message]:
-    return Message.objects.filter(case=case).select_related("author").order_by("created_at", "id")
+    return (
+        Message.objects.filter(case=case)
+        .select_related("author")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
 
 
 def case_notes(*, case: Case) -> QuerySet[InternalNote]:

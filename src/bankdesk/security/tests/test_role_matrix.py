@@ -8,12 +8,14 @@ Scope in this test: the case is a complaint in the general team, assigned to nob
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from bankdesk.conftest import ApiClient
@@ -21,6 +23,7 @@ from bankdesk.security.models import RateCounter
 from bankdesk.staff.choices import Role
 from bankdesk.staff.models import ApiToken
 from bankdesk.staff.services import api_token_create, team_create
+from bankdesk.tickets.attachments import attachment_add
 from bankdesk.tickets.services import case_create
 
 ROLES = [
@@ -138,6 +141,18 @@ OPERATIONS: list[Operation] = [
         lambda r: _write(r, 200),
     ),
     ("get", "/api/v1/cases/{case_id}/events", lambda w: None, lambda r: _read(r, SEES_CASE)),
+    (
+        "post",
+        "/api/v1/cases/{case_id}/messages/{message_id}/attachments",
+        lambda w: {"file": SimpleUploadedFile("回单.txt", b"receipt", content_type="text/plain")},
+        lambda r: _write(r, 201),
+    ),
+    (
+        "get",
+        "/api/v1/cases/{case_id}/attachments/{attachment_id}",
+        lambda w: None,
+        lambda r: _read(r, SEES_CASE),
+    ),
 ]
 
 
@@ -156,6 +171,8 @@ def _snapshot() -> dict[str, int]:
 
 @pytest.fixture
 def world(
+    settings,
+    tmp_path,
     agent,
     supervisor,
     complaint_officer,
@@ -166,6 +183,7 @@ def world(
     categories,
     general_team,
 ):
+    settings.MEDIA_ROOT = tmp_path
     cards_team = team_create(code="cards", name="信用卡组")
     other_agent = make_staff("agent2", Role.AGENT, [cards_team])
     case = case_create(
@@ -185,6 +203,14 @@ def world(
         category=categories["complaint_fees"],
         team=general_team,
     )
+    message = case.messages.get()
+    attachment = attachment_add(
+        message=message,
+        upload=io.BytesIO(b"statement"),
+        filename="statement.txt",
+        declared_type="text/plain",
+        actor=None,
+    )
     users = {
         "agent": agent,
         "agent_other_team": other_agent,
@@ -201,6 +227,8 @@ def world(
         "customer": customer,
         "categories": categories,
         "agent": agent,
+        "message": message,
+        "attachment": attachment,
     }
 
 
@@ -218,12 +246,19 @@ def _client(world: dict[str, Any], role: str) -> ApiClient:
 )
 def test_role_matrix(world, role, method, path, body, expected):
     api = _client(world, role)
-    url = path.format(case_id=world["case"].pk, customer_id=world["customer"].pk)
+    url = path.format(
+        case_id=world["case"].pk,
+        customer_id=world["customer"].pk,
+        message_id=world["message"].pk,
+        attachment_id=world["attachment"].pk,
+    )
     want = 401 if role == "anonymous" else expected(role)
     before = _snapshot()
     kwargs: dict[str, Any] = {"headers": api.headers}
     payload = body(world)
-    if payload is not None:
+    if payload is not None and "file" in payload:
+        kwargs.update(data=payload)  # multipart
+    elif payload is not None:
         kwargs.update(data=json.dumps(payload), content_type="application/json")
     response = getattr(Client(), method)(url, **kwargs)
     assert response.status_code == want, response.content

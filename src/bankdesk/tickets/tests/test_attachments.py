@@ -1,0 +1,96 @@
+"""Attachments: stored safely, downloaded only as files, never rendered by the browser."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from bankdesk.tickets.models import Attachment
+from bankdesk.tickets.services import case_create, case_message_add
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def message(agent, general_team):
+    case = case_create(subject="对账单", channel="email", actor=agent, team=general_team)
+    return case_message_add(case=case, direction="inbound", text="附件是对账单", actor=None)
+
+
+def _upload(api, message, name, content, content_type):
+    client = Client()
+    return client.post(
+        f"/api/v1/cases/{message.case_id}/messages/{message.pk}/attachments",
+        {"file": SimpleUploadedFile(name, content, content_type=content_type)},
+        headers=api.headers,
+    )
+
+
+def test_an_uploaded_file_comes_back_as_a_download(agent_api, message, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    response = _upload(
+        agent_api, message, "对账单 2026-10.pdf", b"%PDF-1.7 test", "application/pdf"
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["filename"] == "对账单 2026-10.pdf"
+    assert body["content_type"] == "application/pdf"
+    stored = Attachment.objects.get()
+    assert "对账单" not in stored.file.name  # stored under a random name
+    download = Client().get(
+        f"/api/v1/cases/{message.case_id}/attachments/{body['id']}", headers=agent_api.headers
+    )
+    assert download.status_code == 200
+    assert download["Content-Disposition"].startswith("attachment;")
+    assert b"".join(download.streaming_content) == b"%PDF-1.7 test"
+    assert (
+        agent_api.get(f"/cases/{message.case_id}/messages").json_body[0]["attachments"][0]["id"]
+        == body["id"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "declared"),
+    [
+        ("page.html", "text/html"),
+        ("logo.svg", "image/svg+xml"),
+        ("x.bin", "text/html; charset=utf-8"),
+    ],
+)
+def test_html_and_svg_are_never_served_as_what_they_claim(
+    agent_api, message, settings, tmp_path, name, declared
+):
+    settings.MEDIA_ROOT = tmp_path
+    body = _upload(agent_api, message, name, b"<script>alert(1)</script>", declared).json()
+    assert body["content_type"] == "application/octet-stream"
+    download = Client().get(
+        f"/api/v1/cases/{message.case_id}/attachments/{body['id']}", headers=agent_api.headers
+    )
+    assert download["Content-Type"] == "application/octet-stream"
+    assert download["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in download["Content-Security-Policy"]
+
+
+def test_path_tricks_in_file_names_are_neutralised(agent_api, message, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    body = _upload(agent_api, message, "../../etc/passwd", b"x", "text/plain").json()
+    assert body["filename"] == "passwd"
+    assert all(p.parent == tmp_path / p.relative_to(tmp_path).parent for p in tmp_path.rglob("*"))
+
+
+def test_an_empty_file_is_refused(agent_api, message, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    response = _upload(agent_api, message, "empty.txt", b"", "text/plain")
+    assert response.status_code == 422
+    assert Attachment.objects.count() == 0
+
+
+def test_attachments_of_other_cases_are_not_found(agent_api, message, agent, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    body = _upload(agent_api, message, "a.txt", b"hello", "text/plain").json()
+    other = case_create(subject="其他", channel="phone", actor=agent)
+    response = Client().get(
+        f"/api/v1/cases/{other.pk}/attachments/{body['id']}", headers=agent_api.headers
+    )
+    assert response.status_code == 404
