@@ -7,6 +7,7 @@ import logging
 from datetime import UTC, datetime
 
 from bankdesk.lib.requestid import request_id_var
+from bankdesk.security.masking import redact_authentication_data
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -25,12 +26,13 @@ class JsonFormatter(logging.Formatter):
             ),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            # Card numbers, security codes and passwords never reach a log line.
+            "message": redact_authentication_data(record.getMessage()),
             "request_id": getattr(record, "request_id", request_id_var.get()),
         }
         for key, value in vars(record).items():
             if key not in _STANDARD and key not in entry and not key.startswith("_"):
                 entry[key] = value
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = redact_authentication_data(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False, default=str)
