@@ -52,6 +52,7 @@ def _tamper(entry: AuditEntry, column: str, value: object) -> None:
     table = AuditEntry._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # flush pending FK checks first
             cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         else:
             cursor.execute("DROP TRIGGER security_auditentry_no_update")
@@ -100,6 +101,7 @@ def test_removing_the_last_entries_is_caught(agent, customer):
     last = AuditEntry.objects.order_by("-sequence").first()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"ALTER TABLE {AuditEntry._meta.db_table} DISABLE TRIGGER USER")
         cursor.execute(f"DELETE FROM {AuditEntry._meta.db_table} WHERE id = %s", [last.pk])
     assert audit_verify().broken_at == last.sequence
