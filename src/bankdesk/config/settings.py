@@ -241,6 +241,9 @@ LOG_DIR = BANKDESK_HOME / "logs"
 # --- bankdesk -------------------------------------------------------------------------------
 
 BANKDESK_DEMO_PASSWORD = env_str("BANKDESK_DEMO_PASSWORD")
+# Key for backup archives (base64, 32 bytes). Unset: derived from the primary data key, so a
+# backup then needs that key (kept in the key file) to be opened again.
+BANKDESK_BACKUP_KEY = env_str("BANKDESK_BACKUP_KEY")
 # Resolved cases close on their own after this many days without a customer reply.
 BANKDESK_AUTOCLOSE_DAYS = env_int("BANKDESK_AUTOCLOSE_DAYS", 7, minimum=1)
 BANKDESK_API_PAGE_SIZE_MAX = 200

@@ -62,7 +62,8 @@ class Identity(models.Model):
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
     kind = models.CharField(max_length=20, choices=IdentityKind.choices)
-    # As the customer gave it, encrypted. C3 because ID numbers are; phones and e-mail are C2.
+    # In canonical form (E.164, lower-case e-mail, upper-case ID), encrypted. C3 because ID
+    # numbers are; phones and e-mail are C2.
     value = EncryptedTextField(pfi_class=PFIClass.C3)
     # Keyed HMAC of the canonical form (E.164 phone, lower-case e-mail, upper-case ID):
     # equality lookups without the value ever being stored readable.

@@ -111,3 +111,7 @@ class Command(BaseCommand):
         write_key_file(key_file_path(), KeyRing(ring.primary_id, keys, ring.index_key, ring.source))
         keyring_reset()
         self.stdout.write(f"retired {key_id}")
+        self.stdout.write(
+            f"note: backups made while {key_id} was primary, without BANKDESK_BACKUP_KEY, open "
+            "only with a saved copy of the old key file; keep one with those backups"
+        )
