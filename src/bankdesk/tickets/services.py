@@ -68,6 +68,24 @@ def _event(case: Case, kind: str, actor: User | None, **data: Any) -> CaseEvent:
     return event
 
 
+def _assigned_event(
+    case: Case,
+    actor: User | None,
+    *,
+    previous_team_id: int | None,
+    previous_assignee_id: int | None,
+) -> CaseEvent:
+    return _event(
+        case,
+        EventKind.ASSIGNED,
+        actor,
+        team_id=case.team_id,
+        assignee_id=case.assignee_id,
+        previous_team_id=previous_team_id,
+        previous_assignee_id=previous_assignee_id,
+    )
+
+
 def _locked(case: Case) -> Case:
     """Re-read the case under a row lock so concurrent writers see each other's changes."""
     return Case.objects.select_for_update().get(pk=case.pk)
@@ -160,15 +178,7 @@ def case_create(
         customer_id=customer.pk if customer else None,
     )
     if team is not None or assignee is not None:
-        _event(
-            case,
-            EventKind.ASSIGNED,
-            actor,
-            team_id=team.pk if team else None,
-            assignee_id=assignee.pk if assignee else None,
-            previous_team_id=None,
-            previous_assignee_id=None,
-        )
+        _assigned_event(case, actor, previous_team_id=None, previous_assignee_id=None)
     if text:
         _message_add(
             case=case,
@@ -262,14 +272,8 @@ def case_assign(
     previous_team_id, previous_assignee_id = case.team_id, case.assignee_id
     case.team, case.assignee = team, assignee
     _touch(case, "team", "assignee")
-    _event(
-        case,
-        EventKind.ASSIGNED,
-        actor,
-        team_id=team.pk if team else None,
-        assignee_id=assignee.pk if assignee else None,
-        previous_team_id=previous_team_id,
-        previous_assignee_id=previous_assignee_id,
+    _assigned_event(
+        case, actor, previous_team_id=previous_team_id, previous_assignee_id=previous_assignee_id
     )
     return case
 
