@@ -2,6 +2,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+# Customers speak the languages bankdesk speaks; re-exported for the customers app's callers.
+from bankdesk.lib.languages import Language as Language
+
 
 class Segment(models.TextChoices):
     RETAIL = "retail", _("Retail")
@@ -15,12 +18,6 @@ class Tier(models.TextChoices):
     GOLD = "gold", _("Gold")
     PLATINUM = "platinum", _("Platinum")
     DIAMOND = "diamond", _("Diamond")
-
-
-class Language(models.TextChoices):
-    ZH_HANS = "zh-hans", _("Simplified Chinese")
-    ZH_HANT = "zh-hant", _("Traditional Chinese")
-    EN = "en", _("English")
 
 
 class IdentityKind(models.TextChoices):

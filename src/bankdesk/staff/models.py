@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from bankdesk.lib.languages import Language
 from bankdesk.staff.choices import Role, SkillKind, TokenScope
 
 
@@ -46,7 +47,11 @@ class User(AbstractUser):
 
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.AGENT)
     display_name = models.CharField(_("display name"), max_length=120, blank=True)
-    preferred_language = models.CharField(max_length=10, default="zh-hans")
+    preferred_language = models.CharField(
+        max_length=10,
+        choices=Language.choices,
+        default=Language.ZH_HANS,
+    )
     teams = models.ManyToManyField(Team, related_name="members", blank=True)
     skills = models.ManyToManyField(Skill, related_name="holders", blank=True)
 

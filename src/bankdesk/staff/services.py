@@ -34,6 +34,7 @@ def staff_create(
     display_name: str = "",
     email: str = "",
     teams: list[Team] | None = None,
+    preferred_language: str = "zh-hans",
     actor: User | None = None,
 ) -> User:
     """Add a member of staff. Without a password, they cannot log in until one is set."""
@@ -44,6 +45,7 @@ def staff_create(
         role=role,
         display_name=display_name,
         email=email,
+        preferred_language=preferred_language,
         # Admins get the configuration screens, not Django's superuser bypass: a superuser would
         # pass every permission check, customers' data and cases included.
         is_staff=role == Role.ADMIN,

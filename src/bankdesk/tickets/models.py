@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from bankdesk.customers.choices import Language
 from bankdesk.customers.models import Customer
 from bankdesk.lib.channels import Channel
 from bankdesk.staff.models import Team
@@ -62,16 +63,27 @@ class Case(models.Model):
     status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.NEW)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     channel = models.CharField(max_length=20, choices=Channel.choices)
-    language = models.CharField(max_length=10, default="zh-hans")
+    language = models.CharField(max_length=10, choices=Language.choices, default=Language.ZH_HANS)
     is_complaint = models.BooleanField(default=False)
+    # No single-column indexes on these: the composite indexes below lead with each of them.
     category = models.ForeignKey(
-        Category, on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+        Category,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        db_index=False,
     )
     customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+        Customer,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        db_index=False,
     )
     team = models.ForeignKey(
-        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="cases", db_index=False
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -79,6 +91,7 @@ class Case(models.Model):
         null=True,
         blank=True,
         related_name="assigned_cases",
+        db_index=False,
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -135,8 +148,10 @@ class Message(models.Model):
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="messages"
     )
-    # Denormalised so a case's timeline is one indexed query.
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
+    # Denormalised so a case's timeline is one indexed query (message_case_time).
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     direction = models.CharField(max_length=10, choices=Direction.choices)
     channel = models.CharField(max_length=20, choices=Channel.choices)
     author = models.ForeignKey(
@@ -201,7 +216,9 @@ class AppendOnlyError(RuntimeError):
 class CaseEvent(models.Model):
     """An append-only record of one change to a case: the source of every later indicator."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="events", db_index=False
+    )  # indexed by event_case
     kind = models.CharField(max_length=30, choices=EventKind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

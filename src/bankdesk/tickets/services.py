@@ -9,6 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from bankdesk.customers.choices import Language
 from bankdesk.customers.models import Customer
 from bankdesk.lib.channels import Channel
 from bankdesk.lib.errors import InvalidInput
@@ -137,7 +138,7 @@ def case_create(
     priority: str = Priority.NORMAL,
     team: Team | None = None,
     assignee: User | None = None,
-    language: str = "zh-hans",
+    language: str = Language.ZH_HANS,
     text: str = "",
     external_id: str | None = None,
     tags: Iterable[str] = (),
@@ -149,6 +150,8 @@ def case_create(
         raise InvalidInput("unknown channel", field="channel")
     if priority not in Priority.values:
         raise InvalidInput("unknown priority", field="priority")
+    if language not in Language.values:
+        raise InvalidInput("unknown language", field="language")
     if category is not None and not category.is_active:
         raise InvalidInput("this category is retired", field="category_id")
     _check_assignable(team, assignee)
@@ -262,7 +265,7 @@ def case_category_change(*, case: Case, category: Category, actor: User | None) 
 def case_assign(
     *, case: Case, team: Team | None, assignee: User | None, actor: User | None
 ) -> Case:
-    """Give the case to a team and/or a person. Assigning a person to a new case opens it."""
+    """Give the case to a team and/or a person (its status stays as it is)."""
     case = _locked(case)
     _require_workable(case)
     team = team if team is not None else case.team

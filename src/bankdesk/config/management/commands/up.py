@@ -3,36 +3,15 @@
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 from argparse import ArgumentParser
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 DEMO_USERS = ("admin", "supervisor", "agent", "complaints", "auditor")
-
-
-def _demo_password_file() -> Path:
-    return Path(settings.BANKDESK_HOME) / "demo_password"
-
-
-def demo_password() -> tuple[str, bool]:
-    """The demo staff password and whether it was generated (so it must be shown)."""
-    if settings.BANKDESK_DEMO_PASSWORD:
-        return settings.BANKDESK_DEMO_PASSWORD, False
-    path = _demo_password_file()
-    if path.exists():
-        return path.read_text(encoding="utf-8").strip(), True
-    password = secrets.token_urlsafe(12)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(password + "\n")
-    return password, True
 
 
 class Command(BaseCommand):
@@ -86,7 +65,7 @@ class Command(BaseCommand):
         self.stdout.write(f"bankdesk: data keys verified ({ring.source})")
 
     def _seed_if_empty(self, customers: int, cases: int) -> bool:
-        from bankdesk.demo.seed import demo_base_exists, demo_base_seed
+        from bankdesk.demo.seed import demo_base_exists, demo_base_seed, demo_password
         from bankdesk.demo.synthetic import demo_generate
         from bankdesk.staff.models import User
 
@@ -105,6 +84,7 @@ class Command(BaseCommand):
         )
 
     def _announce(self, host: str, port: int, seeded: bool) -> None:
+        from bankdesk.demo.seed import demo_password
         from bankdesk.staff.models import User
 
         shown_host = f"[{host}]" if ":" in host else host

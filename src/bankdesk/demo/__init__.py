@@ -1,0 +1,1 @@
+"""The demo bank: a seeded organisation and a synthetic customer base with a year of cases."""
