@@ -36,9 +36,9 @@ from bankdesk.staff.mfa import (
     totp_verify,
 )
 from bankdesk.staff.models import User
-from bankdesk.tickets.access import cases_visible_to
+from bankdesk.tickets.access import case_page_for
 from bankdesk.tickets.choices import ACTIVE_STATUSES
-from bankdesk.tickets.selectors import CaseFilters, case_page
+from bankdesk.tickets.selectors import CaseFilters
 
 
 class LoginView(auth_views.LoginView):
@@ -138,14 +138,13 @@ def mfa_enrol(request: HttpRequest) -> HttpResponseBase:
 @mfa_required
 def home(request: HttpRequest) -> HttpResponse:
     user = request_staff(request)
-    visible = cases_visible_to(user)
-    mine = case_page(
-        queryset=visible,
+    mine = case_page_for(
+        user,
         filters=CaseFilters(status=sorted(ACTIVE_STATUSES), assignee_id=user.pk),
         cursor=None,
         limit=20,
     )
-    latest = case_page(queryset=visible, filters=CaseFilters(), cursor=None, limit=20)
+    latest = case_page_for(user, filters=CaseFilters(), cursor=None, limit=20)
     return render(
         request,
         "console/home.html",

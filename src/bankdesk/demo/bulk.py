@@ -134,13 +134,17 @@ class BulkWriter:
         return int(current or 0) + 1
 
     def reset_sequences(self, models: Iterable[type[Model]]) -> None:
-        """Move PostgreSQL's id sequences past the ids chosen here, so the ORM can insert again."""
-        if self.vendor != "postgresql":
-            return  # SQLite takes max(rowid) + 1 by itself
-        statements = connection.ops.sequence_reset_sql(no_style(), list(models))
+        """Move PostgreSQL's id sequences past the ids chosen here, so the ORM can insert again;
+        and refresh the planner's statistics, which a bulk load leaves badly out of date."""
+        models = list(models)
         with connection.cursor() as cursor:
-            for statement in statements:
+            if self.vendor != "postgresql":  # SQLite takes max(rowid) + 1 by itself
+                cursor.execute("PRAGMA optimize")
+                return
+            for statement in connection.ops.sequence_reset_sql(no_style(), models):
                 cursor.execute(statement)
+            for model in models:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def existing_values(

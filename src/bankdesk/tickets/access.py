@@ -17,7 +17,7 @@ from bankdesk.staff.choices import Role
 from bankdesk.staff.models import User
 from bankdesk.tickets.errors import CaseNotFound
 from bankdesk.tickets.models import Case
-from bankdesk.tickets.selectors import case_queryset
+from bankdesk.tickets.selectors import CaseFilters, CasePage, case_page, case_queryset
 
 
 def _team_ids(user: User) -> list[int]:
@@ -28,19 +28,35 @@ def _team_ids(user: User) -> list[int]:
     return cached
 
 
-def case_scope(user: User) -> Q | None:
-    """The cases `user` may see, as a filter; None means every case."""
+def case_scope_branches(user: User) -> list[Q] | None:
+    """The cases `user` may see, as a union of simple filters; None means every case.
+
+    Each branch has an index that yields it newest first, so a page of a large case list is a
+    few short index walks merged, never a sort of everything the user may see.
+    """
     if not user.is_active:
-        return Q(pk__in=[])
+        return []
     if user.role == Role.AUDITOR:
         return None
     if user.role == Role.ADMIN:
-        return None if settings.BANKDESK_ADMIN_READS_CASES else Q(pk__in=[])
-    scope = Q(team_id__in=_team_ids(user)) | Q(assignee_id=user.pk) | Q(created_by_id=user.pk)
+        return None if settings.BANKDESK_ADMIN_READS_CASES else []
+    branches = [Q(team_id=team_id) for team_id in _team_ids(user)]
+    branches += [Q(assignee_id=user.pk), Q(created_by_id=user.pk)]
     if user.role == Role.SUPERVISOR:
-        scope |= Q(team__isnull=True)
+        branches.append(Q(team__isnull=True))
     elif user.role == Role.COMPLAINT_OFFICER:
-        scope |= Q(is_complaint=True)
+        branches.append(Q(is_complaint=True))
+    return branches
+
+
+def case_scope(user: User) -> Q | None:
+    """The same scope as one filter, for reading single cases."""
+    branches = case_scope_branches(user)
+    if branches is None:
+        return None
+    scope = Q(pk__in=[])
+    for branch in branches:
+        scope |= branch
     return scope
 
 
@@ -77,3 +93,14 @@ def access_case_by_id(user: User, case_id: int, *, change: bool = False) -> Case
 def require_case_perm(user: User, perm: str, case: Case | None = None) -> None:
     if not user.has_perm(perm, case):
         raise PermissionDenied("your role may not do this")
+
+
+def case_page_for(user: User, *, filters: CaseFilters, cursor: str | None, limit: int) -> CasePage:
+    """A page of the cases `user` may see: what the API list and the console show."""
+    return case_page(
+        queryset=case_queryset(),
+        filters=filters,
+        cursor=cursor,
+        limit=limit,
+        branches=case_scope_branches(user),
+    )

@@ -17,7 +17,7 @@ from bankdesk.staff.models import Team, User
 from bankdesk.staff.predicates import assigns_cases
 from bankdesk.staff.selectors import staff_get, team_get
 from bankdesk.tickets import services
-from bankdesk.tickets.access import access_case_by_id, cases_visible_to, require_case_perm
+from bankdesk.tickets.access import access_case_by_id, case_page_for, require_case_perm
 from bankdesk.tickets.attachments import attachment_add
 from bankdesk.tickets.errors import AttachmentNotFound, CategoryNotFound, MessageNotFound
 from bankdesk.tickets.models import Attachment, Category
@@ -51,7 +51,6 @@ from bankdesk.tickets.selectors import (
     case_events,
     case_messages,
     case_notes,
-    case_page,
     category_get,
     category_list,
 )
@@ -133,8 +132,8 @@ def case_create(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]
 )
 def case_list(request: HttpRequest, query: Query[CaseListQuery]) -> dict[str, Any]:
     user = request_staff(request)
-    page = case_page(
-        queryset=cases_visible_to(user),
+    page = case_page_for(
+        user,
         filters=CaseFilters(
             status=[str(s) for s in query.status] or None,
             team_id=query.team_id,

@@ -99,6 +99,7 @@ class Case(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     merged_into = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_cases"
@@ -116,6 +117,12 @@ class Case(models.Model):
             models.Index(fields=["-created_at", "-id"], name="case_created_desc"),
             models.Index(fields=["status", "-created_at", "-id"], name="case_status_created"),
             models.Index(fields=["team", "status", "-created_at"], name="case_team_status"),
+            # Newest-first walks of one branch of a user's scope (tickets.access).
+            models.Index(fields=["team", "-created_at", "-id"], name="case_team_created"),
+            models.Index(fields=["created_by", "-created_at", "-id"], name="case_creator_created"),
+            models.Index(
+                fields=["is_complaint", "-created_at", "-id"], name="case_complaint_created"
+            ),
             models.Index(fields=["assignee", "status", "-created_at"], name="case_assignee_status"),
             models.Index(fields=["customer", "-created_at"], name="case_customer_created"),
             models.Index(fields=["category", "-created_at"], name="case_category_created"),

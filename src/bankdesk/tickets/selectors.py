@@ -62,17 +62,44 @@ def case_filter(queryset: QuerySet[Case], filters: CaseFilters) -> QuerySet[Case
     return queryset
 
 
+NEWEST_FIRST = ("-created_at", "-id")
+
+
+def _page_keys(selection: QuerySet[Case], branches: list[Q], limit: int) -> list[int]:
+    """Ids of the newest `limit` cases in the union of `branches`: each branch is walked newest
+    first along its own index and stops after `limit` rows, whatever the table's size."""
+    bare = selection.select_related(None).prefetch_related(None).order_by(*NEWEST_FIRST)
+    keys: dict[int, datetime] = {}
+    for branch in branches:
+        keys.update(
+            (pk, created_at)
+            for created_at, pk in bare.filter(branch).values_list("created_at", "id")[:limit]
+        )
+    newest = sorted(keys.items(), key=lambda item: (item[1], item[0]), reverse=True)
+    return [pk for pk, _created_at in newest[:limit]]
+
+
 def case_page(
-    *, queryset: QuerySet[Case], filters: CaseFilters, cursor: str | None, limit: int
+    *,
+    queryset: QuerySet[Case],
+    filters: CaseFilters,
+    cursor: str | None,
+    limit: int,
+    branches: list[Q] | None = None,
 ) -> CasePage:
-    """One page of cases, newest first, continuing after `cursor` (keyset, no OFFSET)."""
-    queryset = case_filter(queryset, filters).order_by("-created_at", "-id")
+    """One page of cases, newest first, continuing after `cursor` (keyset, no OFFSET).
+
+    With `branches` (a user's scope, see tickets.access) the page holds only their union.
+    """
+    selection = case_filter(queryset, filters)
     if cursor:
         created_at, pk = cursor_decode(cursor)
-        queryset = queryset.filter(
+        selection = selection.filter(
             Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk)
         )
-    rows = list(queryset[: limit + 1])
+    if branches is not None:
+        selection = selection.filter(pk__in=_page_keys(selection, branches, limit + 1))
+    rows = list(selection.order_by(*NEWEST_FIRST)[: limit + 1])
     items = rows[:limit]
     next_cursor = (
         cursor_encode(items[-1].created_at, items[-1].pk) if len(rows) > limit and items else None

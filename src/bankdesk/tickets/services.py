@@ -192,6 +192,8 @@ def case_create(
             actor=actor,
             author=None,
             external_id=external_id,
+            # A new case has no conversation yet: no need to look for one.
+            conversation=Conversation.objects.create(case=case, channel=channel),
         )
     if tags:
         _tags_set(case, tags, actor)
@@ -291,6 +293,7 @@ def _message_add(
     actor: User | None,
     author: User | None,
     external_id: str | None,
+    conversation: Conversation | None = None,
 ) -> Message:
     if direction not in Direction.values:
         raise InvalidInput("unknown direction", field="direction")
@@ -303,9 +306,11 @@ def _message_add(
             raise DuplicateMessage(
                 "this message was already received", existing_id=existing.pk, field="external_id"
             )
-    conversation = Conversation.objects.filter(case=case, channel=channel).order_by(
-        "-id"
-    ).first() or Conversation.objects.create(case=case, channel=channel)
+    conversation = (
+        conversation
+        or Conversation.objects.filter(case=case, channel=channel).order_by("-id").first()
+        or Conversation.objects.create(case=case, channel=channel)
+    )
     try:
         with transaction.atomic():
             message = Message.objects.create(
