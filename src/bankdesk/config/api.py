@@ -15,6 +15,7 @@ from ninja.security import HttpBearer, SessionAuth
 from bankdesk.customers.api import router as customers_router
 from bankdesk.lib.errors import BankdeskError, PermissionDenied
 from bankdesk.security.ratelimit import Limit, rate_limit_hit
+from bankdesk.sla.api import router as sla_router
 from bankdesk.staff.api import router as staff_router
 from bankdesk.staff.choices import TokenScope
 from bankdesk.staff.mfa import mfa_required_for
@@ -122,3 +123,4 @@ api.add_router("/staff", staff_router)
 api.add_router("/customers", customers_router)
 api.add_router("/cases", cases_router)
 api.add_router("/categories", categories_router)
+api.add_router("/sla", sla_router)

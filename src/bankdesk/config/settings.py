@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "bankdesk.staff",
     "bankdesk.customers",
     "bankdesk.tickets",
+    "bankdesk.sla",
     "bankdesk.console",
 ]
 

@@ -37,7 +37,18 @@ EXCLUDED: dict[str, str] = {
 }
 # Filled by `migrate` itself (and the key check by the key ring); not a sign of data. A restore
 # replaces content types and permissions with the backup's rows, ids included.
-FILLED_BY_SETUP = frozenset({"contenttypes.contenttype", "auth.permission", "security.keycheck"})
+# Rows that `migrate` itself creates (including the standard business calendars it seeds): a
+# freshly installed database holding only these still counts as empty for a restore.
+FILLED_BY_SETUP = frozenset(
+    {
+        "contenttypes.contenttype",
+        "auth.permission",
+        "security.keycheck",
+        "sla.businesscalendar",
+        "sla.workingperiod",
+        "sla.calendarday",
+    }
+)
 SERIALISE_BATCH = 200
 PART_BYTES = 4 << 20
 PART_ROWS = 20_000

@@ -60,6 +60,21 @@ def _create(role: str, ok: int = 201) -> int:
 
 Operation = tuple[str, str, Callable[[dict[str, Any]], dict[str, Any] | None], Callable[[str], int]]
 
+
+class FixedUrl(str):
+    """A schema path whose parameters the world does not provide: it formats to one fixed URL."""
+
+    url: str
+
+    def __new__(cls, path: str, url: str) -> FixedUrl:
+        made = super().__new__(cls, path)
+        made.url = url
+        return made
+
+    def format(self, *args: Any, **kwargs: Any) -> str:
+        return self.url
+
+
 OPERATIONS: list[Operation] = [
     ("get", "/api/v1/staff/me", lambda w: None, lambda r: 200),
     ("get", "/api/v1/staff/teams", lambda w: None, lambda r: 200),
@@ -152,6 +167,15 @@ OPERATIONS: list[Operation] = [
         "/api/v1/cases/{case_id}/attachments/{attachment_id}",
         lambda w: None,
         lambda r: _read(r, SEES_CASE),
+    ),
+    (
+        "get",
+        FixedUrl(
+            "/api/v1/sla/calendars/{code}/deadline",
+            "/api/v1/sla/calendars/cn-mainland/deadline?start=2026-09-30T16:00:00%2B08:00&minutes=120",
+        ),
+        lambda w: None,
+        lambda r: 200,
     ),
 ]
 
