@@ -7,8 +7,10 @@ from ninja import Router, Schema
 
 from bankdesk.lib.api import error_responses
 from bankdesk.staff.auth import request_staff
+from bankdesk.staff.choices import Presence
 from bankdesk.staff.models import Team
 from bankdesk.staff.selectors import team_list
+from bankdesk.staff.services import staff_presence_set
 
 router = Router(tags=["staff"])
 
@@ -49,6 +51,24 @@ def me(request: HttpRequest) -> dict[str, object]:
         "role": user.role,
         "teams": [_team_out(team) for team in user.teams.all()],
     }
+
+
+class PresenceIn(Schema):
+    presence: Presence
+
+
+class PresenceOut(Schema):
+    presence: str
+
+
+@router.put(
+    "/me/presence",
+    response={200: PresenceOut, **error_responses()},
+    summary="Set the caller's presence: only available people receive routed cases",
+)
+def presence_set(request: HttpRequest, payload: PresenceIn) -> dict[str, object]:
+    user = staff_presence_set(user=request_staff(request), presence=payload.presence)
+    return {"presence": user.presence}
 
 
 @router.get("/teams", response={200: list[TeamOut], **error_responses()}, summary="All teams")

@@ -19,3 +19,9 @@ class SkillKind(models.TextChoices):
 class TokenScope(models.TextChoices):
     READ = "read", _("Read only")
     WRITE = "write", _("Read and write")
+
+
+class Presence(models.TextChoices):
+    AVAILABLE = "available", _("Available")
+    AWAY = "away", _("Away")
+    OFFLINE = "offline", _("Offline")

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bankdesk.lib.languages import Language
-from bankdesk.staff.choices import Role, SkillKind, TokenScope
+from bankdesk.staff.choices import Presence, Role, SkillKind, TokenScope
 
 
 class Team(models.Model):
@@ -54,6 +54,11 @@ class User(AbstractUser):
     )
     teams = models.ManyToManyField(Team, related_name="members", blank=True)
     skills = models.ManyToManyField(Skill, related_name="holders", blank=True)
+    # Routing: only available agents receive work, up to their capacity.
+    presence = models.CharField(max_length=10, choices=Presence.choices, default=Presence.OFFLINE)
+    max_open_cases = models.PositiveSmallIntegerField(
+        default=8, help_text=_("Open cases this person may hold at once.")
+    )
 
     def __str__(self) -> str:
         return self.display_name or self.username

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from bankdesk.lib.errors import InvalidInput
 from bankdesk.security.audit import audit_record
-from bankdesk.staff.choices import Role, TokenScope
+from bankdesk.staff.choices import Presence, Role, TokenScope
 from bankdesk.staff.errors import InvalidRole
 from bankdesk.staff.models import ApiToken, Team, User
 
@@ -148,3 +148,17 @@ def api_token_revoke(*, token: ApiToken, actor: User | None = None) -> ApiToken:
         token.save(update_fields=["revoked_at"])
         audit_record(actor=actor, action="token.revoke", target=token, fields=["revoked_at"])
     return token
+
+
+@transaction.atomic
+def staff_presence_set(*, user: User, presence: str) -> User:
+    """Available, away or offline: routing gives new cases to available people only."""
+    if presence not in Presence.values:
+        raise InvalidInput(
+            f"presence must be one of {', '.join(Presence.values)}", field="presence"
+        )
+    if user.presence != presence:
+        User.objects.filter(pk=user.pk).update(presence=presence)
+        user.presence = presence
+        audit_record(actor=user, action="staff.presence", target=user, fields=["presence"])
+    return user

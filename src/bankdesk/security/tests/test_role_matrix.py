@@ -77,6 +77,12 @@ class FixedUrl(str):
 
 OPERATIONS: list[Operation] = [
     ("get", "/api/v1/staff/me", lambda w: None, lambda r: 200),
+    (
+        "put",
+        "/api/v1/staff/me/presence",
+        lambda w: {"presence": "available"},
+        lambda r: 403 if r == "read_only_token" else 200,
+    ),
     ("get", "/api/v1/staff/teams", lambda w: None, lambda r: 200),
     ("get", "/api/v1/categories", lambda w: None, lambda r: 200),
     ("get", "/api/v1/customers", lambda w: None, lambda r: 200),
