@@ -7,7 +7,9 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
@@ -106,6 +108,13 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     code = "bad_request" if exc.status_code == 400 else f"http_{exc.status_code}"
     return _error(request, exc.status_code, code, str(exc))
+
+
+@api.exception_handler(MultiPartParserError)
+@api.exception_handler(RequestDataTooBig)
+@api.exception_handler(TooManyFieldsSent)
+def _unparseable_upload(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return _error(request, 400, "bad_request", f"the request body cannot be read: {exc}")
 
 
 @api.exception_handler(Http404)

@@ -94,3 +94,16 @@ def test_attachments_of_other_cases_are_not_found(agent_api, message, agent, set
         f"/api/v1/cases/{other.pk}/attachments/{body['id']}", headers=agent_api.headers
     )
     assert response.status_code == 404
+
+
+def test_a_multipart_body_without_a_boundary_is_a_400(agent_api, message):
+    response = Client().generic(
+        "POST",
+        f"/api/v1/cases/{message.case_id}/messages/{message.pk}/attachments",
+        b"x",
+        content_type="multipart/form-data",
+        headers=agent_api.headers,
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_request"
+    assert Attachment.objects.count() == 0
