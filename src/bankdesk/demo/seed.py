@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 
 from bankdesk.demo.taxonomy import NAMED_LOGINS, STAFF, STAFF_EMAIL_DOMAIN, TAXONOMY, TEAMS
+from bankdesk.lib.env import private_file_secret
 from bankdesk.staff.models import Team, User
 from bankdesk.staff.services import staff_create, team_create
 from bankdesk.tickets.models import Category
@@ -97,11 +96,4 @@ def demo_password() -> tuple[str, bool]:
     """
     if settings.BANKDESK_DEMO_PASSWORD:
         return settings.BANKDESK_DEMO_PASSWORD, False
-    path = demo_password_file()
-    if path.exists():
-        return path.read_text(encoding="utf-8").strip(), True
-    password = secrets.token_urlsafe(12)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(password + "\n")
-    return password, True
+    return private_file_secret(demo_password_file(), nbytes=12), True

@@ -150,6 +150,16 @@ def totp_enrolment_start(*, user: User) -> TOTPDevice:
     return device
 
 
+def _locked_device(user: User, *, confirmed: bool) -> TOTPDevice | None:
+    """The person's first authenticator in that state, locked until the transaction ends."""
+    return (
+        TOTPDevice.objects.select_for_update()
+        .filter(user=user, confirmed=confirmed)
+        .order_by("pk")
+        .first()
+    )
+
+
 def totp_enrolment_confirm(*, request: HttpRequest, user: User, code: str) -> CodeCheck:
     """Confirm the pending authenticator with a code from it; the session is then verified.
 
@@ -161,12 +171,7 @@ def totp_enrolment_confirm(*, request: HttpRequest, user: User, code: str) -> Co
         User.objects.select_for_update().filter(pk=user.pk).first()
         if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
             return CodeCheck(CodeResult.ALREADY_ENROLLED)
-        device = (
-            TOTPDevice.objects.select_for_update()
-            .filter(user=user, confirmed=False)
-            .order_by("pk")
-            .first()
-        )
+        device = _locked_device(user, confirmed=False)
         if device is None:
             return CodeCheck(CodeResult.NO_DEVICE)
         check = _check_code(request=request, user=user, device=device, code=code)
@@ -184,12 +189,7 @@ def totp_enrolment_confirm(*, request: HttpRequest, user: User, code: str) -> Co
 def totp_verify(*, request: HttpRequest, user: User, code: str) -> CodeCheck:
     """Check the code from the person's authenticator and mark the session verified."""
     with transaction.atomic():
-        device = (
-            TOTPDevice.objects.select_for_update()
-            .filter(user=user, confirmed=True)
-            .order_by("pk")
-            .first()
-        )
+        device = _locked_device(user, confirmed=True)
         if device is None:
             return CodeCheck(CodeResult.NO_DEVICE)
         check = _check_code(request=request, user=user, device=device, code=code)
