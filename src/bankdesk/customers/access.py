@@ -7,7 +7,6 @@ from django.db.models import QuerySet
 from bankdesk.customers.errors import CustomerNotFound
 from bankdesk.customers.models import Customer
 from bankdesk.customers.selectors import customer_queryset
-from bankdesk.lib.errors import PermissionDenied
 from bankdesk.staff.models import User
 
 
@@ -22,8 +21,3 @@ def access_customer_by_id(user: User, customer_id: int) -> Customer:
     if customer is None:
         raise CustomerNotFound(f"customer {customer_id} not found", field="customer_id")
     return customer
-
-
-def require_customer_perm(user: User, perm: str) -> None:
-    if not user.has_perm(perm):
-        raise PermissionDenied("your role may not do this")

@@ -12,7 +12,6 @@ from bankdesk.customers import services
 from bankdesk.customers.access import (
     access_customer_by_id,
     customers_visible_to,
-    require_customer_perm,
 )
 from bankdesk.customers.choices import (
     HoldingKind,
@@ -27,7 +26,7 @@ from bankdesk.customers.models import Customer
 from bankdesk.customers.selectors import customer_search
 from bankdesk.lib.api import Id, RequiredText, Text, error_responses
 from bankdesk.lib.channels import Channel
-from bankdesk.staff.auth import request_staff
+from bankdesk.staff.auth import request_staff, require_perm
 from bankdesk.staff.models import User
 
 router = Router(tags=["customers"])
@@ -137,7 +136,7 @@ def customer_out(customer: Customer, viewer: User) -> dict[str, object]:
 )
 def customer_create(request: HttpRequest, payload: CustomerIn) -> Status[dict[str, object]]:
     user = request_staff(request)
-    require_customer_perm(user, "customers.add_customer")
+    require_perm(user, "customers.add_customer")
     customer = services.customer_create(
         actor=user,
         customer_number=payload.customer_number,
@@ -210,7 +209,7 @@ class RevealOut(Schema):
 def customer_reveal(request: HttpRequest, customer_id: Id, payload: RevealIn) -> dict[str, object]:
     user = request_staff(request)
     customer = access_customer_by_id(user, customer_id)
-    require_customer_perm(user, "customers.reveal_customer")
+    require_perm(user, "customers.reveal_customer")
     values = services.customer_reveal(
         customer=customer,
         field=payload.field,

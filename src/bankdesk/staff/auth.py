@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.db.models import Model
 from django.http import HttpRequest
 
+from bankdesk.lib.errors import PermissionDenied
 from bankdesk.staff.models import User
 
 
@@ -13,3 +15,9 @@ def request_staff(request: HttpRequest) -> User:
     if not isinstance(user, User):
         raise TypeError("request is not authenticated as staff")
     return user
+
+
+def require_perm(user: User, perm: str, obj: Model | None = None) -> None:
+    """Refuse (403) an action the user's role may not take; visibility is checked before."""
+    if not user.has_perm(perm, obj):
+        raise PermissionDenied("your role may not do this")

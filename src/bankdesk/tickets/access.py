@@ -90,11 +90,6 @@ def access_case_by_id(user: User, case_id: int, *, change: bool = False) -> Case
     return case
 
 
-def require_case_perm(user: User, perm: str, case: Case | None = None) -> None:
-    if not user.has_perm(perm, case):
-        raise PermissionDenied("your role may not do this")
-
-
 def case_page_for(user: User, *, filters: CaseFilters, cursor: str | None, limit: int) -> CasePage:
     """A page of the cases `user` may see: what the API list and the console show."""
     return case_page(

@@ -11,13 +11,13 @@ from ninja.files import UploadedFile
 from bankdesk.customers.access import access_customer_by_id
 from bankdesk.lib.api import Id, error_responses
 from bankdesk.lib.errors import PermissionDenied
-from bankdesk.staff.auth import request_staff
+from bankdesk.staff.auth import request_staff, require_perm
 from bankdesk.staff.errors import StaffNotFound, TeamNotFound
 from bankdesk.staff.models import Team, User
 from bankdesk.staff.predicates import assigns_cases
 from bankdesk.staff.selectors import staff_get, team_get
 from bankdesk.tickets import services
-from bankdesk.tickets.access import access_case_by_id, case_page_for, require_case_perm
+from bankdesk.tickets.access import access_case_by_id, case_page_for
 from bankdesk.tickets.attachments import attachment_add
 from bankdesk.tickets.errors import AttachmentNotFound, CategoryNotFound, MessageNotFound
 from bankdesk.tickets.models import Attachment, Category
@@ -105,7 +105,7 @@ def _fresh(request: HttpRequest, case_id: int) -> dict[str, Any]:
 @router.post("", response={201: CaseOut, **error_responses(404)}, summary="Open a case")
 def case_create(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]:
     user = request_staff(request)
-    require_case_perm(user, "tickets.add_case")
+    require_perm(user, "tickets.add_case")
     customer = access_customer_by_id(user, payload.customer_id) if payload.customer_id else None
     team, assignee = _team(payload.team_id), _staff(payload.assignee_id)
     _check_assignment(user, team, assignee)
@@ -345,5 +345,5 @@ def case_event_list(request: HttpRequest, case_id: Id) -> list[dict[str, Any]]:
     "", response={200: list[CategoryOut], **error_responses()}, summary="The case taxonomy"
 )
 def categories(request: HttpRequest) -> list[dict[str, Any]]:
-    require_case_perm(request_staff(request), "tickets.view_category")
+    require_perm(request_staff(request), "tickets.view_category")
     return [out for c in category_list() if (out := category_out(c)) is not None]
