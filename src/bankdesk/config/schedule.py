@@ -11,6 +11,7 @@ from django.db import close_old_connections
 from django_tasks.base import Task
 from django_tasks_db.models import DBTaskResult
 
+from bankdesk.sla.tasks import sla_firings_run, sla_sweep_run
 from bankdesk.tickets.tasks import case_autoclose_sweep
 
 logger = logging.getLogger("bankdesk.schedule")
@@ -22,7 +23,12 @@ class Periodic:
     every_seconds: int
 
 
-SCHEDULE = [Periodic(task=case_autoclose_sweep, every_seconds=15 * 60)]
+SCHEDULE = [
+    Periodic(task=case_autoclose_sweep, every_seconds=15 * 60),
+    Periodic(task=sla_sweep_run, every_seconds=60),
+    # Escalations left over by a worker that stopped mid-run are picked up again.
+    Periodic(task=sla_firings_run, every_seconds=5 * 60),
+]
 
 
 def _task_path(task: Task[[], int]) -> str:

@@ -27,7 +27,6 @@ EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
-_MINUTE = 60_000_000  # microseconds
 _DAY_MINUTES = 24 * 60
 
 
@@ -163,16 +162,25 @@ class BusinessCalendarSpec:
         """The moment `minutes` working minutes after `start`, in the calendar's zone."""
         if minutes < 0:
             raise ValueError("minutes must not be negative")
+        return self.add_business_time(start, timedelta(minutes=minutes))
+
+    def add_business_time(self, start: datetime, amount: timedelta) -> datetime:
+        """The moment `amount` of working time after `start`, exact to the microsecond.
+
+        SLA clocks use this: what a clock has left after pauses is rarely whole minutes.
+        """
+        if amount < timedelta(0):
+            raise ValueError("working time to add must not be negative")
         year, moment = self._locate(start)
         plan = self._year(year)
         worked, index = plan.worked_until(moment)
-        if minutes == 0:
+        if not amount:
             if index >= 0 and moment < plan.ends[index]:
                 return self._as_datetime(moment)
             while index + 1 >= len(plan.starts):
                 year, plan, index = year + 1, self._year(year + 1), -1
             return self._as_datetime(plan.starts[index + 1])
-        target = worked + minutes * _MINUTE
+        target = worked + amount // _MICROSECOND
         while target > plan.total:
             target -= plan.total
             year += 1
@@ -182,8 +190,14 @@ class BusinessCalendarSpec:
 
     def business_minutes_between(self, start: datetime, end: datetime) -> int:
         """Whole working minutes from `start` to `end` (negative when `end` is earlier)."""
+        worked = self.business_time_between(start, end)
+        whole = abs(worked) // timedelta(minutes=1)
+        return whole if worked >= timedelta(0) else -whole
+
+    def business_time_between(self, start: datetime, end: datetime) -> timedelta:
+        """Working time from `start` to `end`, exact (negative when `end` is earlier)."""
         if end < start:
-            return -self.business_minutes_between(end, start)
+            return -self.business_time_between(end, start)
         first_year, first = self._locate(start)
         last_year, last = self._locate(end)
         worked_first, _ = self._year(first_year).worked_until(first)
@@ -191,7 +205,7 @@ class BusinessCalendarSpec:
         total = worked_last - worked_first
         for year in range(first_year, last_year):
             total += self._year(year).total
-        return total // _MINUTE
+        return total * _MICROSECOND
 
     def is_working(self, moment: datetime) -> bool:
         """Whether `moment` lies inside a working period."""

@@ -15,3 +15,44 @@ class Weekday(models.IntegerChoices):
 class DayKind(models.TextChoices):
     HOLIDAY = "holiday", _("Holiday")
     EXTRA_WORKING_DAY = "extra_working_day", _("Extra working day")
+
+
+class Metric(models.TextChoices):
+    FIRST_RESPONSE = "first_response", _("First response")
+    NEXT_RESPONSE = "next_response", _("Next response")
+    RESOLUTION = "resolution", _("Resolution")
+
+
+class TimeBasis(models.TextChoices):
+    BUSINESS = "business", _("Business minutes")
+    CALENDAR = "calendar", _("Calendar minutes")
+
+
+class ClockStatus(models.TextChoices):
+    """What a clock is doing. Breached is not a status but a fact: due time passed unmet."""
+
+    RUNNING = "running", _("Running")
+    PAUSED = "paused", _("Paused")
+    MET = "met", _("Met")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ClockState(models.TextChoices):
+    """A clock as staff see it."""
+
+    RUNNING = "running", _("Running")
+    PAUSED = "paused", _("Paused")
+    MET = "met", _("Met")
+    BREACHED = "breached", _("Breached")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Threshold(models.TextChoices):
+    WARNING = "warning", _("Warning")
+    BREACH = "breach", _("Breach")
+
+
+class EscalationAction(models.TextChoices):
+    NOTIFY_SUPERVISOR = "notify_supervisor", _("Notify a supervisor")
+    RAISE_PRIORITY = "raise_priority", _("Raise the priority")
+    REASSIGN_TEAM = "reassign_team", _("Reassign to a team")

@@ -1,13 +1,15 @@
-"""Reads for business calendars: one calendar, reduced to the engine's spec."""
+"""Reads for business calendars and SLA clocks."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+import time as time_module
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from bankdesk.sla.calendar import BusinessCalendarSpec, CalendarRangeError
-from bankdesk.sla.choices import DayKind
+from bankdesk.sla.choices import ClockState, ClockStatus, DayKind
 from bankdesk.sla.errors import CalendarNotFound, DeadlineOutOfRange
-from bankdesk.sla.models import BusinessCalendar
+from bankdesk.sla.models import BusinessCalendar, SlaClock
 
 
 def calendar_get(*, code: str) -> BusinessCalendar | None:
@@ -41,3 +43,66 @@ def calendar_deadline(*, code: str, start: datetime, minutes: int) -> datetime:
         return calendar_spec(calendar=calendar).add_business_minutes(start, minutes)
     except CalendarRangeError as exc:
         raise DeadlineOutOfRange(str(exc), field="minutes") from exc
+
+
+# Specs for showing clocks: a case list must not rebuild a calendar per row. A calendar edited
+# by an admin shows up in remaining minutes within this long; clock arithmetic never uses it.
+_SPEC_TTL = 60.0
+_shown_specs: dict[int, tuple[float, BusinessCalendarSpec]] = {}
+_ROUND_THE_CLOCK = BusinessCalendarSpec(time_zone="UTC", is_24x7=True)
+
+
+def calendar_spec_for_display(calendar_id: int | None) -> BusinessCalendarSpec:
+    if calendar_id is None:
+        return _ROUND_THE_CLOCK
+    now = time_module.monotonic()
+    cached = _shown_specs.get(calendar_id)
+    if cached is not None and now - cached[0] < _SPEC_TTL:
+        return cached[1]
+    spec = calendar_spec(calendar=BusinessCalendar.objects.get(pk=calendar_id))
+    _shown_specs[calendar_id] = (now, spec)
+    return spec
+
+
+def clock_state(clock: SlaClock, now: datetime) -> str:
+    """Running, paused, met, breached (its due time passed unmet, or it was met late) or
+    cancelled."""
+    late = clock.due_at is not None and (clock.met_at or now) > clock.due_at
+    if clock.status == ClockStatus.CANCELLED:
+        return ClockState.CANCELLED
+    if clock.status == ClockStatus.PAUSED:
+        used_up = clock.consumed >= timedelta(minutes=clock.minutes)
+        return ClockState.BREACHED if used_up else ClockState.PAUSED
+    if late:
+        return ClockState.BREACHED
+    return ClockState.MET if clock.status == ClockStatus.MET else ClockState.RUNNING
+
+
+def clock_remaining_minutes(clock: SlaClock, now: datetime) -> int:
+    """Working minutes left before the due time; negative once it has passed."""
+    if clock.status == ClockStatus.RUNNING and clock.due_at is not None:
+        spec = calendar_spec_for_display(clock.calendar_id)
+        return spec.business_minutes_between(now, clock.due_at)
+    left = timedelta(minutes=clock.minutes) - clock.consumed
+    whole = abs(left) // timedelta(minutes=1)
+    return whole if left >= timedelta(0) else -whole
+
+
+def clock_out(clock: SlaClock, now: datetime) -> dict[str, Any]:
+    return {
+        "id": clock.pk,
+        "name": clock.name,
+        "metric": clock.metric,
+        "cycle": clock.cycle,
+        "target_minutes": clock.minutes,
+        "basis": clock.basis,
+        "started_at": clock.started_at,
+        "due_at": clock.due_at,
+        "state": clock_state(clock, now),
+        "remaining_business_minutes": clock_remaining_minutes(clock, now),
+        "met_at": clock.met_at,
+    }
+
+
+def case_clocks(case_id: int) -> list[SlaClock]:
+    return list(SlaClock.objects.filter(case_id=case_id).prefetch_related("pauses").order_by("id"))

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
 from ninja import Schema
 from pydantic import Field
 
 from bankdesk.lib.api import AwareDatetime, Id, RequiredText, Text
 from bankdesk.lib.channels import Channel
+from bankdesk.sla.schemas import ClockOut
+from bankdesk.sla.selectors import clock_out
 from bankdesk.tickets.choices import CaseStatus, Direction, Priority
 from bankdesk.tickets.models import Attachment, Case, CaseEvent, Category, InternalNote, Message
 
@@ -116,6 +119,7 @@ class CaseOut(Schema):
     first_response_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
+    sla: list[ClockOut]
 
 
 class CasePageOut(Schema):
@@ -182,6 +186,7 @@ def category_out(category: Category | None) -> dict[str, Any] | None:
 
 
 def case_out(case: Case) -> dict[str, Any]:
+    now = timezone.now()
     return {
         "id": case.pk,
         "number": case.number,
@@ -202,6 +207,7 @@ def case_out(case: Case) -> dict[str, Any]:
         "first_response_at": case.first_response_at,
         "resolved_at": case.resolved_at,
         "closed_at": case.closed_at,
+        "sla": [clock_out(clock, now) for clock in case.sla_clocks.all()],
     }
 
 

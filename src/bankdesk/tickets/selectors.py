@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db.models import Prefetch, Q, QuerySet
 
 from bankdesk.lib.cursor import cursor_decode, cursor_encode
+from bankdesk.sla.models import SlaClock
 from bankdesk.tickets.models import Case, CaseEvent, Category, InternalNote, Message, Tag
 
 
@@ -34,7 +35,8 @@ class CasePage:
 def case_queryset() -> QuerySet[Case]:
     """Cases with everything a list row shows, in a fixed number of queries."""
     return Case.objects.select_related("category", "customer", "team", "assignee").prefetch_related(
-        Prefetch("tags", queryset=Tag.objects.order_by("name"))
+        Prefetch("tags", queryset=Tag.objects.order_by("name")),
+        Prefetch("sla_clocks", queryset=SlaClock.objects.order_by("id")),
     )
 
 

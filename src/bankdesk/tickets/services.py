@@ -16,6 +16,7 @@ from bankdesk.lib.errors import InvalidInput
 from bankdesk.lib.html import sanitise_html
 from bankdesk.security.audit import audit_record
 from bankdesk.security.masking import redact_authentication_data
+from bankdesk.sla.clocks import sla_clocks_sync
 from bankdesk.staff.choices import Role
 from bankdesk.staff.models import Team, User
 from bankdesk.tickets.choices import (
@@ -197,6 +198,7 @@ def case_create(
         )
     if tags:
         _tags_set(case, tags, actor)
+    sla_clocks_sync(case=case)
     return case
 
 
@@ -224,6 +226,7 @@ def case_status_change(*, case: Case, status: str, actor: User | None, reason: s
     _event(
         case, EventKind.STATUS_CHANGED, actor, **{"from": previous, "to": status, "reason": reason}
     )
+    sla_clocks_sync(case=case)
     return case
 
 
@@ -244,6 +247,7 @@ def case_priority_change(*, case: Case, priority: str, actor: User | None) -> Ca
     case.priority = priority
     _touch(case, "priority")
     _event(case, EventKind.PRIORITY_CHANGED, actor, **{"from": previous, "to": priority})
+    sla_clocks_sync(case=case)
     return case
 
 
@@ -260,6 +264,7 @@ def case_category_change(*, case: Case, category: Category, actor: User | None) 
     case.is_complaint = case.is_complaint or category.is_complaint
     _touch(case, "category", "is_complaint")
     _event(case, EventKind.CATEGORY_CHANGED, actor, **{"from": previous, "to": category.code})
+    sla_clocks_sync(case=case)
     return case
 
 
@@ -363,7 +368,7 @@ def case_message_add(
     case = _locked(case)
     _require_workable(case)
     author = actor if direction == Direction.OUTBOUND else None
-    return _message_add(
+    message = _message_add(
         case=case,
         direction=direction,
         channel=channel or case.channel,
@@ -373,6 +378,8 @@ def case_message_add(
         author=author,
         external_id=external_id,
     )
+    sla_clocks_sync(case=case)
+    return message
 
 
 @transaction.atomic
@@ -463,6 +470,7 @@ def case_merge(*, source: Case, target: Case, actor: User | None, reason: str = 
         moved_messages=moved_messages,
         moved_notes=moved_notes,
     )
+    sla_clocks_sync(case=source)
     return target
 
 

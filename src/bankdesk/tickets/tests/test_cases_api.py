@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from bankdesk.sla.services import TargetSpec, sla_policy_create
 from bankdesk.tickets.models import Case, CaseEvent
 from bankdesk.tickets.services import case_create
 
@@ -207,6 +208,15 @@ def test_a_forged_cursor_is_a_422(agent_api):
 def test_the_case_list_query_count_does_not_grow_with_page_size(
     agent_api, agent, customer, categories, general_team
 ):
+    sla_policy_create(
+        code="standard",
+        name="Standard",
+        actor=None,
+        targets=[
+            TargetSpec(name="First response", metric="first_response", minutes=60),
+            TargetSpec(name="Resolution", metric="resolution", minutes=480),
+        ],
+    )
     for i in range(60):
         case_create(
             subject=f"case {i}",
@@ -227,8 +237,9 @@ def test_the_case_list_query_count_does_not_grow_with_page_size(
         counts[size] = len(queries)
     assert counts[5] == counts[50], counts
     # rate-limit counters (2), token, team ids, one walk per scope branch (team, assignee,
-    # creator), the page itself, its tags
-    assert counts[50] <= 9, counts
+    # creator), the page itself, its tags, its SLA clocks
+    assert counts[50] <= 10, counts
+    assert all(len(item["sla"]) == 2 for item in response.json_body["items"])
 
 
 def test_openapi_schema_is_served_and_lists_the_operations(client):

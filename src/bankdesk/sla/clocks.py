@@ -1,0 +1,252 @@
+"""Keeping a case's SLA clocks true to its history.
+
+Case services call `sla_clocks_sync` after every change that can move a clock (opened, status,
+priority, category, a message, a merge), in their own transaction and under their lock on the
+case. The clocks are replayed from the case's events (`sla.replay`) with the terms each clock
+took when it started; only `sla_clocks_recompute` gives open clocks a policy's new terms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from bankdesk.sla.calendar import BusinessCalendarSpec
+from bankdesk.sla.choices import ClockStatus, TimeBasis
+from bankdesk.sla.history import case_history
+from bankdesk.sla.matching import policy_for_case
+from bankdesk.sla.models import BusinessCalendar, SlaClock, SlaClockPause, SlaPolicy, SlaTarget
+from bankdesk.sla.replay import CaseHistory, ClockRule, ClockRun, clock_runs
+from bankdesk.sla.selectors import calendar_spec
+from bankdesk.tickets.models import Case
+
+DEFAULT_CALENDAR_CODE = "cn-mainland"
+# Calendar minutes run on a calendar where every minute works.
+ROUND_THE_CLOCK = BusinessCalendarSpec(time_zone="UTC", is_24x7=True)
+
+_FINISHED = (ClockStatus.MET, ClockStatus.CANCELLED)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """A clock's copy of its target: what it measures and on which time."""
+
+    name: str
+    metric: str
+    minutes: int
+    basis: str
+    calendar_id: int | None
+    warning_percent: int | None
+    pause_statuses: tuple[str, ...]
+
+    @property
+    def rule(self) -> ClockRule:
+        return ClockRule(
+            metric=self.metric,
+            target=timedelta(minutes=self.minutes),
+            pause_statuses=frozenset(self.pause_statuses),
+            warning_percent=self.warning_percent,
+        )
+
+
+class CalendarSpecs:
+    """Calendar specs built once per operation (two queries per calendar)."""
+
+    def __init__(self) -> None:
+        self._specs: dict[int, BusinessCalendarSpec] = {}
+
+    def get(self, calendar_id: int | None) -> BusinessCalendarSpec:
+        if calendar_id is None:
+            return ROUND_THE_CLOCK
+        spec = self._specs.get(calendar_id)
+        if spec is None:
+            spec = calendar_spec(calendar=BusinessCalendar.objects.get(pk=calendar_id))
+            self._specs[calendar_id] = spec
+        return spec
+
+
+def _business_calendar_id(case: Case, policy: SlaPolicy) -> int | None:
+    """The policy's calendar, else the case team's, else the bank's standard one."""
+    if policy.calendar_id is not None:
+        return policy.calendar_id
+    team_calendar = getattr(case.team, "calendar_id", None) if case.team_id else None
+    if team_calendar is not None:
+        return int(team_calendar)
+    return (
+        BusinessCalendar.objects.filter(code=DEFAULT_CALENDAR_CODE)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def terms_of(target: SlaTarget, case: Case) -> Terms:
+    policy = target.policy
+    business = target.basis == TimeBasis.BUSINESS
+    return Terms(
+        name=target.name,
+        metric=target.metric,
+        minutes=target.minutes,
+        basis=target.basis,
+        calendar_id=_business_calendar_id(case, policy) if business else None,
+        warning_percent=target.warning_percent,
+        pause_statuses=tuple(sorted(policy.pause_statuses)),
+    )
+
+
+def terms_kept(clock: SlaClock) -> Terms:
+    return Terms(
+        name=clock.name,
+        metric=clock.metric,
+        minutes=clock.minutes,
+        basis=clock.basis,
+        calendar_id=clock.calendar_id,
+        warning_percent=clock.warning_percent,
+        pause_statuses=tuple(clock.pause_statuses),
+    )
+
+
+def next_check(run: ClockRun, warned: bool, breached: bool) -> datetime | None:
+    """When the sweep must next look: the warning, then the breach; nothing once both passed."""
+    if run.status != ClockStatus.RUNNING:
+        return None
+    if run.warn_at is not None and not warned:
+        return run.warn_at
+    if run.due_at is not None and not breached:
+        return run.due_at
+    return None
+
+
+def _write(
+    case: Case,
+    target_id: int,
+    terms: Terms,
+    runs: Iterable[ClockRun],
+    existing: dict[tuple[int, int], SlaClock],
+) -> list[SlaClock]:
+    now = timezone.now()
+    written = []
+    for run in runs:
+        clock = existing.get((target_id, run.cycle)) or SlaClock(
+            case=case, target_id=target_id, cycle=run.cycle
+        )
+        values = {
+            "name": terms.name,
+            "metric": terms.metric,
+            "minutes": terms.minutes,
+            "basis": terms.basis,
+            "calendar_id": terms.calendar_id,
+            "warning_percent": terms.warning_percent,
+            "pause_statuses": list(terms.pause_statuses),
+            "status": run.status,
+            "started_at": run.started_at,
+            "consumed": run.consumed,
+            "due_at": run.due_at,
+            "warn_at": run.warn_at,
+            "met_at": run.met_at,
+            "stopped_at": run.stopped_at,
+            "next_check_at": next_check(
+                run, clock.warned_at is not None, clock.breached_at is not None
+            ),
+        }
+        changed = [name for name, value in values.items() if getattr(clock, name) != value]
+        if clock.pk is None or changed:
+            for name, value in values.items():
+                setattr(clock, name, value)
+            clock.updated_at = now
+            clock.save()
+        _write_pauses(clock, run)
+        written.append(clock)
+    return written
+
+
+def _write_pauses(clock: SlaClock, run: ClockRun) -> None:
+    """Append new ledger lines and close the open one; a recompute may also drop lines."""
+    kept = {pause.started_at: pause for pause in clock.pauses.all()} if clock.pk else {}
+    for pause in run.pauses:
+        line = kept.pop(pause.started_at, None)
+        if line is None:
+            SlaClockPause.objects.create(
+                clock=clock,
+                started_at=pause.started_at,
+                ended_at=pause.ended_at,
+                status=pause.status,
+            )
+        elif (line.ended_at, line.status) != (pause.ended_at, pause.status):
+            line.ended_at, line.status = pause.ended_at, pause.status
+            line.save(update_fields=["ended_at", "status"])
+    if kept:
+        SlaClockPause.objects.filter(pk__in=[line.pk for line in kept.values()]).delete()
+
+
+def _cancel(clocks: Iterable[SlaClock]) -> None:
+    now = timezone.now()
+    for clock in clocks:
+        if clock.status in _FINISHED:
+            continue
+        clock.status = ClockStatus.CANCELLED
+        clock.stopped_at = now
+        clock.next_check_at = None
+        clock.due_at = None if clock.due_at and clock.due_at > now else clock.due_at
+        clock.updated_at = now
+        clock.save()
+
+
+def _sync(case: Case, *, renew_terms: bool, specs: CalendarSpecs) -> list[SlaClock]:
+    clocks = list(SlaClock.objects.filter(case_id=case.pk).prefetch_related("pauses"))
+    policy = policy_for_case(case)
+    targets = list(policy.targets.select_related("policy")) if policy else []
+    target_ids = {target.pk for target in targets}
+    # A case that no longer falls under a policy keeps the record of its old clocks, cancelled.
+    _cancel(clock for clock in clocks if clock.target_id not in target_ids)
+    existing = {(clock.target_id, clock.cycle): clock for clock in clocks}
+    history: CaseHistory | None = None
+    written: list[SlaClock] = []
+    for target in targets:
+        kept = next((c for c in clocks if c.target_id == target.pk), None)
+        terms = terms_of(target, case) if renew_terms or kept is None else terms_kept(kept)
+        history = history or case_history(case)
+        runs = clock_runs(history, terms.rule, specs.get(terms.calendar_id))
+        written += _write(case, target.pk, terms, runs, existing)
+    return written
+
+
+def sla_clocks_sync(*, case: Case) -> list[SlaClock]:
+    """Start, pause, resume, meet or cancel the case's clocks as its history now says."""
+    return _sync(case, renew_terms=False, specs=CalendarSpecs())
+
+
+def _digest(case_id: int) -> dict[tuple[int, int], tuple[object, ...]]:
+    return {
+        (c.target_id, c.cycle): (c.minutes, c.basis, c.calendar_id, c.due_at, c.status)
+        for c in SlaClock.objects.filter(case_id=case_id)
+    }
+
+
+def sla_clocks_recompute_case(*, case_id: int, specs: CalendarSpecs, dry_run: bool) -> int:
+    """Give one case's clocks its policy's current terms; returns how many clocks changed.
+
+    A dry run computes the same and rolls it back.
+    """
+
+    class _DryRun(Exception):
+        pass
+
+    changed = 0
+    try:
+        with transaction.atomic():
+            case = Case.objects.select_for_update().select_related("team", "customer")
+            locked = case.get(pk=case_id)
+            before = _digest(case_id)
+            _sync(locked, renew_terms=True, specs=specs)
+            after = _digest(case_id)
+            changed = sum(1 for key, value in after.items() if before.get(key) != value)
+            changed += sum(1 for key in before if key not in after)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    return changed
