@@ -238,7 +238,7 @@ def sla_clocks_recompute_case(*, case_id: int, specs: CalendarSpecs, dry_run: bo
     changed = 0
     try:
         with transaction.atomic():
-            case = Case.objects.select_for_update().select_related("team", "customer")
+            case = Case.objects.select_for_update(of=("self",)).select_related("team", "customer")
             locked = case.get(pk=case_id)
             before = _digest(case_id)
             _sync(locked, renew_terms=True, specs=specs)

@@ -6,10 +6,12 @@ import time as time_module
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.db.models import QuerySet
+
 from bankdesk.sla.calendar import BusinessCalendarSpec, CalendarRangeError
 from bankdesk.sla.choices import ClockState, ClockStatus, DayKind
 from bankdesk.sla.errors import CalendarNotFound, DeadlineOutOfRange
-from bankdesk.sla.models import BusinessCalendar, SlaClock
+from bankdesk.sla.models import BusinessCalendar, SlaClock, SlaPolicy
 
 
 def calendar_get(*, code: str) -> BusinessCalendar | None:
@@ -106,3 +108,9 @@ def clock_out(clock: SlaClock, now: datetime) -> dict[str, Any]:
 
 def case_clocks(case_id: int) -> list[SlaClock]:
     return list(SlaClock.objects.filter(case_id=case_id).prefetch_related("pauses").order_by("id"))
+
+
+def policy_list() -> QuerySet[SlaPolicy]:
+    return SlaPolicy.objects.select_related("calendar").prefetch_related(
+        "categories", "targets__escalations"
+    )
