@@ -7,6 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from bankdesk.demo.service_levels import demo_service_levels_seed
 from bankdesk.demo.taxonomy import NAMED_LOGINS, STAFF, STAFF_EMAIL_DOMAIN, TAXONOMY, TEAMS
 from bankdesk.lib.env import private_file_secret
 from bankdesk.staff.models import Team, User
@@ -65,6 +66,10 @@ def demo_base_seed(*, password: str) -> None:
                     parent=parent,
                     is_complaint=group.is_complaint,
                 )
+
+    demo_service_levels_seed(
+        complaint_team=next(team for team in teams.values() if team.is_complaint_team)
+    )
 
     usernames = set(
         User.objects.filter(username__in=[s.username for s in STAFF]).values_list(

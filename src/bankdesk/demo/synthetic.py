@@ -55,6 +55,7 @@ from bankdesk.demo.people import (
 from bankdesk.demo.pool import LoadPool
 from bankdesk.demo.taxonomy import LEAVES, PROFILE_ENQUIRY, TAXONOMY, TEAM_ENGLISH, TEAM_GENERAL
 from bankdesk.security.audit import audit_record
+from bankdesk.sla.services import sla_clocks_recompute
 from bankdesk.staff.choices import Role
 from bankdesk.staff.models import Team, User
 from bankdesk.tickets.models import (
@@ -248,6 +249,9 @@ def demo_generate(
         loader.writer.reset_sequences(
             [Customer, Identity, Holding, Case, Conversation, Message, CaseEvent]
         )
+    if cases:
+        # The bulk load writes history, not clocks: start the open cases' clocks from it.
+        sla_clocks_recompute(actor=None, reason="demo cases generated")
     counts = loader.counts
     return DemoReport(
         customers=counts[Customer],
