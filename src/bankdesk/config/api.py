@@ -25,6 +25,7 @@ from bankdesk.staff.models import User
 from bankdesk.staff.selectors import api_token_authenticate
 from bankdesk.tickets.api import categories_router
 from bankdesk.tickets.api import router as cases_router
+from bankdesk.tickets.routing_api import router as routing_router
 
 logger = logging.getLogger("bankdesk.api")
 
@@ -133,3 +134,4 @@ api.add_router("/customers", customers_router)
 api.add_router("/cases", cases_router)
 api.add_router("/categories", categories_router)
 api.add_router("/sla", sla_router)
+api.add_router("/routing", routing_router)

@@ -1,7 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from bankdesk.staff.models import ApiToken, Skill, Team, User
+from bankdesk.staff.models import ApiToken, Branch, ChannelCapacity, Skill, Team, User
+
+
+class ChannelCapacityInline(admin.TabularInline):
+    model = ChannelCapacity
+    extra = 0
 
 
 @admin.register(User)
@@ -10,13 +15,33 @@ class StaffUserAdmin(UserAdmin):
     list_filter = ("role", "is_active", "teams")
     fieldsets = (
         *(UserAdmin.fieldsets or ()),
-        ("bankdesk", {"fields": ("role", "display_name", "preferred_language", "teams", "skills")}),
+        (
+            "bankdesk",
+            {
+                "fields": (
+                    "role",
+                    "display_name",
+                    "preferred_language",
+                    "teams",
+                    "skills",
+                    "max_open_cases",
+                )
+            },
+        ),
     )
+    inlines = (ChannelCapacityInline,)
 
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "is_complaint_team")
+    list_display = ("code", "name", "is_complaint_team", "calendar")
+    exclude = ("round_robin_last_user",)  # routing's bookmark, not configuration
+
+
+@admin.register(Branch)
+class BranchAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "calendar", "is_active")
+    list_filter = ("is_active",)
 
 
 @admin.register(Skill)

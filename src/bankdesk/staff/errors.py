@@ -11,3 +11,7 @@ class TeamNotFound(NotFound):
 
 class InvalidRole(InvalidInput):
     code = "invalid_role"
+
+
+class SkillNotFound(NotFound):
+    code = "skill_not_found"

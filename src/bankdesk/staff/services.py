@@ -6,17 +6,22 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
+from bankdesk.lib.channels import Channel
 from bankdesk.lib.errors import InvalidInput
 from bankdesk.security.audit import audit_record
 from bankdesk.staff.choices import Presence, Role, TokenScope
 from bankdesk.staff.errors import InvalidRole
-from bankdesk.staff.models import ApiToken, Team, User
+from bankdesk.staff.models import ApiToken, Branch, ChannelCapacity, Team, User
+
+if TYPE_CHECKING:  # the SLA app's models import staff's; only their type is needed here
+    from bankdesk.sla.models import BusinessCalendar
 
 TOKEN_PREFIX = "bd_"  # noqa: S105 - a marker that makes tokens recognisable, not a secret
 
@@ -75,6 +80,8 @@ CONFIGURATION_MODELS = (
     ("staff", "user"),
     ("staff", "team"),
     ("staff", "skill"),
+    ("staff", "branch"),
+    ("staff", "channelcapacity"),
     ("tickets", "category"),
     ("tickets", "tag"),
 )
@@ -103,6 +110,75 @@ def team_create(
     team.save()
     audit_record(actor=actor, action="team.create", target=team, fields=["code", "name"])
     return team
+
+
+@transaction.atomic
+def team_calendar_set(
+    *, team: Team, calendar: BusinessCalendar | None, actor: User | None = None
+) -> Team:
+    """Put the team's service-level clocks on a business calendar (None: the default one)."""
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    if team.calendar_id != (calendar.pk if calendar else None):
+        team.calendar = calendar
+        team.save(update_fields=["calendar"])
+        audit_record(actor=actor, action="team.calendar", target=team, fields=["calendar"])
+    return team
+
+
+@transaction.atomic
+def branch_create(
+    *,
+    code: str,
+    name: str,
+    calendar: BusinessCalendar | None = None,
+    is_active: bool = True,
+    actor: User | None = None,
+) -> Branch:
+    branch = Branch(code=code, name=name, calendar=calendar, is_active=is_active)
+    branch.full_clean()
+    branch.save()
+    audit_record(
+        actor=actor,
+        action="branch.create",
+        target=branch,
+        fields=["code", "name", "calendar", "is_active"],
+    )
+    return branch
+
+
+# PositiveSmallIntegerField's ceiling, and more cases than anyone holds at once anyway.
+CAPACITY_MAX = 32_767
+
+
+@transaction.atomic
+def channel_capacity_set(
+    *, user: User, channel: str, max_open_cases: int | None, actor: User | None = None
+) -> ChannelCapacity | None:
+    """Limit how many active cases `user` holds on one channel at once (e.g. three web chats);
+    None lifts the limit, leaving only their overall `max_open_cases`."""
+    if channel not in Channel.values:
+        raise InvalidInput("unknown channel", field="channel")
+    if max_open_cases is not None and not 0 <= max_open_cases <= CAPACITY_MAX:
+        raise InvalidInput(
+            f"max_open_cases must be between 0 and {CAPACITY_MAX}", field="max_open_cases"
+        )
+    if max_open_cases is None:
+        deleted, _by_model = ChannelCapacity.objects.filter(user=user, channel=channel).delete()
+        if deleted:
+            audit_record(
+                actor=actor,
+                action="staff.channel_capacity",
+                target=user,
+                fields=["channel_capacities"],
+            )
+        return None
+    capacity, _created = ChannelCapacity.objects.update_or_create(
+        user=user, channel=channel, defaults={"max_open_cases": max_open_cases}
+    )
+    audit_record(
+        actor=actor, action="staff.channel_capacity", target=user, fields=["channel_capacities"]
+    )
+    return capacity
 
 
 @dataclass(frozen=True)

@@ -51,3 +51,21 @@ class EventKind(models.TextChoices):
     TAGS_CHANGED = "tags_changed", _("Tags changed")
     MERGED_INTO = "merged_into", _("Merged into another case")
     MERGED_FROM = "merged_from", _("Another case merged in")
+
+
+class RoutingStrategy(models.TextChoices):
+    """How a routing rule picks the person within its team."""
+
+    ROUND_ROBIN = "round_robin", _("Round robin")
+    LEAST_LOADED = "least_loaded", _("Least loaded")
+    MANUAL = "manual", _("Queue only (a supervisor assigns)")
+
+
+class RoutingReason(models.TextChoices):
+    """Why routing left a case as it did: the answer a supervisor reads back."""
+
+    ASSIGNED = "assigned", _("Given to a member of the team")
+    QUEUED = "queued", _("Put in the team's queue for a supervisor to assign")
+    NOBODY_AVAILABLE = "nobody_available", _("Put in the team's queue: nobody eligible has room")
+    ALREADY_ASSIGNED = "already_assigned", _("Already has an assignee; left as it is")
+    NO_RULE = "no_rule", _("No routing rule matches; left as it is")

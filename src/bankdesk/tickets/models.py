@@ -9,11 +9,11 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from bankdesk.customers.choices import Language
+from bankdesk.customers.choices import Language, Tier
 from bankdesk.customers.models import Customer
 from bankdesk.lib.channels import Channel
-from bankdesk.staff.models import Team
-from bankdesk.tickets.choices import CaseStatus, Direction, EventKind, Priority
+from bankdesk.staff.models import Branch, Skill, Team
+from bankdesk.tickets.choices import CaseStatus, Direction, EventKind, Priority, RoutingStrategy
 
 
 class Category(models.Model):
@@ -85,6 +85,10 @@ class Case(models.Model):
     team = models.ForeignKey(
         Team, on_delete=models.PROTECT, null=True, blank=True, related_name="cases", db_index=False
     )
+    # The branch the customer raised the case at, if any: its calendar governs the case's clocks.
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -132,6 +136,54 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.subject}"
+
+
+class RoutingRule(models.Model):
+    """Which queue a case belongs in, and how a person in it is chosen. The first active rule,
+    lowest position first, whose conditions all hold decides; an empty condition matches any case.
+    """
+
+    name = models.CharField(_("name"), max_length=120)
+    position = models.PositiveIntegerField(default=100, help_text=_("Lower comes first."))
+    is_active = models.BooleanField(default=True)
+    # Conditions.
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="routing_rules",
+        help_text=_("Cases in this category or any of its sub-categories."),
+    )
+    channel = models.CharField(max_length=20, choices=Channel.choices, blank=True)
+    language = models.CharField(max_length=10, choices=Language.choices, blank=True)
+    customer_tier = models.CharField(max_length=20, choices=Tier.choices, blank=True)
+    is_complaint = models.BooleanField(
+        null=True, blank=True, help_text=_("Only complaints, only non-complaints, or both.")
+    )
+    # Actions.
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="routing_rules")
+    strategy = models.CharField(
+        max_length=20, choices=RoutingStrategy.choices, default=RoutingStrategy.LEAST_LOADED
+    )
+    required_skills = models.ManyToManyField(
+        Skill,
+        blank=True,
+        related_name="routing_rules",
+        help_text=_("The assignee must hold every one of these."),
+    )
+    match_language_skill = models.BooleanField(
+        default=False,
+        help_text=_("The assignee must also hold the language skill of the case's language."),
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["is_active", "position"], name="routing_rule_order")]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Conversation(models.Model):

@@ -1,55 +1,199 @@
-"""Assignment to people: least-loaded within capacity, race-free under concurrent assigners."""
+"""Routing: which team's queue a case joins and which of its people works it, race-free.
+
+Every assigner takes its locks in one order, so none can deadlock and none can act on a load
+another is about to change: the team row, then the team's available members in id order, then
+the case row. Two assigners of one team take turns; two of different teams still take turns
+over anyone who is a member of both.
+
+Who is eligible: an active agent, supervisor or complaint officer who is available, a member of
+the team, holds what the rule requires, and has room both overall (`max_open_cases`) and on the
+case's channel (`ChannelCapacity`), counting cases in `ACTIVE_STATUSES`.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Count, Q
 
-from bankdesk.staff.choices import Presence, Role
-from bankdesk.staff.models import Team, User
-from bankdesk.tickets.choices import ACTIVE_STATUSES
-from bankdesk.tickets.models import Case
+from bankdesk.staff.choices import Presence, Role, SkillKind
+from bankdesk.staff.models import ChannelCapacity, Team, User
+from bankdesk.tickets.choices import ACTIVE_STATUSES, CaseStatus, RoutingReason, RoutingStrategy
+from bankdesk.tickets.errors import CaseClosed
+from bankdesk.tickets.models import Case, RoutingRule
+from bankdesk.tickets.routing_rules import routing_rule_match
 from bankdesk.tickets.services import case_assign
 
 WORKING_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.COMPLAINT_OFFICER)
 
 
-@transaction.atomic
-def case_route_to_least_loaded(*, case: Case, team: Team, actor: User | None) -> User | None:
-    """Give an unassigned case to the available member of `team` with the fewest open cases,
-    never beyond anyone's `max_open_cases`. Returns the assignee, or None when nobody has room
-    or the case was meanwhile taken.
+@dataclass(frozen=True)
+class RoutingOutcome:
+    """What routing did with one case, and why (`reason` is a RoutingReason)."""
 
-    The team's members are locked (in id order, so assigners never deadlock) for the length of
-    the transaction: two assigners of one team take turns, so neither can count a load the
-    other is about to change. The case row is locked by the assignment itself, which refuses a
-    case someone else assigned a moment earlier.
-    """
-    members = list(
-        User.objects.select_for_update()
-        .filter(
-            teams=team,
-            is_active=True,
-            role__in=WORKING_ROLES,
-            presence=Presence.AVAILABLE,
-        )
+    rule: RoutingRule | None
+    team: Team | None
+    assignee: User | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """What the assignee must hold beyond a place in the team and room for the case."""
+
+    skill_ids: frozenset[int] = frozenset()
+    # A language skill whose code is this language (see staff.models.Skill); "" for none.
+    language: str = ""
+
+
+def _members_locked(team: Team) -> list[User]:
+    """The team's available working members, locked in id order until the transaction ends."""
+    return list(
+        User.objects.select_for_update(of=("self",))
+        .filter(teams=team, is_active=True, role__in=WORKING_ROLES, presence=Presence.AVAILABLE)
         .order_by("pk")
     )
-    if not members:
-        return None
-    loads = dict(
-        User.objects.filter(pk__in=[m.pk for m in members])
-        .annotate(
-            open_cases=Count(
-                "assigned_cases", filter=Q(assigned_cases__status__in=sorted(ACTIVE_STATUSES))
-            )
-        )
-        .values_list("pk", "open_cases")
+
+
+def _holders(user_ids: list[int], requirements: Requirements) -> set[int]:
+    """Which of these people hold every skill the requirements name."""
+    if not requirements.skill_ids and not requirements.language:
+        return set(user_ids)
+    language_skill = Q(skill__kind=SkillKind.LANGUAGE, skill__code=requirements.language)
+    held: dict[int, set[int]] = {pk: set() for pk in user_ids}
+    languages: set[int] = set()
+    rows = User.skills.through.objects.filter(user_id__in=user_ids).filter(
+        Q(skill_id__in=requirements.skill_ids) | language_skill
     )
-    candidates = [m for m in members if loads.get(m.pk, 0) < m.max_open_cases]
-    if not candidates:
+    for user_id, skill_id, kind, code in rows.values_list(
+        "user_id", "skill_id", "skill__kind", "skill__code"
+    ):
+        held[user_id].add(skill_id)
+        if kind == SkillKind.LANGUAGE and code == requirements.language:
+            languages.add(user_id)
+    return {
+        pk
+        for pk, skills in held.items()
+        if requirements.skill_ids <= skills and (not requirements.language or pk in languages)
+    }
+
+
+def _with_room(
+    members: list[User], *, channel: str, requirements: Requirements
+) -> list[tuple[User, int]]:
+    """The members who may take one more case on `channel`, each with their active load."""
+    ids = [member.pk for member in members]
+    active = Q(assigned_cases__status__in=sorted(ACTIVE_STATUSES))
+    loads = {
+        pk: (total, on_channel)
+        for pk, total, on_channel in User.objects.filter(pk__in=ids)
+        .annotate(
+            total=Count("assigned_cases", filter=active),
+            on_channel=Count("assigned_cases", filter=active & Q(assigned_cases__channel=channel)),
+        )
+        .values_list("pk", "total", "on_channel")
+    }
+    channel_limits = dict(
+        ChannelCapacity.objects.filter(user_id__in=ids, channel=channel).values_list(
+            "user_id", "max_open_cases"
+        )
+    )
+    holders = _holders(ids, requirements)
+    room = []
+    for member in members:
+        total, on_channel = loads.get(member.pk, (0, 0))
+        channel_limit = channel_limits.get(member.pk)
+        if (
+            member.pk in holders
+            and total < member.max_open_cases
+            and (channel_limit is None or on_channel < channel_limit)
+        ):
+            room.append((member, total))
+    return room
+
+
+def _choose(
+    *, team: Team, strategy: str, channel: str, requirements: Requirements
+) -> tuple[Team, User | None]:
+    """Lock the team, then its members, and name who gets the next case (None: nobody has room).
+
+    Returns the team as locked, whose round-robin bookmark is current.
+    """
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    room = _with_room(_members_locked(team), channel=channel, requirements=requirements)
+    if not room:
+        return team, None
+    if strategy == RoutingStrategy.ROUND_ROBIN:
+        # The first eligible member after the last one served, in id order, wrapping round.
+        last = team.round_robin_last_user_id
+        later = [member for member, _load in room if last is not None and member.pk > last]
+        return team, (later or [member for member, _load in room])[0]
+    return team, min(room, key=lambda pair: (pair[1], pair[0].pk))[0]
+
+
+def _requirements(rule: RoutingRule, case: Case) -> Requirements:
+    return Requirements(
+        skill_ids=frozenset(rule.required_skills.values_list("pk", flat=True)),
+        language=case.language if rule.match_language_skill else "",
+    )
+
+
+@transaction.atomic
+def case_route(*, case: Case, actor: User | None) -> RoutingOutcome:
+    """Put a case in the queue its routing rule names and give it to one of that team's people
+    by the rule's strategy (a queue-only rule leaves the choice to a supervisor).
+
+    A case that already has an assignee is never reassigned, and one no rule matches is left
+    as it is. The rule is chosen from the case as it stands when routing starts.
+    """
+    case = Case.objects.get(pk=case.pk)
+    if case.status == CaseStatus.CLOSED:
+        raise CaseClosed(f"case {case.number} is closed", field="case_id")
+    if case.assignee_id is not None:
+        return RoutingOutcome(
+            rule=None, team=None, assignee=None, reason=RoutingReason.ALREADY_ASSIGNED
+        )
+    rule = routing_rule_match(case=case)
+    if rule is None:
+        return RoutingOutcome(rule=None, team=None, assignee=None, reason=RoutingReason.NO_RULE)
+    team, chosen = rule.team, None
+    if rule.strategy != RoutingStrategy.MANUAL:
+        team, chosen = _choose(
+            team=rule.team,
+            strategy=rule.strategy,
+            channel=case.channel,
+            requirements=_requirements(rule, case),
+        )
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if locked.assignee_id is not None:  # another assigner was quicker
+        return RoutingOutcome(
+            rule=rule, team=None, assignee=None, reason=RoutingReason.ALREADY_ASSIGNED
+        )
+    case_assign(case=locked, team=team, assignee=chosen, actor=actor)
+    if chosen is not None and rule.strategy == RoutingStrategy.ROUND_ROBIN:
+        Team.objects.filter(pk=team.pk).update(round_robin_last_user=chosen)
+    if rule.strategy == RoutingStrategy.MANUAL:
+        reason = RoutingReason.QUEUED
+    else:
+        reason = RoutingReason.ASSIGNED if chosen else RoutingReason.NOBODY_AVAILABLE
+    return RoutingOutcome(rule=rule, team=team, assignee=chosen, reason=reason)
+
+
+@transaction.atomic
+def case_route_to_least_loaded(*, case: Case, team: Team, actor: User | None) -> User | None:
+    """Give an unassigned case to the available member of `team` with the fewest active cases,
+    never beyond anyone's capacity, overall or on the case's channel. Returns the assignee, or
+    None when nobody has room or the case was meanwhile taken (the case is then left as it is).
+    """
+    team, chosen = _choose(
+        team=team,
+        strategy=RoutingStrategy.LEAST_LOADED,
+        channel=case.channel,
+        requirements=Requirements(),
+    )
+    if chosen is None:
         return None
-    chosen = min(candidates, key=lambda m: (loads.get(m.pk, 0), m.pk))
     locked = Case.objects.select_for_update().get(pk=case.pk)
     if locked.assignee_id is not None:
         return None

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import rules
 
-from bankdesk.staff.predicates import assigns_cases, is_admin, is_auditor, works_cases
+from bankdesk.staff.predicates import (
+    assigns_cases,
+    is_admin,
+    is_auditor,
+    is_supervisor,
+    works_cases,
+)
 
 
 @rules.predicate
@@ -20,3 +26,6 @@ rules.add_perm("tickets.add_case", works_cases)
 rules.add_perm("tickets.change_case", works_cases & in_case_scope)
 rules.add_perm("tickets.assign_case", assigns_cases & in_case_scope)
 rules.add_perm("tickets.view_category", works_cases | is_auditor | is_admin)
+# Routing rules decide where every case goes: supervisors and admins write them, auditors read.
+rules.add_perm("tickets.view_routingrule", is_supervisor | is_admin | is_auditor)
+rules.add_perm("tickets.add_routingrule", is_supervisor | is_admin)

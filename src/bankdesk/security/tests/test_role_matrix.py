@@ -24,6 +24,7 @@ from bankdesk.staff.choices import Role
 from bankdesk.staff.models import ApiToken
 from bankdesk.staff.services import api_token_create, team_create
 from bankdesk.tickets.attachments import attachment_add
+from bankdesk.tickets.routing_rules import routing_rule_create
 from bankdesk.tickets.services import case_create
 
 ROLES = [
@@ -176,6 +177,24 @@ OPERATIONS: list[Operation] = [
     ),
     (
         "get",
+        "/api/v1/routing/rules",
+        lambda w: None,
+        lambda r: 200 if r in {"supervisor", "auditor", "admin"} else 403,
+    ),
+    (
+        "post",
+        "/api/v1/routing/rules",
+        lambda w: {"name": "兜底", "team_id": w["team"].pk},
+        lambda r: 201 if r in {"supervisor", "admin"} else 403,
+    ),
+    (
+        "post",
+        "/api/v1/routing/cases/{case_id}/route",
+        lambda w: None,
+        lambda r: 403 if r in {"agent", "auditor", "read_only_token"} else _read(r, WORKERS),
+    ),
+    (
+        "get",
         FixedUrl(
             "/api/v1/sla/calendars/{code}/deadline",
             "/api/v1/sla/calendars/cn-mainland/deadline?start=2026-09-30T16:00:00%2B08:00&minutes=120",
@@ -233,6 +252,9 @@ def world(
         category=categories["complaint_fees"],
         team=general_team,
     )
+    routing_rule_create(
+        name="投诉", team=general_team, is_complaint=True, strategy="manual", actor=None
+    )
     message = case.messages.get()
     attachment = attachment_add(
         message=message,
@@ -259,6 +281,7 @@ def world(
         "agent": agent,
         "message": message,
         "attachment": attachment,
+        "team": general_team,
     }
 
 
