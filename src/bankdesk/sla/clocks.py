@@ -70,12 +70,14 @@ class CalendarSpecs:
 
 
 def _business_calendar_id(case: Case, policy: SlaPolicy) -> int | None:
-    """The policy's calendar, else the case team's, else the bank's standard one."""
+    """The policy's calendar, else that of the branch the case was raised at, else the case
+    team's, else the bank's standard one."""
     if policy.calendar_id is not None:
         return policy.calendar_id
-    team_calendar = getattr(case.team, "calendar_id", None) if case.team_id else None
-    if team_calendar is not None:
-        return int(team_calendar)
+    if case.branch is not None and case.branch.calendar_id is not None:
+        return case.branch.calendar_id
+    if case.team is not None and case.team.calendar_id is not None:
+        return case.team.calendar_id
     return (
         BusinessCalendar.objects.filter(code=DEFAULT_CALENDAR_CODE)
         .values_list("pk", flat=True)

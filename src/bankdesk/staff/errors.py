@@ -15,3 +15,7 @@ class InvalidRole(InvalidInput):
 
 class SkillNotFound(NotFound):
     code = "skill_not_found"
+
+
+class BranchNotFound(NotFound):
+    code = "branch_not_found"

@@ -12,8 +12,8 @@ from bankdesk.customers.access import access_customer_by_id
 from bankdesk.lib.api import Id, error_responses
 from bankdesk.lib.errors import PermissionDenied
 from bankdesk.staff.auth import request_staff, require_perm
-from bankdesk.staff.errors import StaffNotFound, TeamNotFound
-from bankdesk.staff.models import Team, User
+from bankdesk.staff.errors import BranchNotFound, StaffNotFound, TeamNotFound
+from bankdesk.staff.models import Branch, Team, User
 from bankdesk.staff.predicates import assigns_cases
 from bankdesk.staff.selectors import staff_get, team_get
 from bankdesk.tickets import services
@@ -77,6 +77,15 @@ def _team(team_id: int | None) -> Team | None:
     return team
 
 
+def _branch(branch_id: int | None) -> Branch | None:
+    if branch_id is None:
+        return None
+    branch = Branch.objects.filter(pk=branch_id).first()
+    if branch is None:
+        raise BranchNotFound("branch not found", field="branch_id")
+    return branch
+
+
 def _staff(staff_id: int | None) -> User | None:
     if staff_id is None:
         return None
@@ -121,6 +130,8 @@ def case_create(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]
         language=payload.language,
         text=payload.text,
         tags=payload.tags,
+        branch=_branch(payload.branch_id),
+        route=True,
     )
     return Status(201, _fresh(request, case.pk))
 

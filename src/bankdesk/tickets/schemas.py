@@ -23,8 +23,11 @@ class CaseIn(Schema):
     customer_id: Id | None = None
     category_id: Id | None = None
     priority: Priority = Priority.NORMAL
-    team_id: Id | None = None
+    team_id: Id | None = Field(
+        default=None, description="Empty with no assignee: the routing rules choose"
+    )
     assignee_id: Id | None = None
+    branch_id: Id | None = Field(default=None, description="The branch it was raised at")
     language: str = Field(default="zh-hans", pattern=r"^(zh-hans|zh-hant|en)$")
     text: Text(100_000) = ""  # type: ignore[valid-type]
     tags: list[RequiredText(50)] = Field(default_factory=list, max_length=20)  # type: ignore[valid-type]
@@ -112,6 +115,7 @@ class CaseOut(Schema):
     customer: Ref | None
     team: Ref | None
     assignee: Ref | None
+    branch: Ref | None
     merged_into_id: int | None
     tags: list[str]
     created_at: datetime
@@ -200,6 +204,7 @@ def case_out(case: Case) -> dict[str, Any]:
         "customer": _ref(case.customer, case.customer.name) if case.customer else None,
         "team": _ref(case.team, case.team.name) if case.team else None,
         "assignee": _staff_ref(case.assignee),
+        "branch": _ref(case.branch, case.branch.name) if case.branch else None,
         "merged_into_id": case.merged_into_id,
         "tags": [tag.name for tag in case.tags.all()],
         "created_at": case.created_at,

@@ -34,7 +34,9 @@ class CasePage:
 
 def case_queryset() -> QuerySet[Case]:
     """Cases with everything a list row shows, in a fixed number of queries."""
-    return Case.objects.select_related("category", "customer", "team", "assignee").prefetch_related(
+    return Case.objects.select_related(
+        "category", "customer", "team", "assignee", "branch"
+    ).prefetch_related(
         Prefetch("tags", queryset=Tag.objects.order_by("name")),
         Prefetch("sla_clocks", queryset=SlaClock.objects.order_by("id")),
     )

@@ -18,7 +18,7 @@ from bankdesk.security.audit import audit_record
 from bankdesk.security.masking import redact_authentication_data
 from bankdesk.sla.clocks import sla_clocks_sync
 from bankdesk.staff.choices import Role
-from bankdesk.staff.models import Team, User
+from bankdesk.staff.models import Branch, Team, User
 from bankdesk.tickets.choices import (
     TRANSITIONS,
     CaseStatus,
@@ -144,8 +144,14 @@ def case_create(
     external_id: str | None = None,
     tags: Iterable[str] = (),
     created_at: datetime | None = None,
+    branch: Branch | None = None,
+    route: bool = False,
 ) -> Case:
-    """Open a case, with the customer's first message when there is one."""
+    """Open a case, with the customer's first message when there is one.
+
+    With `route`, a case opened without a team or assignee goes where the routing rules send
+    it, before its SLA clocks start, so they run on the calendar of the team that works it.
+    """
     subject = _check_subject(subject)
     if channel not in Channel.values:
         raise InvalidInput("unknown channel", field="channel")
@@ -155,6 +161,8 @@ def case_create(
         raise InvalidInput("unknown language", field="language")
     if category is not None and not category.is_active:
         raise InvalidInput("this category is retired", field="category_id")
+    if branch is not None and not branch.is_active:
+        raise InvalidInput("this branch is closed", field="branch_id")
     _check_assignable(team, assignee)
     now = created_at or timezone.now()
     case = Case.objects.create(
@@ -168,6 +176,7 @@ def case_create(
         customer=customer,
         team=team,
         assignee=assignee,
+        branch=branch,
         created_by=actor,
         created_at=now,
         updated_at=now,
@@ -198,6 +207,12 @@ def case_create(
         )
     if tags:
         _tags_set(case, tags, actor)
+    if route and team is None and assignee is None:
+        # Routing builds on these services; imported here so the two modules can meet.
+        from bankdesk.tickets.routing import case_route
+
+        case_route(case=case, actor=actor)
+        case.refresh_from_db()
     sla_clocks_sync(case=case)
     return case
 

@@ -222,3 +222,52 @@ def test_a_policy_with_bad_terms_is_refused_and_nothing_is_kept(change, field):
         sla_policy_create(**arguments)
     assert caught.value.field == field
     assert not SlaPolicy.objects.exists()
+
+
+def test_a_case_raised_at_a_hong_kong_branch_runs_on_the_hong_kong_calendar(standard):
+    from bankdesk.sla.models import BusinessCalendar
+    from bankdesk.staff.services import branch_create
+
+    branch = branch_create(
+        code="hk-central", name="中環分行", calendar=BusinessCalendar.objects.get(code="hk")
+    )
+    # 2026-12-25 is a Hong Kong holiday and a mainland working day.
+    with time_machine.travel(datetime(2026, 12, 24, 17, 0, tzinfo=SHANGHAI), tick=False):
+        case = _open(branch=branch)
+    clock = _clocks(case)["First response 1h"]
+    assert clock.calendar.code == "hk"
+    assert clock.due_at.astimezone(SHANGHAI).date().isoformat() > "2026-12-26"
+
+
+def test_a_case_opened_through_the_api_is_routed_first_and_runs_on_its_team_calendar(
+    standard, agent_api, agent, general_team
+):
+    from bankdesk.sla.models import BusinessCalendar
+    from bankdesk.staff.choices import Presence
+    from bankdesk.staff.models import User
+    from bankdesk.staff.services import team_calendar_set
+    from bankdesk.tickets.routing_rules import routing_rule_create
+
+    team_calendar_set(team=general_team, calendar=BusinessCalendar.objects.get(code="24x7"))
+    User.objects.filter(pk=agent.pk).update(presence=Presence.AVAILABLE)
+    routing_rule_create(name="everything", team=general_team, actor=None, strategy="round_robin")
+    with time_machine.travel(at(6, 16, 30), tick=False):  # Friday afternoon
+        response = agent_api.post(
+            "/cases", {"subject": "周末也要处理", "channel": "app", "text": "急"}
+        )
+    assert response.status_code == 201, response.json_body
+    body = response.json_body
+    assert (body["team"]["id"], body["assignee"]["id"]) == (general_team.pk, agent.pk)
+    first = next(c for c in body["sla"] if c["metric"] == "first_response")
+    assert first["due_at"] == "2026-11-06T09:30:00Z"  # 17:30 Friday: the team works round the clock
+
+
+def test_an_unknown_or_closed_branch_is_refused(agent_api):
+    from bankdesk.staff.services import branch_create
+
+    closed = branch_create(code="old", name="旧网点", is_active=False)
+    for branch_id, status in ((999999, 404), (closed.pk, 422)):
+        response = agent_api.post(
+            "/cases", {"subject": "s", "channel": "branch", "branch_id": branch_id}
+        )
+        assert (response.status_code, response.json_body["field"]) == (status, "branch_id")
