@@ -54,6 +54,9 @@ class ApiClient:
     def put(self, path: str, body: Any) -> Any:
         return self._call("put", path, body)
 
+    def delete(self, path: str) -> Any:
+        return self._call("delete", path)
+
 
 @pytest.fixture
 def general_team(db: None) -> Team:

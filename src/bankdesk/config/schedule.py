@@ -12,7 +12,7 @@ from django_tasks.base import Task
 from django_tasks_db.models import DBTaskResult
 
 from bankdesk.sla.tasks import sla_firings_run, sla_sweep_run
-from bankdesk.tickets.tasks import case_autoclose_sweep
+from bankdesk.tickets.tasks import case_activity_prune_run, case_autoclose_sweep
 
 logger = logging.getLogger("bankdesk.schedule")
 
@@ -25,6 +25,7 @@ class Periodic:
 
 SCHEDULE = [
     Periodic(task=case_autoclose_sweep, every_seconds=15 * 60),
+    Periodic(task=case_activity_prune_run, every_seconds=60 * 60),
     Periodic(task=sla_sweep_run, every_seconds=60),
     # Escalations left over by a worker that stopped mid-run are picked up again.
     Periodic(task=sla_firings_run, every_seconds=5 * 60),

@@ -19,9 +19,12 @@ from bankdesk.staff.selectors import staff_get, team_get
 from bankdesk.tickets import services
 from bankdesk.tickets.access import access_case_by_id, case_page_for
 from bankdesk.tickets.attachments import attachment_add
+from bankdesk.tickets.choices import Activity
+from bankdesk.tickets.collision import case_activity_end, case_activity_report, case_watchers
 from bankdesk.tickets.errors import AttachmentNotFound, CategoryNotFound, MessageNotFound
 from bankdesk.tickets.models import Attachment, Category
 from bankdesk.tickets.schemas import (
+    ActivityIn,
     AssignIn,
     AttachmentOut,
     CaseIn,
@@ -39,12 +42,14 @@ from bankdesk.tickets.schemas import (
     PriorityIn,
     StatusIn,
     TagsIn,
+    WatchersOut,
     attachment_out,
     case_out,
     category_out,
     event_out,
     message_out,
     note_out,
+    watchers_out,
 )
 from bankdesk.tickets.selectors import (
     CaseFilters,
@@ -350,6 +355,40 @@ def case_merge(request: HttpRequest, case_id: Id, payload: MergeIn) -> dict[str,
 def case_event_list(request: HttpRequest, case_id: Id) -> list[dict[str, Any]]:
     case = access_case_by_id(request_staff(request), case_id)
     return [event_out(e) for e in case_events(case=case)]
+
+
+@router.get(
+    "/{case_id}/activity",
+    response={200: WatchersOut, **error_responses(404)},
+    summary="Who else is viewing or replying to this case",
+)
+def case_activity_get(request: HttpRequest, case_id: Id) -> dict[str, Any]:
+    user = request_staff(request)
+    case = access_case_by_id(user, case_id)
+    return watchers_out(case_watchers(case=case, excluding=user))
+
+
+@router.put(
+    "/{case_id}/activity",
+    response={200: WatchersOut, **error_responses(404)},
+    summary="Say what I am doing on this case (every ~15 s); answers who else is on it",
+)
+def case_activity_put(request: HttpRequest, case_id: Id, payload: ActivityIn) -> dict[str, Any]:
+    user = request_staff(request)
+    # Anyone who sees the case may say they are viewing it; replying needs leave to change it.
+    case = access_case_by_id(user, case_id, change=payload.activity == Activity.REPLYING)
+    return watchers_out(case_activity_report(case=case, user=user, activity=payload.activity))
+
+
+@router.delete(
+    "/{case_id}/activity",
+    response={204: None, **error_responses(404)},
+    summary="I have closed this case",
+)
+def case_activity_delete(request: HttpRequest, case_id: Id) -> Status[None]:
+    user = request_staff(request)
+    case_activity_end(case=access_case_by_id(user, case_id), user=user)
+    return Status(204, None)
 
 
 @categories_router.get(

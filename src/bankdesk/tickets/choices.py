@@ -69,3 +69,10 @@ class RoutingReason(models.TextChoices):
     NOBODY_AVAILABLE = "nobody_available", _("Put in the team's queue: nobody eligible has room")
     ALREADY_ASSIGNED = "already_assigned", _("Already has an assignee; left as it is")
     NO_RULE = "no_rule", _("No routing rule matches; left as it is")
+
+
+class Activity(models.TextChoices):
+    """What a member of staff is doing on a case, for collision detection."""
+
+    VIEWING = "viewing", _("Viewing")
+    REPLYING = "replying", _("Replying")

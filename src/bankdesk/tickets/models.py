@@ -13,7 +13,14 @@ from bankdesk.customers.choices import Language, Tier
 from bankdesk.customers.models import Customer
 from bankdesk.lib.channels import Channel
 from bankdesk.staff.models import Branch, Skill, Team
-from bankdesk.tickets.choices import CaseStatus, Direction, EventKind, Priority, RoutingStrategy
+from bankdesk.tickets.choices import (
+    Activity,
+    CaseStatus,
+    Direction,
+    EventKind,
+    Priority,
+    RoutingStrategy,
+)
 
 
 class Category(models.Model):
@@ -302,3 +309,26 @@ class CaseEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("case events are never deleted")
+
+
+class CaseActivity(models.Model):
+    """Who has a case open right now, and whether they are writing to the customer: the
+    console reports it every few seconds, so two people do not answer one customer twice.
+    A report older than `tickets.collision.ACTIVITY_WINDOW` no longer counts."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="activities")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    activity = models.CharField(max_length=10, choices=Activity.choices)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "user"], name="case_activity_one_per_person"),
+        ]
+        indexes = [
+            models.Index(fields=["case", "seen_at"], name="case_activity_recent"),
+            models.Index(fields=["seen_at"], name="case_activity_age"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.activity} case {self.case_id}"

@@ -13,7 +13,8 @@ from bankdesk.lib.api import AwareDatetime, Id, RequiredText, Text
 from bankdesk.lib.channels import Channel
 from bankdesk.sla.schemas import ClockOut
 from bankdesk.sla.selectors import clock_out
-from bankdesk.tickets.choices import CaseStatus, Direction, Priority
+from bankdesk.tickets.choices import Activity, CaseStatus, Direction, Priority
+from bankdesk.tickets.collision import Watcher
 from bankdesk.tickets.models import Attachment, Case, CaseEvent, Category, InternalNote, Message
 
 
@@ -257,4 +258,26 @@ def event_out(event: CaseEvent) -> dict[str, Any]:
         "actor": _staff_ref(event.actor),
         "data": event.data,
         "created_at": event.created_at,
+    }
+
+
+class ActivityIn(Schema):
+    activity: Activity
+
+
+class WatcherOut(Schema):
+    user: Ref
+    activity: str = Field(description="viewing or replying")
+    since: datetime = Field(description="Last seen")
+
+
+class WatchersOut(Schema):
+    others: list[WatcherOut] = Field(description="Everyone else on the case, replying first")
+
+
+def watchers_out(watchers: list[Watcher]) -> dict[str, Any]:
+    return {
+        "others": [
+            {"user": _staff_ref(w.user), "activity": w.activity, "since": w.since} for w in watchers
+        ]
     }

@@ -11,6 +11,7 @@ from django_tasks import task
 
 from bankdesk.lib.errors import BankdeskError
 from bankdesk.tickets.choices import CaseStatus
+from bankdesk.tickets.collision import case_activity_prune
 from bankdesk.tickets.models import Case
 from bankdesk.tickets.services import case_status_change
 
@@ -51,3 +52,9 @@ def case_autoclose_sweep() -> int:
         except BankdeskError:
             logger.info("case %s changed before auto-close; skipped", case_id)
     return closed
+
+
+@task()
+def case_activity_prune_run() -> int:
+    """Forget who had which case open, once it is a day old."""
+    return case_activity_prune()

@@ -11,15 +11,22 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from bankdesk.conftest import ApiClient
 from bankdesk.security.models import RateCounter
+from bankdesk.sla.models import SlaAlert
+from bankdesk.sla.services import EscalationSpec, TargetSpec, sla_policy_create
+from bankdesk.sla.sweep import sla_sweep
+from bankdesk.sla.tasks import sla_firings_run
 from bankdesk.staff.choices import Role
 from bankdesk.staff.models import ApiToken
 from bankdesk.staff.services import api_token_create, team_create
@@ -202,6 +209,43 @@ OPERATIONS: list[Operation] = [
         lambda w: None,
         lambda r: 200,
     ),
+    ("get", "/api/v1/sla/policies", lambda w: None, lambda r: 200),
+    (
+        "post",
+        "/api/v1/sla/policies",
+        lambda w: {
+            "code": "vip",
+            "name": "贵宾",
+            "targets": [{"name": "首次响应", "metric": "first_response", "minutes": 30}],
+        },
+        lambda r: 201 if r == "admin" else 403,
+    ),
+    (
+        "get",
+        "/api/v1/sla/cases/{case_id}/clocks",
+        lambda w: None,
+        lambda r: _read(r, SEES_CASE),
+    ),
+    ("get", "/api/v1/sla/alerts", lambda w: None, lambda r: 200),
+    (
+        "post",
+        "/api/v1/sla/alerts/{alert_id}/read",
+        lambda w: None,
+        lambda r: {"supervisor": 200, "read_only_token": 403}.get(r, 404),
+    ),
+    ("get", "/api/v1/cases/{case_id}/activity", lambda w: None, lambda r: _read(r, SEES_CASE)),
+    (
+        "put",
+        "/api/v1/cases/{case_id}/activity",
+        lambda w: {"activity": "viewing"},
+        lambda r: 403 if r == "read_only_token" else _read(r, SEES_CASE),
+    ),
+    (
+        "delete",
+        "/api/v1/cases/{case_id}/activity",
+        lambda w: None,
+        lambda r: 403 if r == "read_only_token" else _read(r, SEES_CASE, ok=204),
+    ),
 ]
 
 
@@ -235,15 +279,6 @@ def world(
     settings.MEDIA_ROOT = tmp_path
     cards_team = team_create(code="cards", name="信用卡组")
     other_agent = make_staff("agent2", Role.AGENT, [cards_team])
-    case = case_create(
-        subject="年费争议",
-        channel="phone",
-        actor=None,
-        customer=customer,
-        category=categories["complaint_fees"],
-        team=general_team,
-        text="年费扣了两次",
-    )
     other_case = case_create(
         subject="年费争议(重复)",
         channel="wechat",
@@ -255,6 +290,35 @@ def world(
     routing_rule_create(
         name="投诉", team=general_team, is_complaint=True, strategy="manual", actor=None
     )
+    # A service level that has already alerted the team's supervisor about the case.
+    sla_policy_create(
+        code="complaints",
+        name="投诉",
+        actor=None,
+        is_complaint=True,
+        targets=[
+            TargetSpec(
+                name="首次响应",
+                metric="first_response",
+                minutes=1,
+                basis="calendar",
+                escalations=(EscalationSpec(threshold="breach", action="notify_supervisor"),),
+            )
+        ],
+    )
+    with time_machine.travel(timezone.now() - timedelta(minutes=5)):
+        case = case_create(
+            subject="年费争议",
+            channel="phone",
+            actor=None,
+            customer=customer,
+            category=categories["complaint_fees"],
+            team=general_team,
+            text="年费扣了两次",
+        )
+    sla_sweep()
+    sla_firings_run.call()
+    alert = SlaAlert.objects.get(case=case, recipient=supervisor)
     message = case.messages.get()
     attachment = attachment_add(
         message=message,
@@ -282,6 +346,7 @@ def world(
         "message": message,
         "attachment": attachment,
         "team": general_team,
+        "alert": alert,
     }
 
 
@@ -304,6 +369,7 @@ def test_role_matrix(world, role, method, path, body, expected):
         customer_id=world["customer"].pk,
         message_id=world["message"].pk,
         attachment_id=world["attachment"].pk,
+        alert_id=world["alert"].pk,
     )
     want = 401 if role == "anonymous" else expected(role)
     before = _snapshot()
