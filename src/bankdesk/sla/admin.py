@@ -4,7 +4,15 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
-from bankdesk.sla.models import BusinessCalendar, CalendarDay, WorkingPeriod
+from bankdesk.security.admin_audit import AuditedModelAdmin
+from bankdesk.sla.models import (
+    BusinessCalendar,
+    CalendarDay,
+    SlaEscalation,
+    SlaPolicy,
+    SlaTarget,
+    WorkingPeriod,
+)
 
 
 class WorkingPeriodFormSet(BaseInlineFormSet):
@@ -36,15 +44,47 @@ class WorkingPeriodInline(admin.TabularInline):
 
 
 @admin.register(BusinessCalendar)
-class BusinessCalendarAdmin(admin.ModelAdmin):
+class BusinessCalendarAdmin(AuditedModelAdmin):
     list_display = ("code", "name", "time_zone", "is_24x7")
     search_fields = ("code", "name")
     inlines = [WorkingPeriodInline]
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(AuditedModelAdmin):
     list_display = ("calendar", "date", "kind", "name")
     list_filter = ("calendar", "kind")
     date_hierarchy = "date"
     search_fields = ("name",)
+
+
+class SlaTargetInline(admin.TabularInline):
+    model = SlaTarget
+    extra = 0
+    fields = ("name", "metric", "minutes", "basis", "warning_percent")
+    show_change_link = True  # escalations are edited on the target's own page
+
+
+class SlaEscalationInline(admin.TabularInline):
+    model = SlaEscalation
+    extra = 0
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(AuditedModelAdmin):
+    """Editing a policy changes new clocks only; `bankdesk sla recompute` applies it to open
+    cases, with a reason, audited."""
+
+    list_display = ("position", "code", "name", "is_active", "is_complaint", "calendar")
+    list_display_links = ("code", "name")
+    list_filter = ("is_active", "is_complaint")
+    search_fields = ("code", "name")
+    filter_horizontal = ("categories",)
+    inlines = [SlaTargetInline]
+
+
+@admin.register(SlaTarget)
+class SlaTargetAdmin(AuditedModelAdmin):
+    list_display = ("policy", "name", "metric", "minutes", "basis", "warning_percent")
+    list_filter = ("policy", "metric", "basis")
+    inlines = [SlaEscalationInline]

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from bankdesk.security.admin_audit import AuditedModelAdmin
 from bankdesk.staff.models import ApiToken, Branch, ChannelCapacity, Skill, Team, User
 
 
@@ -33,19 +34,19 @@ class StaffUserAdmin(UserAdmin):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(AuditedModelAdmin):
     list_display = ("code", "name", "is_complaint_team", "calendar")
     exclude = ("round_robin_last_user",)  # routing's bookmark, not configuration
 
 
 @admin.register(Branch)
-class BranchAdmin(admin.ModelAdmin):
+class BranchAdmin(AuditedModelAdmin):
     list_display = ("code", "name", "calendar", "is_active")
     list_filter = ("is_active",)
 
 
 @admin.register(Skill)
-class SkillAdmin(admin.ModelAdmin):
+class SkillAdmin(AuditedModelAdmin):
     list_display = ("code", "name", "kind")
 
 

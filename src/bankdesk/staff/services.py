@@ -75,7 +75,8 @@ def staff_create(
     return user
 
 
-# What administrators configure in the admin screens: people, teams, skills, the taxonomy.
+# What administrators configure in the admin screens: people, teams, skills, the taxonomy,
+# business calendars and service levels.
 CONFIGURATION_MODELS = (
     ("staff", "user"),
     ("staff", "team"),
@@ -84,20 +85,26 @@ CONFIGURATION_MODELS = (
     ("staff", "channelcapacity"),
     ("tickets", "category"),
     ("tickets", "tag"),
+    ("sla", "businesscalendar"),
+    ("sla", "workingperiod"),
+    ("sla", "calendarday"),
+    ("sla", "slapolicy"),
+    ("sla", "slatarget"),
+    ("sla", "slaescalation"),
 )
 
 
 def configuration_admins() -> Group:
-    """The group that carries the admin role's configuration permissions."""
-    group, created = Group.objects.get_or_create(name="bankdesk configuration admins")
-    if created:
-        perms = Permission.objects.filter(
-            content_type__in=[
-                ContentType.objects.get_by_natural_key(app, model)
-                for app, model in CONFIGURATION_MODELS
-            ]
-        )
-        group.permissions.set(perms)
+    """The group that carries the admin role's configuration permissions, brought up to date
+    with CONFIGURATION_MODELS each time (an upgrade may add models)."""
+    group, _ = Group.objects.get_or_create(name="bankdesk configuration admins")
+    perms = Permission.objects.filter(
+        content_type__in=[
+            ContentType.objects.get_by_natural_key(app, model)
+            for app, model in CONFIGURATION_MODELS
+        ]
+    )
+    group.permissions.set(perms)
     return group
 
 

@@ -204,3 +204,33 @@ def test_the_recompute_command_refuses_without_a_reason_and_reports_counts(capsy
         call_command("sla", "recompute")
     call_command("sla", "recompute", "--reason", "no change", "--dry-run")
     assert "0 open cases, 0 clocks would change" in capsys.readouterr().out
+
+
+def test_an_admin_edits_service_levels_in_the_admin_screens_and_each_edit_is_audited(
+    client, monkeypatch, admin_user
+):
+    monkeypatch.setattr("bankdesk.staff.mfa.mfa_is_satisfied", lambda user: True)  # not under test
+    client.force_login(admin_user)
+    form = {
+        "code": "branch-walk-in",
+        "name": "网点现场",
+        "position": "50",
+        "is_active": "on",
+        "priorities": "[]",
+        "channels": '["branch"]',
+        "customer_tiers": "[]",
+        "is_complaint": "unknown",
+        "pause_statuses": "[]",
+        "targets-TOTAL_FORMS": "1",
+        "targets-INITIAL_FORMS": "0",
+        "targets-0-name": "现场 30 分钟",
+        "targets-0-metric": "first_response",
+        "targets-0-minutes": "30",
+        "targets-0-basis": "business",
+    }
+    response = client.post("/admin/sla/slapolicy/add/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    policy = SlaPolicy.objects.get(code="branch-walk-in")
+    assert policy.channels == ["branch"] and policy.targets.get().minutes == 30
+    entry = AuditEntry.objects.get(action="sla.slapolicy.admin_add")
+    assert entry.actor_id == admin_user.pk
