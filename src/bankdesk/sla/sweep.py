@@ -10,13 +10,11 @@ it ran, so an action is neither lost nor repeated when a worker dies.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from bankdesk.lib.errors import BankdeskError
@@ -41,14 +39,28 @@ class SweepReport:
     firings: int
 
 
-def _escalations_by_target(target_ids: Iterable[int]) -> dict[tuple[int, str], list[int]]:
-    found: dict[tuple[int, str], list[int]] = defaultdict(list)
-    rows = SlaEscalation.objects.filter(target_id__in=set(target_ids)).values_list(
-        "pk", "target_id", "threshold"
+def _record_firings(clock_ids: list[int], threshold: str, now: datetime) -> int:
+    """One firing per (clock, escalation of its target at this threshold), in one statement;
+    pairs already recorded are skipped by the unique constraint. Returns how many were new."""
+    if not clock_ids:
+        return 0
+    quote = connection.ops.quote_name
+    firing, clock, escalation = (
+        quote(model._meta.db_table) for model in (SlaFiring, SlaClock, SlaEscalation)
     )
-    for pk, target_id, threshold in rows:
-        found[(target_id, threshold)].append(pk)
-    return found
+    placeholders = ", ".join(["%s"] * len(clock_ids))
+    # The WHERE clause also keeps SQLite from reading ON CONFLICT as part of the join.
+    # Table names come from the models and every value is bound.
+    sql = (
+        f"INSERT INTO {firing} (clock_id, escalation_id, fired_at, outcome) "  # noqa: S608  # nosec B608
+        f"SELECT c.id, e.id, %s, '' FROM {clock} c "
+        f"JOIN {escalation} e ON e.target_id = c.target_id AND e.threshold = %s "
+        f"WHERE c.id IN ({placeholders}) "
+        "ON CONFLICT (clock_id, escalation_id) DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, threshold, *clock_ids])
+        return max(cursor.rowcount, 0)
 
 
 def _sweep_batch(now: datetime, batch: int) -> SweepReport:
@@ -57,39 +69,37 @@ def _sweep_batch(now: datetime, batch: int) -> SweepReport:
             SlaClock.objects.select_for_update(skip_locked=True)
             .filter(status=ClockStatus.RUNNING, next_check_at__lte=now)
             .order_by("next_check_at")
-            .values_list("pk", "target_id", "warn_at", "due_at", "warned_at")[:batch]
+            .values_list("pk", "warn_at", "due_at", "warned_at")[:batch]
         )
-        breaching = [row for row in rows if row[3] is not None and row[3] <= now]
-        warning = [row for row in rows if row not in breaching]
+        breaching = [pk for pk, _, due_at, _ in rows if due_at is not None and due_at <= now]
+        breaching_set = set(breaching)
+        warning_only = [pk for pk, *_ in rows if pk not in breaching_set]
+        # A clock that breaches without having been warned gets its warning too.
+        warned_now = [
+            pk
+            for pk, warn_at, _, warned_at in rows
+            if warned_at is None and warn_at is not None and warn_at <= now
+        ]
         if breaching:
-            ids = [row[0] for row in breaching]
-            SlaClock.objects.filter(
-                pk__in=ids, warned_at__isnull=True, warn_at__isnull=False
-            ).update(warned_at=now)
-            SlaClock.objects.filter(pk__in=ids).update(
-                breached_at=now, next_check_at=None, updated_at=now
+            SlaClock.objects.filter(pk__in=breaching).update(
+                warned_at=Case(
+                    When(warned_at__isnull=True, warn_at__isnull=False, then=Value(now)),
+                    default=F("warned_at"),
+                ),
+                breached_at=now,
+                next_check_at=None,
+                updated_at=now,
             )
-        if warning:
-            SlaClock.objects.filter(pk__in=[row[0] for row in warning]).update(
+        if warning_only:
+            SlaClock.objects.filter(pk__in=warning_only).update(
                 warned_at=now, next_check_at=F("due_at"), updated_at=now
             )
-        plan = _escalations_by_target(row[1] for row in rows)
-        firings = []
-        for clock_id, target_id, warn_at, _, warned_at in rows:
-            thresholds = []
-            if warned_at is None and warn_at is not None and warn_at <= now:
-                thresholds.append(Threshold.WARNING)
-            if (clock_id, target_id, warn_at, _, warned_at) in breaching:
-                thresholds.append(Threshold.BREACH)
-            for threshold in thresholds:
-                firings += [
-                    SlaFiring(clock_id=clock_id, escalation_id=pk, fired_at=now)
-                    for pk in plan.get((target_id, threshold), ())
-                ]
-        created = SlaFiring.objects.bulk_create(firings, ignore_conflicts=True)
+        created = _record_firings(warned_now, Threshold.WARNING, now) + _record_firings(
+            breaching, Threshold.BREACH, now
+        )
         if created:
             transaction.on_commit(_enqueue_firings)
-    return SweepReport(warned=len(warning), breached=len(breaching), firings=len(created))
+    return SweepReport(warned=len(warning_only), breached=len(breaching), firings=created)
 
 
 def _enqueue_firings() -> None:
