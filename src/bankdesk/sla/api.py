@@ -28,12 +28,9 @@ from bankdesk.sla.selectors import (
 )
 from bankdesk.sla.services import EscalationSpec, TargetSpec, sla_policy_create
 from bankdesk.staff.auth import request_staff, require_perm
-from bankdesk.staff.errors import TeamNotFound
-from bankdesk.staff.selectors import team_get
 from bankdesk.tickets.access import access_case_by_id
 from bankdesk.tickets.choices import CaseStatus, Priority
-from bankdesk.tickets.errors import CategoryNotFound
-from bankdesk.tickets.selectors import category_get
+from bankdesk.tickets.lookups import category_by_id, team_by_id
 
 router = Router(tags=["sla"])
 
@@ -175,11 +172,7 @@ def policy_list_get(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 def _escalation(spec: EscalationIn) -> EscalationSpec:
-    team = None
-    if spec.team_id is not None:
-        team = team_get(team_id=spec.team_id)
-        if team is None:
-            raise TeamNotFound("team not found", field="team_id")
+    team = team_by_id(spec.team_id) if spec.team_id is not None else None
     return EscalationSpec(
         threshold=spec.threshold, action=spec.action, team=team, priority=spec.priority or ""
     )
@@ -193,12 +186,7 @@ def _escalation(spec: EscalationIn) -> EscalationSpec:
 def policy_create(request: HttpRequest, payload: PolicyIn) -> Status[dict[str, Any]]:
     user = request_staff(request)
     require_perm(user, "sla.add_slapolicy")
-    categories = []
-    for category_id in payload.category_ids:
-        category = category_get(category_id=category_id)
-        if category is None:
-            raise CategoryNotFound("category not found", field="category_ids")
-        categories.append(category)
+    categories = [category_by_id(pk, field="category_ids") for pk in payload.category_ids]
     calendar = None
     if payload.calendar is not None:
         calendar = calendar_get(code=payload.calendar)

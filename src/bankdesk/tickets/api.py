@@ -12,17 +12,18 @@ from bankdesk.customers.access import access_customer_by_id
 from bankdesk.lib.api import Id, error_responses
 from bankdesk.lib.errors import PermissionDenied
 from bankdesk.staff.auth import request_staff, require_perm
-from bankdesk.staff.errors import BranchNotFound, StaffNotFound, TeamNotFound
-from bankdesk.staff.models import Branch, Team, User
+from bankdesk.staff.errors import StaffNotFound
+from bankdesk.staff.models import Team, User
 from bankdesk.staff.predicates import assigns_cases
-from bankdesk.staff.selectors import staff_get, team_get
+from bankdesk.staff.selectors import staff_get
 from bankdesk.tickets import services
 from bankdesk.tickets.access import access_case_by_id, case_page_for
 from bankdesk.tickets.attachments import attachment_add
 from bankdesk.tickets.choices import Activity
 from bankdesk.tickets.collision import case_activity_end, case_activity_report, case_watchers
-from bankdesk.tickets.errors import AttachmentNotFound, CategoryNotFound, MessageNotFound
-from bankdesk.tickets.models import Attachment, Category
+from bankdesk.tickets.errors import AttachmentNotFound, MessageNotFound
+from bankdesk.tickets.lookups import branch_by_id, category_by_id, team_by_id
+from bankdesk.tickets.models import Attachment
 from bankdesk.tickets.schemas import (
     ActivityIn,
     AssignIn,
@@ -56,39 +57,11 @@ from bankdesk.tickets.selectors import (
     case_events,
     case_messages,
     case_notes,
-    category_get,
     category_list,
 )
 
 router = Router(tags=["cases"])
 categories_router = Router(tags=["cases"])
-
-
-def _category(category_id: int | None) -> Category | None:
-    if category_id is None:
-        return None
-    category = category_get(category_id=category_id)
-    if category is None:
-        raise CategoryNotFound(f"category {category_id} not found", field="category_id")
-    return category
-
-
-def _team(team_id: int | None) -> Team | None:
-    if team_id is None:
-        return None
-    team = team_get(team_id=team_id)
-    if team is None:
-        raise TeamNotFound(f"team {team_id} not found", field="team_id")
-    return team
-
-
-def _branch(branch_id: int | None) -> Branch | None:
-    if branch_id is None:
-        return None
-    branch = Branch.objects.filter(pk=branch_id).first()
-    if branch is None:
-        raise BranchNotFound("branch not found", field="branch_id")
-    return branch
 
 
 def _staff(staff_id: int | None) -> User | None:
@@ -121,21 +94,22 @@ def case_create(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]
     user = request_staff(request)
     require_perm(user, "tickets.add_case")
     customer = access_customer_by_id(user, payload.customer_id) if payload.customer_id else None
-    team, assignee = _team(payload.team_id), _staff(payload.assignee_id)
+    team = team_by_id(payload.team_id) if payload.team_id else None
+    assignee = _staff(payload.assignee_id)
     _check_assignment(user, team, assignee)
     case = services.case_create(
         subject=payload.subject,
         channel=payload.channel,
         actor=user,
         customer=customer,
-        category=_category(payload.category_id),
+        category=category_by_id(payload.category_id) if payload.category_id else None,
         priority=payload.priority,
         team=team,
         assignee=assignee,
         language=payload.language,
         text=payload.text,
         tags=payload.tags,
-        branch=_branch(payload.branch_id),
+        branch=branch_by_id(payload.branch_id) if payload.branch_id else None,
         route=True,
     )
     return Status(201, _fresh(request, case.pk))
@@ -205,7 +179,7 @@ def case_priority_change(request: HttpRequest, case_id: Id, payload: PriorityIn)
 def case_category_change(request: HttpRequest, case_id: Id, payload: CategoryIn) -> dict[str, Any]:
     user = request_staff(request)
     case = access_case_by_id(user, case_id, change=True)
-    category = _category(payload.category_id)
+    category = category_by_id(payload.category_id)
     assert category is not None
     services.case_category_change(case=case, category=category, actor=user)
     return _fresh(request, case_id)
@@ -219,7 +193,8 @@ def case_category_change(request: HttpRequest, case_id: Id, payload: CategoryIn)
 def case_assign(request: HttpRequest, case_id: Id, payload: AssignIn) -> dict[str, Any]:
     user = request_staff(request)
     case = access_case_by_id(user, case_id, change=True)
-    team, assignee = _team(payload.team_id), _staff(payload.assignee_id)
+    team = team_by_id(payload.team_id) if payload.team_id else None
+    assignee = _staff(payload.assignee_id)
     _check_assignment(user, team, assignee)
     services.case_assign(case=case, team=team, assignee=assignee, actor=user)
     return _fresh(request, case_id)

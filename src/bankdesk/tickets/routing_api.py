@@ -12,13 +12,12 @@ from bankdesk.customers.choices import Language, Tier
 from bankdesk.lib.api import Id, RequiredText, error_responses
 from bankdesk.lib.channels import Channel
 from bankdesk.staff.auth import request_staff, require_perm
-from bankdesk.staff.errors import SkillNotFound, TeamNotFound
-from bankdesk.staff.models import Skill, Team
-from bankdesk.staff.selectors import team_get
+from bankdesk.staff.errors import SkillNotFound
+from bankdesk.staff.models import Skill
 from bankdesk.tickets.access import access_case_by_id
 from bankdesk.tickets.choices import RoutingStrategy
-from bankdesk.tickets.errors import CategoryNotFound
-from bankdesk.tickets.models import Category, RoutingRule
+from bankdesk.tickets.lookups import category_by_id, team_by_id
+from bankdesk.tickets.models import RoutingRule
 from bankdesk.tickets.routing import RoutingOutcome, case_route
 from bankdesk.tickets.routing_rules import (
     POSITION_MAX,
@@ -26,7 +25,6 @@ from bankdesk.tickets.routing_rules import (
     routing_rule_list,
 )
 from bankdesk.tickets.schemas import Ref
-from bankdesk.tickets.selectors import category_get
 
 router = Router(tags=["routing"])
 
@@ -123,22 +121,6 @@ def _outcome_out(case_id: int, outcome: RoutingOutcome) -> dict[str, Any]:
     }
 
 
-def _team(team_id: int) -> Team:
-    team = team_get(team_id=team_id)
-    if team is None:
-        raise TeamNotFound(f"team {team_id} not found", field="team_id")
-    return team
-
-
-def _category(category_id: int | None) -> Category | None:
-    if category_id is None:
-        return None
-    category = category_get(category_id=category_id)
-    if category is None:
-        raise CategoryNotFound(f"category {category_id} not found", field="category_id")
-    return category
-
-
 def _skills(skill_ids: list[int]) -> list[Skill]:
     found = {skill.pk: skill for skill in Skill.objects.filter(pk__in=skill_ids)}
     missing = [pk for pk in skill_ids if pk not in found]
@@ -169,12 +151,12 @@ def routing_rule_add(request: HttpRequest, payload: RoutingRuleIn) -> Status[dic
         name=payload.name,
         position=payload.position,
         is_active=payload.is_active,
-        category=_category(payload.category_id),
+        category=category_by_id(payload.category_id) if payload.category_id else None,
         channel=payload.channel or "",
         language=payload.language or "",
         customer_tier=payload.customer_tier or "",
         is_complaint=payload.is_complaint,
-        team=_team(payload.team_id),
+        team=team_by_id(payload.team_id),
         strategy=payload.strategy,
         required_skills=_skills(payload.required_skill_ids),
         match_language_skill=payload.match_language_skill,
