@@ -27,6 +27,7 @@ EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+_MINUTE = 60_000_000  # microseconds
 _DAY_MINUTES = 24 * 60
 
 
@@ -162,7 +163,7 @@ class BusinessCalendarSpec:
         """The moment `minutes` working minutes after `start`, in the calendar's zone."""
         if minutes < 0:
             raise ValueError("minutes must not be negative")
-        return self.add_business_time(start, timedelta(minutes=minutes))
+        return self._add(start, minutes * _MINUTE)
 
     def add_business_time(self, start: datetime, amount: timedelta) -> datetime:
         """The moment `amount` of working time after `start`, exact to the microsecond.
@@ -171,6 +172,10 @@ class BusinessCalendarSpec:
         """
         if amount < timedelta(0):
             raise ValueError("working time to add must not be negative")
+        return self._add(start, amount // _MICROSECOND)
+
+    def _add(self, start: datetime, amount: int) -> datetime:
+        """`amount` microseconds of working time after `start`."""
         year, moment = self._locate(start)
         plan = self._year(year)
         worked, index = plan.worked_until(moment)
@@ -180,7 +185,7 @@ class BusinessCalendarSpec:
             while index + 1 >= len(plan.starts):
                 year, plan, index = year + 1, self._year(year + 1), -1
             return self._as_datetime(plan.starts[index + 1])
-        target = worked + amount // _MICROSECOND
+        target = worked + amount
         while target > plan.total:
             target -= plan.total
             year += 1
