@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "bankdesk.customers",
     "bankdesk.tickets",
     "bankdesk.sla",
+    "bankdesk.intake",
     "bankdesk.console",
 ]
 

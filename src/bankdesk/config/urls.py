@@ -14,5 +14,6 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("intake/", include("bankdesk.intake.urls")),
     path("", include("bankdesk.console.urls")),
 ]

@@ -146,6 +146,8 @@ def case_create(
     created_at: datetime | None = None,
     branch: Branch | None = None,
     route: bool = False,
+    html: str = "",
+    external_thread_id: str = "",
 ) -> Case:
     """Open a case, with the customer's first message when there is one.
 
@@ -198,12 +200,14 @@ def case_create(
             direction=Direction.INBOUND,
             channel=channel,
             text=text,
-            html="",
+            html=html,
             actor=actor,
             author=None,
             external_id=external_id,
             # A new case has no conversation yet: no need to look for one.
-            conversation=Conversation.objects.create(case=case, channel=channel),
+            conversation=Conversation.objects.create(
+                case=case, channel=channel, external_thread_id=external_thread_id[:255]
+            ),
         )
     if tags:
         _tags_set(case, tags, actor)
@@ -314,6 +318,7 @@ def _message_add(
     author: User | None,
     external_id: str | None,
     conversation: Conversation | None = None,
+    external_thread_id: str = "",
 ) -> Message:
     if direction not in Direction.values:
         raise InvalidInput("unknown direction", field="direction")
@@ -326,11 +331,13 @@ def _message_add(
             raise DuplicateMessage(
                 "this message was already received", existing_id=existing.pk, field="external_id"
             )
-    conversation = (
-        conversation
-        or Conversation.objects.filter(case=case, channel=channel).order_by("-id").first()
-        or Conversation.objects.create(case=case, channel=channel)
-    )
+    if conversation is None:
+        threads = Conversation.objects.filter(case=case, channel=channel)
+        if external_thread_id:
+            threads = threads.filter(external_thread_id=external_thread_id[:255])
+        conversation = threads.order_by("-id").first() or Conversation.objects.create(
+            case=case, channel=channel, external_thread_id=external_thread_id[:255]
+        )
     try:
         with transaction.atomic():
             message = Message.objects.create(
@@ -378,6 +385,7 @@ def case_message_add(
     channel: str | None = None,
     html: str = "",
     external_id: str | None = None,
+    external_thread_id: str = "",
 ) -> Message:
     """Add a message to a case. A staff reply (outbound) counts as the first response."""
     case = _locked(case)
@@ -392,6 +400,7 @@ def case_message_add(
         actor=actor,
         author=author,
         external_id=external_id,
+        external_thread_id=external_thread_id,
     )
     sla_clocks_sync(case=case)
     return message

@@ -1,0 +1,28 @@
+from bankdesk.lib.errors import BankdeskError, InvalidInput, NotFound, PermissionDenied
+
+
+class EndpointNotFound(NotFound):
+    code = "channel_endpoint_not_found"
+
+
+class BadSignature(PermissionDenied):
+    """A webhook whose signature does not verify: nothing from it is stored."""
+
+    code = "bad_signature"
+
+
+class MalformedPayload(InvalidInput):
+    """A payload that cannot be read (bad XML, bad JSON, a broken e-mail): 400, nothing kept."""
+
+    status = 400
+    code = "malformed_payload"
+
+
+class DeliveryFailed(BankdeskError):
+    """A provider refused or could not take an outbound message."""
+
+    code = "delivery_failed"
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
