@@ -132,6 +132,26 @@ AUTH_USER_MODEL = "staff.User"
 
 REDIS_URL = env_str("REDIS_URL")
 
+# --- channels -------------------------------------------------------------------------------
+
+# Live chat and live staff screens: in memory in the embedded setup (one web process), Redis
+# when REDIS_URL is set (any number of processes).
+ASGI_APPLICATION = "bankdesk.config.asgi.application"
+CHANNEL_LAYERS = {
+    "default": (
+        {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        if REDIS_URL
+        else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    )
+}
+# The built-in SMTP receiver `bankdesk up` starts for e-mail intake, and where replies go out.
+BANKDESK_SMTP_LISTEN = env_str("BANKDESK_SMTP_LISTEN", "127.0.0.1:2525")
+BANKDESK_SMTP_RELAY = env_str("BANKDESK_SMTP_RELAY", "127.0.0.1:25")
+# The demo bank's WeChat official account: its server token (set the same in WeChat's console)
+# and the API base URL (a local fake in tests).
+BANKDESK_WECHAT_TOKEN = env_str("BANKDESK_WECHAT_TOKEN")
+BANKDESK_WECHAT_API_BASE = env_str("BANKDESK_WECHAT_API_BASE", "https://api.weixin.qq.com")
+
 # --- background tasks -----------------------------------------------------------------------
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -210,11 +230,13 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Rate limits ("count/seconds"): per API token, per client address on the API, and per address
-# on public endpoints (sign-in, survey links, webhooks). Over the limit: 429 with Retry-After.
+# Rate limits ("count/seconds"): per API token, per client address on the API, per address on
+# public endpoints (sign-in, survey links) and per address on channel webhooks (/intake/).
+# Over the limit: 429 with Retry-After.
 BANKDESK_RATE_LIMIT_TOKEN = env_str("BANKDESK_RATE_LIMIT_TOKEN", "600/60")
 BANKDESK_RATE_LIMIT_ADDRESS = env_str("BANKDESK_RATE_LIMIT_ADDRESS", "1200/60")
 BANKDESK_RATE_LIMIT_PUBLIC = env_str("BANKDESK_RATE_LIMIT_PUBLIC", "30/60")
+BANKDESK_RATE_LIMIT_WEBHOOK = env_str("BANKDESK_RATE_LIMIT_WEBHOOK", "6000/60")
 # Admins manage configuration, not customers' cases, unless the bank decides otherwise.
 BANKDESK_ADMIN_READS_CASES = env_bool("BANKDESK_ADMIN_READS_CASES", False)
 

@@ -13,8 +13,11 @@ from django.http import HttpRequest, HttpResponse
 from bankdesk.lib.errors import RateLimited
 from bankdesk.security.ratelimit import Limit, rate_limit_hit
 
-# Public endpoints reachable without signing in; later apps add survey links and webhooks here.
-PUBLIC_PREFIXES = ("/intake/", "/survey/")
+# Public endpoints reachable without signing in.
+PUBLIC_PREFIXES = ("/survey/",)
+# Where channels' providers and the chat widget call in: a provider's few servers carry every
+# customer's messages, so they get their own, larger allowance.
+WEBHOOK_PREFIXES = ("/intake/",)
 
 
 class RateLimitMiddleware:
@@ -29,10 +32,16 @@ class RateLimitMiddleware:
     def public_limit(self) -> Limit:
         return Limit.parse(settings.BANKDESK_RATE_LIMIT_PUBLIC, "BANKDESK_RATE_LIMIT_PUBLIC")
 
+    @cached_property
+    def webhook_limit(self) -> Limit:
+        return Limit.parse(settings.BANKDESK_RATE_LIMIT_WEBHOOK, "BANKDESK_RATE_LIMIT_WEBHOOK")
+
     def _bucket(self, request: HttpRequest) -> tuple[str, Limit] | None:
         path = request.path
         if path.startswith("/api/"):
             return "api", self.api_limit
+        if path.startswith(WEBHOOK_PREFIXES):
+            return "webhook", self.webhook_limit
         is_sign_in = request.method == "POST" and path in {"/", "/mfa/", "/mfa/enrol/"}
         if is_sign_in or path.startswith(PUBLIC_PREFIXES):
             return "public", self.public_limit
