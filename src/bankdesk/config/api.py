@@ -15,6 +15,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from bankdesk.customers.api import router as customers_router
+from bankdesk.intake.desk_api import merge_router, reply_router
 from bankdesk.lib.errors import BankdeskError, PermissionDenied
 from bankdesk.security.ratelimit import Limit, rate_limit_hit
 from bankdesk.sla.api import router as sla_router
@@ -26,6 +27,7 @@ from bankdesk.staff.selectors import api_token_authenticate
 from bankdesk.tickets.api import categories_router
 from bankdesk.tickets.api import router as cases_router
 from bankdesk.tickets.routing_api import router as routing_router
+from bankdesk.tickets.timeline_api import timeline_router
 
 logger = logging.getLogger("bankdesk.api")
 
@@ -131,7 +133,10 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 api.add_router("/staff", staff_router)
 api.add_router("/customers", customers_router)
+api.add_router("/customers", timeline_router)
+api.add_router("/customers", merge_router)
 api.add_router("/cases", cases_router)
+api.add_router("/cases", reply_router)
 api.add_router("/categories", categories_router)
 api.add_router("/sla", sla_router)
 api.add_router("/routing", routing_router)

@@ -241,6 +241,19 @@ OPERATIONS: list[Operation] = [
         lambda r: 403 if r == "read_only_token" else _read(r, SEES_CASE),
     ),
     (
+        "get",
+        "/api/v1/customers/{customer_id}/timeline",
+        lambda w: None,
+        lambda r: _read(r, SEES_CUSTOMERS),
+    ),
+    (
+        "post",
+        "/api/v1/customers/{customer_id}/merge",
+        lambda w: {"into_customer_id": w["customer"].pk, "reason": "同一人"},  # not provisional
+        lambda r: {"auditor": 403, "read_only_token": 403, "admin": 404}.get(r, 422),
+    ),
+    ("post", "/api/v1/cases/{case_id}/reply", lambda w: {"text": "您好"}, lambda r: _write(r, 201)),
+    (
         "delete",
         "/api/v1/cases/{case_id}/activity",
         lambda w: None,
