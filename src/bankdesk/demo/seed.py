@@ -1,4 +1,5 @@
-"""The demo bank's fixed part: teams, the case taxonomy and the staff who log in to try it."""
+"""The demo bank's fixed part: teams, the case taxonomy, the staff who log in, and its WeChat
+account."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from django.db import transaction
 
 from bankdesk.demo.service_levels import demo_service_levels_seed
 from bankdesk.demo.taxonomy import NAMED_LOGINS, STAFF, STAFF_EMAIL_DOMAIN, TAXONOMY, TEAMS
+from bankdesk.intake.models import ChannelEndpoint
+from bankdesk.lib.channels import Channel
 from bankdesk.lib.env import private_file_secret
 from bankdesk.staff.models import Team, User
 from bankdesk.staff.services import staff_create, team_create
@@ -87,6 +90,29 @@ def demo_base_seed(*, password: str) -> None:
             email=f"{staff.username}@{STAFF_EMAIL_DOMAIN}",
             teams=[teams[code] for code in staff.teams],
         )
+
+    demo_wechat_endpoint_seed()
+
+
+DEMO_WECHAT_CODE = "demo-wechat"
+
+
+def demo_wechat_endpoint_seed() -> ChannelEndpoint:
+    """The demo bank's WeChat official account, served at /intake/wechat/.
+
+    Its secret stays empty, so the webhook takes the token from BANKDESK_WECHAT_TOKEN at each
+    request: changing the variable needs no re-seed.
+    """
+    endpoint, _ = ChannelEndpoint.objects.get_or_create(
+        code=DEMO_WECHAT_CODE,
+        defaults={
+            "channel": Channel.WECHAT,
+            "name": "演示银行微信公众号",
+            "settings": {"app_id": "", "original_id": ""},
+            "secrets": "",
+        },
+    )
+    return endpoint
 
 
 def demo_password_file() -> Path:
