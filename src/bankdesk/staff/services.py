@@ -91,6 +91,8 @@ CONFIGURATION_MODELS = (
     ("sla", "slapolicy"),
     ("sla", "slatarget"),
     ("sla", "slaescalation"),
+    ("intake", "channelendpoint"),
+    ("intake", "outboxmessage"),
 )
 
 

@@ -124,3 +124,41 @@ def test_only_a_provisional_customer_can_be_folded(agent_api, customer):
     )
     assert (response.status_code, response.json_body["field"]) == (422, "customer_id")
     assert Customer.objects.filter(pk=customer.pk).exists()
+
+
+def test_an_admin_sets_channel_secrets_that_are_stored_encrypted_and_never_shown(
+    client, monkeypatch, admin_user
+):
+    from django.db import connection
+
+    monkeypatch.setattr("bankdesk.staff.mfa.mfa_is_satisfied", lambda user: True)  # not under test
+    client.force_login(admin_user)
+    form = {
+        "code": "bank-sms",
+        "channel": "sms",
+        "name": "短信网关",
+        "is_active": "on",
+        "settings": '{"api_url": "http://127.0.0.1:9/sms"}',
+        "new_secrets": '{"api_key": "sk-live-123456"}',
+    }
+    response = client.post("/admin/intake/channelendpoint/add/", form)
+    assert response.status_code == 302, response.content.decode()[:1500]
+    from bankdesk.intake.models import ChannelEndpoint
+
+    endpoint = ChannelEndpoint.objects.get(code="bank-sms")
+    assert json.loads(endpoint.secrets) == {"api_key": "sk-live-123456"}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT secrets FROM intake_channelendpoint WHERE code = 'bank-sms'")
+        (stored,) = cursor.fetchone()
+    assert "sk-live" not in stored
+    page = client.get(f"/admin/intake/channelendpoint/{endpoint.pk}/change/").content.decode()
+    assert "sk-live" not in page
+    # Saving without new secrets keeps the old ones.
+    form["new_secrets"] = ""
+    form["name"] = "短信网关（主）"
+    client.post(f"/admin/intake/channelendpoint/{endpoint.pk}/change/", form)
+    endpoint.refresh_from_db()
+    assert endpoint.name == "短信网关（主）" and "sk-live-123456" in endpoint.secrets
+    assert (
+        AuditEntry.objects.filter(action__startswith="intake.channelendpoint.admin_").count() == 2
+    )
