@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -26,7 +27,6 @@ from bankdesk.intake.models import OutboxMessage
 logger = logging.getLogger(__name__)
 
 CLAIM_BATCH = 50
-LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 8
 FIRST_BACKOFF = timedelta(seconds=10)
 MAX_BACKOFF = timedelta(hours=1)
@@ -37,6 +37,11 @@ class DeliveryReport:
     sent: int
     retrying: int
     dead: int
+
+
+def _lease() -> timedelta:
+    """How long a claimed message is held before another worker may try it."""
+    return timedelta(seconds=settings.BANKDESK_OUTBOX_LEASE_SECONDS)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -58,7 +63,7 @@ def outbox_claim(*, now: datetime | None = None, batch: int = CLAIM_BATCH) -> li
             .values_list("pk", flat=True)[:batch]
         )
         OutboxMessage.objects.filter(pk__in=ids).update(
-            status=OutboxStatus.SENDING, next_attempt_at=now + LEASE, attempts=F("attempts") + 1
+            status=OutboxStatus.SENDING, next_attempt_at=now + _lease(), attempts=F("attempts") + 1
         )
     return ids
 

@@ -31,7 +31,7 @@ from bankdesk.intake.models import ChannelEndpoint, OutboxMessage
 from bankdesk.lib.channels import Channel
 from bankdesk.lib.errors import InvalidInput
 from bankdesk.lib.languages import Language
-from bankdesk.staff.models import User
+from bankdesk.staff.models import Branch, User
 from bankdesk.tickets.attachments import attachment_add
 from bankdesk.tickets.choices import CaseStatus, Direction
 from bankdesk.tickets.errors import DuplicateMessage
@@ -175,6 +175,9 @@ def _receive(inbound: InboundMessage) -> IntakeResult:
             html=inbound.html,
             external_id=inbound.external_id,
             external_thread_id=inbound.thread_id,
+            branch=Branch.objects.filter(code=inbound.branch_code).first()
+            if inbound.branch_code
+            else None,
             route=True,
         )
         message = case.messages.get()

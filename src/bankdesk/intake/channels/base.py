@@ -61,6 +61,9 @@ class InboundMessage:
     attachments: tuple[InboundAttachment, ...] = ()
     endpoint_id: int | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    # The branch (staff.Branch code) a walk-in or terminal message was raised at: a new case
+    # records it, and its clocks run on that branch's calendar.
+    branch_code: str = ""
 
 
 class ChannelAdapter:

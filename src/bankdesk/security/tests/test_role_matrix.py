@@ -259,6 +259,33 @@ OPERATIONS: list[Operation] = [
         lambda w: None,
         lambda r: 403 if r == "read_only_token" else _read(r, SEES_CASE, ok=204),
     ),
+    # Intake integrations: whoever works cases records calls and branch reports. This world has
+    # no call and no branch, so those past the role check meet 404 (successes: intake/tests).
+    (
+        "post",
+        "/api/v1/intake/calls",
+        lambda w: {
+            "call_id": "CALL-1",
+            "called": "95588",
+            "started_at": "2026-10-01T09:00:00+08:00",
+            "duration_seconds": 60,
+        },
+        _create,
+    ),
+    (
+        "post",
+        FixedUrl(
+            "/api/v1/intake/calls/{call_id}/recording", "/api/v1/intake/calls/CALL-0/recording"
+        ),
+        lambda w: {"file": SimpleUploadedFile("0.wav", b"RIFF", content_type="audio/wav")},
+        lambda r: _create(r, ok=404),
+    ),
+    (
+        "post",
+        "/api/v1/intake/branch-visits",
+        lambda w: {"branch": "nowhere", "text": "存折无法补登"},
+        lambda r: _create(r, ok=404),
+    ),
 ]
 
 

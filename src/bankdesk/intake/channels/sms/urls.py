@@ -1,3 +1,5 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from bankdesk.intake.channels.sms.views import sms_webhook
+
+urlpatterns = [path("<slug:code>/", sms_webhook, name="sms_webhook")]

@@ -1,3 +1,5 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from bankdesk.intake.channels.social.views import social_webhook
+
+urlpatterns = [path("<slug:code>/", social_webhook, name="social_webhook")]
