@@ -1,4 +1,5 @@
-"""ASGI entry point, served by uvicorn (`bankdesk up`)."""
+"""ASGI entry point, served by uvicorn (`bankdesk up`): pages over HTTP, live chat and live
+staff screens over WebSockets."""
 
 import os
 
@@ -6,9 +7,16 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bankdesk.config.settings")
 
-application = get_asgi_application()
+# Django first: the WebSocket routes import models.
+django_application = get_asgi_application()
 
 # Refuse to serve with missing or wrong data keys: never a plaintext fallback.
 from bankdesk.security.crypto import keyring  # noqa: E402
 
 keyring()
+
+from channels.routing import ProtocolTypeRouter  # type: ignore[import-untyped]  # noqa: E402
+
+from bankdesk.intake.channels.webchat.routing import websocket_application  # noqa: E402
+
+application = ProtocolTypeRouter({"http": django_application, "websocket": websocket_application})

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from bankdesk.console.live import live_message_publish
 from bankdesk.customers.choices import Language
 from bankdesk.customers.models import Customer
 from bankdesk.lib.channels import Channel
@@ -372,6 +373,7 @@ def _message_add(
         direction=direction,
         channel=channel,
     )
+    transaction.on_commit(lambda: live_message_publish(message), robust=True)
     return message
 
 

@@ -1,0 +1,264 @@
+"""The customer's side of live chat: one WebSocket per open widget, JSON frames both ways.
+
+Browser → bankdesk::
+
+    {"type": "hello", "session_id"?: str, "customer_token"?: str, "last_seq"?: int}   first
+    {"type": "message", "client_id": str, "text": str}
+    {"type": "typing", "is_typing": bool}
+
+bankdesk → browser::
+
+    {"type": "welcome", "session_id": str, "is_identified": bool, "assistant": null}
+    {"type": "ack", "client_id": str, "message_id": int, "seq": int}
+    {"type": "message", "seq": int, "text": str, "author": "customer"|"staff", "name": str,
+     "at": ISO 8601, "client_id"?: str}
+    {"type": "typing", "is_typing": bool}
+    {"type": "error", "code": str, "message": str, "client_id"?: str}
+
+`seq` orders every message of the session; after a reconnect, `hello` with `last_seq` replays
+what came later, and a message re-sent with the same `client_id` is acknowledged, not stored
+twice. `assistant` names the virtual assistant to offer before a person, once there is one.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+from channels.db import database_sync_to_async  # type: ignore[import-untyped]
+from channels.generic.websocket import AsyncJsonWebsocketConsumer  # type: ignore[import-untyped]
+from django.utils.translation import gettext as _
+
+from bankdesk.intake.channels.webchat import sessions
+from bankdesk.intake.channels.webchat.groups import case_group, chat_group
+from bankdesk.intake.channels.webchat.tokens import (
+    chat_session_new,
+    chat_session_resume,
+    chat_session_sign,
+)
+from bankdesk.lib.errors import BankdeskError
+
+T = TypeVar("T")
+
+
+# Customers' database work runs on a pool of threads, not the one thread every thread-sensitive
+# call in the process shares: open chats then do not queue behind each other's writes in Python
+# when the database could take several at once (about twice the messages a second, measured).
+def in_database(function: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+    wrapped: Callable[..., Awaitable[T]] = database_sync_to_async(function, thread_sensitive=False)
+    return wrapped
+
+
+TEXT_MAX = 4000
+# A JSON frame carrying the longest message, every character escaped (\uXXXX), with room over.
+FRAME_MAX = TEXT_MAX * 6 + 1024
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# Frames per connection: a steady rate with a burst on top (someone pasting several lines).
+RATE_PER_SECOND = 5.0
+RATE_BURST = 20.0
+# Past this many refused frames the connection is closed: a script, not a person.
+REFUSALS_MAX = 50
+CLOSE_FORBIDDEN_ORIGIN = 4403
+CLOSE_ABUSE = 4429
+
+
+def origin_is_allowed(origin: str, host: str, allowed: tuple[str, ...]) -> bool:
+    """The page the widget runs on: the endpoint's listed origins, else bankdesk's own host.
+
+    Browsers always send Origin on a WebSocket handshake; a connection without one is not a
+    browser and has no cookies to misuse, so it is let through.
+    """
+    if not origin:
+        return True
+    if origin.rstrip("/") in allowed:
+        return True
+    return urlsplit(origin).netloc.lower() == host.lower()
+
+
+class TokenBucket:
+    """Frames a connection may send: refills at `rate` a second, holds at most `burst`."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.updated = burst, time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+def _headers(scope: dict[str, Any]) -> dict[str, str]:
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+
+class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
+    """One customer's open widget."""
+
+    endpoint: sessions.ChatEndpoint
+    thread_id: str = ""
+    case_id: int | None = None
+    customer_id: int | None = None
+    # The highest staff message this connection has shown; later ones are read on notice.
+    cursor: int = 0
+
+    async def connect(self) -> None:
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        code = (query.get("endpoint") or [""])[0][:60]
+        endpoint = await in_database(sessions.chat_endpoint_get)(code)
+        headers = _headers(self.scope)
+        if endpoint is None or not origin_is_allowed(
+            headers.get("origin", ""), headers.get("host", ""), endpoint.origins
+        ):
+            await self.close(code=CLOSE_FORBIDDEN_ORIGIN)
+            return
+        self.endpoint = endpoint
+        self.bucket = TokenBucket(RATE_PER_SECOND, RATE_BURST)
+        self.refusals = 0
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if self.thread_id:
+            await self.channel_layer.group_discard(chat_group(self.thread_id), self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not self.bucket.take():
+            await self.refuse("rate_limited", _("You are sending messages too quickly."))
+            return
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "hello":
+            await self.hello(content)
+        elif not self.thread_id:
+            await self.refuse("hello_first", _("The chat has not started yet."))
+        elif kind == "message":
+            await self.message(content)
+        elif kind == "typing":
+            await self.typing(content)
+        else:
+            await self.refuse("unknown_frame", _("That kind of message is not understood."))
+
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        # Text frames only, and never parse more than a longest message could need.
+        if text_data is None or len(text_data) > FRAME_MAX:
+            await self.refuse("bad_frame", _("That message could not be read."))
+            return
+        await super().receive(text_data=text_data, **kwargs)
+
+    async def decode_json(self, text_data: str) -> Any:
+        try:
+            return await super().decode_json(text_data)
+        except ValueError:
+            return None
+
+    async def refuse(self, code: str, message: str, **extra: Any) -> None:
+        self.refusals += 1
+        await self.send_json({"type": "error", "code": code, "message": message, **extra})
+        if self.refusals > REFUSALS_MAX:
+            await self.close(code=CLOSE_ABUSE)
+
+    async def hello(self, content: dict[str, Any]) -> None:
+        if self.thread_id:
+            await self.refuse("hello_again", _("The chat has already started."))
+            return
+        thread_id = chat_session_resume(content.get("session_id")) or chat_session_new()
+        token = content.get("customer_token")
+        if token:
+            self.customer_id = await in_database(sessions.chat_customer_identify)(
+                token, self.endpoint
+            )
+            if self.customer_id is None:
+                await self.refuse(
+                    "token_invalid",
+                    _("We could not confirm who you are; you are chatting as a guest."),
+                )
+        self.thread_id = thread_id
+        self.case_id = await in_database(sessions.chat_case_id)(thread_id)
+        await self.channel_layer.group_add(chat_group(thread_id), self.channel_name)
+        await self.send_json(
+            {
+                "type": "welcome",
+                "session_id": chat_session_sign(thread_id),
+                "is_identified": self.customer_id is not None,
+                "assistant": None,
+            }
+        )
+        last_seq = content.get("last_seq")
+        after = last_seq if isinstance(last_seq, int) and last_seq >= 0 else 0
+        self.cursor = after
+        await self.replay(after, outbound_only=False)
+
+    async def replay(self, after: int, *, outbound_only: bool) -> None:
+        frames = await in_database(sessions.chat_messages_since)(
+            self.thread_id, after, outbound_only=outbound_only
+        )
+        for frame in frames:
+            if frame["author"] == "staff":
+                self.cursor = max(self.cursor, frame["seq"])
+            await self.send_json(frame)
+
+    async def message(self, content: dict[str, Any]) -> None:
+        client_id, text = content.get("client_id"), content.get("text")
+        if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
+            await self.refuse("bad_client_id", _("The message has no usable id."))
+            return
+        if not isinstance(text, str) or not text.strip():
+            await self.refuse("empty", _("The message is empty."), client_id=client_id)
+            return
+        if len(text) > TEXT_MAX:
+            await self.refuse(
+                "too_long",
+                _("A message may be at most %(count)d characters.") % {"count": TEXT_MAX},
+                client_id=client_id,
+            )
+            return
+        try:
+            received = await in_database(sessions.chat_message_receive)(
+                thread_id=self.thread_id,
+                client_id=client_id,
+                text=text,
+                customer_id=self.customer_id,
+                endpoint_id=self.endpoint.endpoint_id,
+            )
+        except BankdeskError as exc:
+            await self.refuse(exc.code, exc.message, client_id=client_id)
+            return
+        self.case_id = received.case_id
+        await self.send_json(
+            {
+                "type": "ack",
+                "client_id": client_id,
+                "message_id": received.message_id,
+                "seq": received.message_id,
+            }
+        )
+
+    async def typing(self, content: dict[str, Any]) -> None:
+        if self.case_id is None:
+            return
+        await self.channel_layer.group_send(
+            case_group(self.case_id),
+            {
+                "type": "case.typing",
+                "case_id": self.case_id,
+                "author": "customer",
+                "is_typing": content.get("is_typing") is True,
+            },
+        )
+
+    # -- from the channel layer -----------------------------------------------------------
+
+    async def chat_notify(self, event: dict[str, Any]) -> None:
+        """A staff reply was written for this session: show what this connection has not."""
+        await self.replay(self.cursor, outbound_only=True)
+
+    async def chat_typing(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "typing", "is_typing": event.get("is_typing") is True})

@@ -1,0 +1,152 @@
+"""The database side of a chat session: its endpoint, its customer, its case, its messages.
+
+Everything here is synchronous ORM work the consumer runs through `database_sync_to_async`.
+A message's `seq` in the protocol is its database id: increasing, shared by both directions,
+and enough for a browser to put messages in order and ask for what it missed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from bankdesk.customers.models import Customer
+from bankdesk.intake.channels.base import InboundMessage
+from bankdesk.intake.channels.webchat.tokens import InvalidCustomerToken, customer_token_verify
+from bankdesk.intake.models import ChannelEndpoint
+from bankdesk.intake.services import inbound_receive
+from bankdesk.lib.channels import Channel
+from bankdesk.tickets.choices import Direction
+from bankdesk.tickets.models import Conversation, Message
+
+logger = logging.getLogger(__name__)
+
+REPLAY_MAX = 200
+
+
+@dataclass(frozen=True)
+class ChatEndpoint:
+    """What a connection needs to know about the web chat endpoint it came through."""
+
+    endpoint_id: int | None
+    origins: tuple[str, ...]
+    token_secret: str
+
+
+@dataclass(frozen=True)
+class Received:
+    case_id: int
+    message_id: int
+
+
+def chat_endpoint_get(code: str = "") -> ChatEndpoint | None:
+    """The active web chat endpoint by code, or the first one; without any, same-origin only
+    and no signed-in customers. None when a code was asked for and does not exist."""
+    endpoints = ChannelEndpoint.objects.filter(channel=Channel.WEB_CHAT, is_active=True)
+    endpoint = (endpoints.filter(code=code) if code else endpoints).order_by("id").first()
+    if endpoint is None:
+        return None if code else ChatEndpoint(endpoint_id=None, origins=(), token_secret="")
+    origins = endpoint.settings.get("origins") if isinstance(endpoint.settings, dict) else None
+    try:
+        secrets_data: Any = json.loads(endpoint.secrets or "{}")
+    except ValueError:
+        logger.warning("web chat endpoint %s has unreadable secrets", endpoint.code)
+        secrets_data = {}
+    secret = secrets_data.get("customer_token_secret") if isinstance(secrets_data, dict) else ""
+    return ChatEndpoint(
+        endpoint_id=endpoint.pk,
+        origins=tuple(o.rstrip("/") for o in origins or () if isinstance(o, str)),
+        token_secret=secret if isinstance(secret, str) else "",
+    )
+
+
+def chat_customer_identify(token: str, endpoint: ChatEndpoint) -> int | None:
+    """The customer a token from the bank's app names, or None (the chat stays anonymous)."""
+    try:
+        claim = customer_token_verify(token, secret=endpoint.token_secret)
+    except InvalidCustomerToken as exc:
+        logger.info("web chat customer token refused: %s", exc)
+        return None
+    customers = Customer.objects.all()
+    if claim.customer_number:
+        customers = customers.filter(customer_number=claim.customer_number)
+    elif claim.customer_id is not None:
+        customers = customers.filter(pk=claim.customer_id)
+    return customers.values_list("pk", flat=True).first()
+
+
+def chat_case_id(thread_id: str) -> int | None:
+    """The case the session's latest conversation is on."""
+    return (
+        Conversation.objects.filter(channel=Channel.WEB_CHAT, external_thread_id=thread_id)
+        .order_by("-id")
+        .values_list("case_id", flat=True)
+        .first()
+    )
+
+
+def chat_message_receive(
+    *,
+    thread_id: str,
+    client_id: str,
+    text: str,
+    customer_id: int | None,
+    endpoint_id: int | None,
+) -> Received:
+    """A customer's message onto a case. The browser's own id for it makes a resend after a
+    dropped connection the same message, not a second one."""
+    result = inbound_receive(
+        InboundMessage(
+            channel=Channel.WEB_CHAT,
+            external_id=f"{thread_id}:{client_id}",
+            text=text,
+            customer_id=customer_id,
+            thread_id=thread_id,
+            endpoint_id=endpoint_id,
+        )
+    )
+    if result.case is None or result.message is None:  # only automatic messages are ignored
+        raise RuntimeError("a chat message was not recorded")
+    return Received(case_id=result.case.pk, message_id=result.message.pk)
+
+
+def _author(message: Message) -> tuple[str, str]:
+    if message.direction == Direction.INBOUND:
+        return "customer", ""
+    # Customers see the agent's first name at most, never the username.
+    name = message.author.first_name if message.author is not None else ""
+    return "staff", name or _("Customer service")
+
+
+def chat_frame(message: Message) -> dict[str, Any]:
+    """A message as the widget shows it."""
+    author, name = _author(message)
+    frame: dict[str, Any] = {
+        "type": "message",
+        "seq": message.pk,
+        "text": message.text,
+        "author": author,
+        "name": name,
+        "at": message.created_at.isoformat(),
+    }
+    if message.direction == Direction.INBOUND and message.external_id:
+        frame["client_id"] = message.external_id.partition(":")[2]
+    return frame
+
+
+def chat_messages_since(
+    thread_id: str, after: int, *, outbound_only: bool = False
+) -> list[dict[str, Any]]:
+    """The session's messages after `seq`, oldest first: what a browser missed while away."""
+    messages = Message.objects.filter(
+        conversation__channel=Channel.WEB_CHAT,
+        conversation__external_thread_id=thread_id,
+        pk__gt=after,
+    ).select_related("author")
+    if outbound_only:
+        messages = messages.filter(direction=Direction.OUTBOUND)
+    return [chat_frame(message) for message in messages.order_by("pk")[:REPLAY_MAX]]

@@ -1,0 +1,291 @@
+/* bankdesk web chat widget: plain JavaScript, no dependencies, no inline code.
+ *
+ * Embed on any page:
+ *   <link rel="stylesheet" href="https://BANKDESK/intake/chat/widget.css">
+ *   <script src="https://BANKDESK/intake/chat/widget.js" defer data-bankdesk-chat
+ *           data-endpoint="CODE" data-customer-token="TOKEN FROM THE BANK'S APP"></script>
+ * or call window.BankdeskChat.identify(token) once the customer has signed in.
+ *
+ * Messages are shown in the order of their seq (the server's), whatever order they arrive in.
+ * A message is kept as pending until the server acknowledges it and re-sent with the same
+ * client_id after a reconnect, so it is stored once. The session id and the last seq seen are
+ * kept in localStorage, so a reload or a dropped connection continues the same chat.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript || document.querySelector("script[data-bankdesk-chat]");
+  if (!script) { return; }
+  var data = script.dataset;
+  var base = new URL(script.src, document.baseURI);
+  var socketUrl = (base.protocol === "https:" ? "wss://" : "ws://") + base.host + "/ws/chat/" +
+    (data.endpoint ? "?endpoint=" + encodeURIComponent(data.endpoint) : "");
+  var storeKey = "bankdesk-chat:" + base.host + ":" + (data.endpoint || "");
+  var text = {
+    title: data.title || "在线客服",
+    placeholder: data.placeholder || "请输入您的问题",
+    send: data.send || "发送",
+    typing: data.typing || "客服正在输入…",
+    offline: data.offline || "正在重新连接…",
+    you: data.you || "我"
+  };
+
+  var state = load();
+  var customerToken = data.customerToken || "";
+  var socket = null;
+  var connected = false;
+  var attempt = 0;
+  var typingSent = false;
+  var typingTimer = null;
+  var typingShownTimer = null;
+  var shown = {};  // seq -> element
+  var pending = {};  // client_id -> {text, element}
+
+  function load() {
+    try {
+      var saved = JSON.parse(window.localStorage.getItem(storeKey) || "{}");
+      return { sessionId: saved.sessionId || null, lastSeq: saved.lastSeq || 0 };
+    } catch (e) {
+      return { sessionId: null, lastSeq: 0 };
+    }
+  }
+
+  function save() {
+    try {
+      window.localStorage.setItem(storeKey, JSON.stringify(state));
+    } catch (e) { /* private mode: the chat still works, it just will not resume */ }
+  }
+
+  function el(tag, className, content) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (content) { node.textContent = content; }
+    return node;
+  }
+
+  // -- the window ---------------------------------------------------------------------------
+  var root = el("section", "bdchat");
+  root.setAttribute("aria-label", text.title);
+  var launcher = el("button", "bdchat-launcher", text.title);
+  launcher.type = "button";
+  var panel = el("div", "bdchat-panel");
+  var header = el("header", "bdchat-header", text.title);
+  var status = el("p", "bdchat-status");
+  status.setAttribute("role", "status");
+  var list = el("ol", "bdchat-messages");
+  list.setAttribute("aria-live", "polite");
+  var typing = el("p", "bdchat-typing", text.typing);
+  typing.hidden = true;
+  var form = el("form", "bdchat-form");
+  var input = el("textarea", "bdchat-input");
+  input.placeholder = text.placeholder;
+  input.maxLength = 4000;
+  input.rows = 2;
+  input.setAttribute("aria-label", text.placeholder);
+  var sendButton = el("button", "bdchat-send", text.send);
+  sendButton.type = "submit";
+  form.appendChild(input);
+  form.appendChild(sendButton);
+  panel.appendChild(header);
+  panel.appendChild(status);
+  panel.appendChild(list);
+  panel.appendChild(typing);
+  panel.appendChild(form);
+  root.appendChild(launcher);
+  root.appendChild(panel);
+  panel.hidden = data.open !== "true";
+
+  launcher.addEventListener("click", function () {
+    panel.hidden = !panel.hidden;
+    if (!panel.hidden) { input.focus(); }
+  });
+
+  function place(item, seq) {
+    // Keep the list sorted by seq; pending messages (no seq yet) stay at the end.
+    item.dataset.seq = String(seq);
+    var children = list.children;
+    for (var i = 0; i < children.length; i++) {
+      var other = children[i].dataset.seq;
+      if (!other || Number(other) > seq) {
+        list.insertBefore(item, children[i]);
+        return;
+      }
+    }
+    list.appendChild(item);
+  }
+
+  function bubble(author, name, body) {
+    var item = el("li", "bdchat-message");
+    item.dataset.author = author;
+    item.appendChild(el("span", "bdchat-author", name));
+    item.appendChild(el("span", "bdchat-text", body));
+    return item;
+  }
+
+  function showMessage(frame) {
+    if (frame.client_id && pending[frame.client_id]) {
+      acknowledge(frame.client_id, frame.seq);
+    }
+    if (shown[frame.seq]) { return; }
+    var own = frame.author === "customer";
+    var item = bubble(frame.author, own ? text.you : frame.name, frame.text);
+    shown[frame.seq] = item;
+    place(item, frame.seq);
+    remember(frame.seq);
+    if (!own) { typing.hidden = true; }
+    list.scrollTop = list.scrollHeight;
+  }
+
+  function acknowledge(clientId, seq) {
+    var entry = pending[clientId];
+    delete pending[clientId];
+    if (!entry) { return; }
+    if (shown[seq]) {
+      entry.element.remove();
+      return;
+    }
+    entry.element.classList.remove("bdchat-pending");
+    shown[seq] = entry.element;
+    entry.element.remove();
+    place(entry.element, seq);
+    remember(seq);
+  }
+
+  function remember(seq) {
+    if (seq > state.lastSeq) {
+      state.lastSeq = seq;
+      save();
+    }
+  }
+
+  // -- the connection -----------------------------------------------------------------------
+  function send(frame) {
+    if (connected && socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify(frame));
+      return true;
+    }
+    return false;
+  }
+
+  function connect() {
+    socket = new WebSocket(socketUrl);
+    socket.addEventListener("open", function () {
+      // On a reconnect, ask only for what came after the last message this page shows.
+      var hello = { type: "hello", last_seq: state.lastSeq };
+      if (state.sessionId) { hello.session_id = state.sessionId; }
+      if (customerToken) { hello.customer_token = customerToken; }
+      socket.send(JSON.stringify(hello));
+    });
+    socket.addEventListener("message", function (event) {
+      var frame;
+      try { frame = JSON.parse(event.data); } catch (e) { return; }
+      receive(frame);
+    });
+    socket.addEventListener("close", function () {
+      connected = false;
+      status.textContent = text.offline;
+      root.classList.add("bdchat-offline");
+      // Back off: 0.5 s, 1 s, 2 s … up to 30 s, with jitter so a restart is not a stampede.
+      var delay = Math.min(30000, 500 * Math.pow(2, attempt)) * (0.8 + Math.random() * 0.4);
+      attempt += 1;
+      window.setTimeout(connect, delay);
+    });
+  }
+
+  function receive(frame) {
+    if (frame.type === "welcome") {
+      if (frame.session_id !== state.sessionId) {
+        if (state.sessionId) {
+          // A new session (the old one expired): its seqs start over for this page.
+          state.lastSeq = 0;
+        }
+        state.sessionId = frame.session_id;
+        save();
+      }
+      connected = true;
+      attempt = 0;
+      status.textContent = "";
+      root.classList.remove("bdchat-offline");
+      Object.keys(pending).forEach(function (clientId) {
+        send({ type: "message", client_id: clientId, text: pending[clientId].text });
+      });
+    } else if (frame.type === "ack") {
+      acknowledge(frame.client_id, frame.seq);
+    } else if (frame.type === "message") {
+      showMessage(frame);
+    } else if (frame.type === "typing") {
+      typing.hidden = !frame.is_typing;
+      window.clearTimeout(typingShownTimer);
+      if (frame.is_typing) {
+        typingShownTimer = window.setTimeout(function () { typing.hidden = true; }, 8000);
+      }
+    } else if (frame.type === "error") {
+      status.textContent = frame.message || frame.code;
+      if (frame.client_id && pending[frame.client_id] && frame.code !== "rate_limited") {
+        pending[frame.client_id].element.classList.add("bdchat-failed");
+        delete pending[frame.client_id];
+      }
+    }
+  }
+
+  function newClientId() {
+    var bytes = new Uint8Array(12);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var body = input.value.trim();
+    if (!body) { return; }
+    var clientId = newClientId();
+    var item = bubble("customer", text.you, body);
+    item.classList.add("bdchat-pending");
+    list.appendChild(item);
+    pending[clientId] = { text: body, element: item };
+    input.value = "";
+    setTyping(false);
+    send({ type: "message", client_id: clientId, text: body });
+    list.scrollTop = list.scrollHeight;
+  });
+
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  function setTyping(isTyping) {
+    if (typingSent !== isTyping && send({ type: "typing", is_typing: isTyping })) {
+      typingSent = isTyping;
+    }
+  }
+
+  input.addEventListener("input", function () {
+    setTyping(input.value.length > 0);
+    window.clearTimeout(typingTimer);
+    typingTimer = window.setTimeout(function () { setTyping(false); }, 4000);
+  });
+
+  window.BankdeskChat = {
+    identify: function (token) {
+      // A customer who signs in mid-chat: reconnect so the server checks the token.
+      customerToken = token || "";
+      if (socket) { socket.close(); }
+    }
+  };
+
+  function start() {
+    document.body.appendChild(root);
+    connect();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

@@ -1,0 +1,150 @@
+"""The acceptance test for live chat, in a real browser against a real server.
+
+A customer opens the widget on the demo page and writes; the agent's case screen shows it
+live; the agent answers; the customer sees the answer — headless Debian Chromium through
+Playwright, uvicorn serving bankdesk's ASGI application on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from bankdesk.conftest import PASSWORD
+from bankdesk.staff.models import Team
+from bankdesk.tickets.models import Case
+
+T = TypeVar("T")
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    """bankdesk under uvicorn in a thread, so it shares this test's database and layer."""
+    import uvicorn
+
+    from bankdesk.config.asgi import application
+
+    async_to_sync(get_channel_layer().flush)()
+    port = _free_port()
+    config = uvicorn.Config(
+        application, host="127.0.0.1", port=port, lifespan="off", log_config=None
+    )
+    uvicorn_server = uvicorn.Server(config)
+    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not uvicorn_server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    uvicorn_server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+        )
+        yield chromium
+        chromium.close()
+
+
+def _off_the_browser_thread(work: Callable[[], T]) -> T:
+    """Playwright's sync API marks this thread as running an event loop, where Django refuses
+    database calls; the test's own queries run on a plain thread instead."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
+
+
+def _case_for_team(team: Team) -> Case:
+    deadline = time.monotonic() + 10
+    while not Case.objects.exists():
+        assert time.monotonic() < deadline, "the customer's message opened no case"
+        time.sleep(0.1)
+    case = Case.objects.get()
+    # Routing put the new case nowhere in this empty bank; a dispatcher sends it to the team.
+    Case.objects.filter(pk=case.pk).update(team=team)
+    return case
+
+
+def test_a_customer_and_an_agent_chat_live(agent, general_team, server, browser):
+    from playwright.sync_api import expect
+
+    problems: list[str] = []
+    customer_page = browser.new_context().new_page()
+    customer_page.on("pageerror", lambda error: problems.append(f"customer: {error}"))
+    customer_page.on(
+        "response",
+        lambda response: (
+            problems.append(f"{response.status} {response.url}")
+            if response.status >= 400 and not response.url.endswith("/favicon.ico")
+            else None
+        ),
+    )
+    customer_page.goto(f"{server}/intake/chat/demo/")
+    customer_page.fill(".bdchat-input", "你好，我的借记卡被吞了")
+    customer_page.click(".bdchat-send")
+    first = customer_page.locator('.bdchat-message[data-author="customer"]').first
+    expect(first).to_have_attribute("data-seq", re.compile(r"^\d+$"))
+    expect(first).not_to_have_class(re.compile("bdchat-pending"))
+
+    case = _off_the_browser_thread(lambda: _case_for_team(general_team))
+
+    agent_page = browser.new_context().new_page()
+    agent_page.on("pageerror", lambda error: problems.append(f"agent: {error}"))
+    agent_page.goto(f"{server}/")
+    agent_page.fill('input[name="username"]', agent.username)
+    agent_page.fill('input[name="password"]', PASSWORD)
+    agent_page.press('input[name="password"]', "Enter")
+    agent_page.wait_for_url(f"{server}/home/")
+    agent_page.goto(f"{server}/cases/{case.pk}/")
+    expect(agent_page.locator("#case-live")).to_have_class("card case-live is-live")
+    thread = agent_page.locator(".thread")
+    expect(thread).to_contain_text("你好，我的借记卡被吞了")
+
+    # Live: the customer types and writes again; the agent's screen shows both, no reload.
+    customer_page.type(".bdchat-input", "卡号尾号4321")
+    expect(agent_page.locator(".live-typing")).to_be_visible()
+    customer_page.click(".bdchat-send")
+    expect(thread.locator('[data-direction="inbound"]').last).to_contain_text("卡号尾号4321")
+
+    agent_page.fill("textarea[name=text]", "已为您登记，请携带身份证到网点领卡。")
+    agent_page.click("form.reply button[type=submit]")
+    answer = customer_page.locator('.bdchat-message[data-author="staff"]')
+    expect(answer).to_contain_text("已为您登记，请携带身份证到网点领卡。")
+    expect(thread.locator('[data-direction="outbound"]')).to_contain_text("已为您登记")
+
+    # In order on the customer's side: their two messages, then the answer.
+    texts = customer_page.locator(".bdchat-message .bdchat-text").all_inner_texts()
+    assert texts == [
+        "你好，我的借记卡被吞了",
+        "卡号尾号4321",
+        "已为您登记，请携带身份证到网点领卡。",
+    ]
+    assert not problems, problems
