@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import re
+import time
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from bankdesk.customers.choices import IdentityKind
@@ -39,6 +41,7 @@ from bankdesk.tickets.models import Case, Conversation, Message
 from bankdesk.tickets.services import case_create, case_message_add, case_status_change
 
 SUBJECT_FROM_TEXT = 60
+RETRIES = 5
 # The case number as bankdesk writes it into subjects: [C20260000123].
 CASE_TOKEN = re.compile(r"\[(C\d{11})\]")
 # Which identity a channel's replies go to.
@@ -210,17 +213,35 @@ def _receive(inbound: InboundMessage) -> IntakeResult:
     return IntakeResult(outcome, case, message)
 
 
+def _is_retryable(exc: OperationalError) -> bool:
+    """The database gave up on a lock (a PostgreSQL deadlock or serialisation failure, SQLite
+    busy beyond its timeout): the aborted attempt left nothing behind, so it is safe to redo."""
+    code = getattr(exc.__cause__, "sqlstate", None)
+    return code in {"40P01", "40001"} or "database is locked" in str(exc)
+
+
 def inbound_receive(inbound: InboundMessage) -> IntakeResult:
     """Take one customer message from any channel. The same (channel, external id) a second
-    time — a provider's retry, two pollers overlapping — changes nothing and says so."""
+    time — a provider's retry, two pollers overlapping — changes nothing and says so.
+
+    A transaction the database aborted to break a deadlock is redone (a few times, after a
+    short random pause): the whole message is in one transaction, so nothing half-done stays.
+    Inside a caller's transaction there is nothing to redo: the error goes to the caller.
+    """
     _check(inbound)
-    try:
-        return _receive(inbound)
-    except DuplicateMessage:  # the same message arrived twice at the same moment
-        duplicate = _duplicate(inbound)
-        if duplicate is None:
-            raise
-        return duplicate
+    for attempt in range(RETRIES + 1):
+        try:
+            return _receive(inbound)
+        except DuplicateMessage:  # the same message arrived twice at the same moment
+            duplicate = _duplicate(inbound)
+            if duplicate is None:
+                raise
+            return duplicate
+        except OperationalError as exc:
+            if attempt == RETRIES or connection.in_atomic_block or not _is_retryable(exc):
+                raise
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311 - jitter
+    raise AssertionError("unreachable")
 
 
 # -- replies --------------------------------------------------------------------------------

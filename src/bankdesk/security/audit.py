@@ -41,6 +41,18 @@ def entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(_canonical(entry)).hexdigest()
 
 
+def audit_chain_lock() -> None:
+    """Take the chain's head lock now, ahead of the locks a service is about to take.
+
+    Every write ends by appending to the chain, so its head is held to the end of every write
+    transaction. A service that also takes another shared row lock (the yearly case-number
+    counter) takes this one first, so that two writers never hold the two in opposite orders.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_chain_lock must run inside the transaction of the change")
+    AuditHead.objects.select_for_update().get_or_create(pk=1)
+
+
 def audit_record(
     *,
     actor: Any,

@@ -1,4 +1,5 @@
-"""`bankdesk up`: migrate, seed a demo bank on an empty database, serve web and run a worker."""
+"""`bankdesk up`: migrate, seed a demo bank on an empty database, serve web, run a worker and
+receive e-mail over SMTP."""
 
 from __future__ import annotations
 
@@ -6,21 +7,32 @@ import os
 import subprocess
 import sys
 from argparse import ArgumentParser
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+
+if TYPE_CHECKING:
+    from bankdesk.intake.channels.email.receiver import SmtpReceiver
 
 DEMO_USERS = ("admin", "supervisor", "agent", "complaints", "auditor")
 
 
 class Command(BaseCommand):
-    help = "Start bankdesk: migrate, seed a demo bank if empty, serve web and run a task worker."
+    help = (
+        "Start bankdesk: migrate, seed a demo bank if empty, serve web, run a task worker and "
+        "receive e-mail over SMTP."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--no-worker", action="store_true", help="do not start a task worker")
+        parser.add_argument(
+            "--no-smtp",
+            action="store_true",
+            help="do not start the SMTP receiver (BANKDESK_SMTP_LISTEN) for e-mail intake",
+        )
         parser.add_argument("--no-demo", action="store_true", help="never seed demo data")
         parser.add_argument("--demo-customers", type=int, default=300)
         parser.add_argument("--demo-cases", type=int, default=3000)
@@ -35,7 +47,8 @@ class Command(BaseCommand):
         if not options["no_demo"]:
             seeded = self._seed_if_empty(options["demo_customers"], options["demo_cases"])
         worker = None if options["no_worker"] else self._start_worker()
-        self._announce(options["host"], options["port"], seeded)
+        smtp = None if options["no_smtp"] else self._start_smtp()
+        self._announce(options["host"], options["port"], seeded, smtp)
         try:
             import uvicorn
 
@@ -48,6 +61,8 @@ class Command(BaseCommand):
                 proxy_headers=False,
             )
         finally:
+            if smtp is not None:
+                smtp.stop()
             if worker is not None:
                 worker.terminate()
                 try:
@@ -83,7 +98,24 @@ class Command(BaseCommand):
             env=os.environ.copy(),
         )
 
-    def _announce(self, host: str, port: int, seeded: bool) -> None:
+    def _start_smtp(self) -> SmtpReceiver | None:
+        """The SMTP receiver runs in this process; a taken port costs e-mail, not the rest."""
+        from django.conf import settings
+
+        from bankdesk.intake.channels.email.receiver import smtp_receiver_start
+        from bankdesk.lib.errors import InvalidInput
+
+        try:
+            return smtp_receiver_start()
+        except (OSError, InvalidInput) as exc:
+            self.stderr.write(
+                f"bankdesk: e-mail intake NOT started, cannot listen on "
+                f"{settings.BANKDESK_SMTP_LISTEN}: {exc} "
+                "(set BANKDESK_SMTP_LISTEN, or pass --no-smtp)"
+            )
+            return None
+
+    def _announce(self, host: str, port: int, seeded: bool, smtp: SmtpReceiver | None) -> None:
         from bankdesk.demo.seed import demo_password
         from bankdesk.staff.models import User
 
@@ -91,6 +123,8 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(f"bankdesk is serving on http://{shown_host}:{port}/")
         self.stdout.write(f"  API:  http://{shown_host}:{port}/api/v1/docs")
+        if smtp is not None:
+            self.stdout.write(f"  SMTP: {smtp.address} (e-mail intake)")
         demo = list(User.objects.filter(username__in=DEMO_USERS).values_list("username", "role"))
         if demo:
             password, generated = demo_password()
