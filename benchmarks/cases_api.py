@@ -21,13 +21,10 @@ import time
 
 import httpx
 
+# Run as `python benchmarks/<name>.py`: this folder is on the path.
+from measure import percentile
+
 CHANNELS = ["phone", "app", "web_chat", "wechat", "email", "branch"]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def create_cases(client: httpx.Client, count: int, rng: random.Random) -> float:

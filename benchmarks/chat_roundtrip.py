@@ -20,7 +20,6 @@ import json
 import os
 import resource
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,9 @@ from dataclasses import dataclass, field
 
 import websockets
 
+# Run as `python benchmarks/<name>.py`: this folder is on the path.
+from measure import free_port, percentile
+
 
 @dataclass
 class Results:
@@ -40,18 +42,6 @@ class Results:
 
     def error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def raise_file_limit() -> int:

@@ -19,7 +19,6 @@ import os
 import shutil
 import signal
 import smtplib
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,20 +28,11 @@ import uuid
 from email.header import Header
 from pathlib import Path
 
+# Run as `python benchmarks/<name>.py`: this folder is on the path.
+from measure import free_port, percentile
+
 SUBJECTS = ["信用卡被盗刷", "转账失败", "手机银行无法登录", "贷款提前还款", "对账单有误"]
 BODY = "您好：\n我昨天在手机银行转账，显示成功但对方没有收到，请帮我查询。\n谢谢！\n"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def message(run: str, number: int, customers: int) -> tuple[str, bytes]:
