@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import random
-import threading
-
 import pytest
-from django.db import connections
 
 from bankdesk.staff.choices import Presence, Role
 from bankdesk.staff.models import User
@@ -14,6 +10,7 @@ from bankdesk.tickets.choices import EventKind
 from bankdesk.tickets.models import Case, CaseEvent
 from bankdesk.tickets.routing import case_route_to_least_loaded
 from bankdesk.tickets.services import case_create
+from bankdesk.tickets.tests.concurrency import route_concurrently
 
 
 def _agents(make_staff, team, count: int, capacity: int) -> list[User]:
@@ -62,28 +59,11 @@ def test_twenty_concurrent_assigners_never_double_assign_or_overfill(make_staff,
         case_create(subject=f"并发 {i}", channel="web_chat", actor=None, team=general_team).pk
         for i in range(CASES)
     ]
-    barrier = threading.Barrier(ASSIGNERS)
-    errors: list[BaseException] = []
-
-    def assign_all(seed: int) -> None:
-        order = case_ids[:]
-        random.Random(seed).shuffle(order)
-        try:
-            barrier.wait()
-            for case_id in order:
-                case = Case.objects.get(pk=case_id)
-                if case.assignee_id is None:
-                    case_route_to_least_loaded(case=case, team=general_team, actor=None)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=assign_all, args=(n,)) for n in range(ASSIGNERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = route_concurrently(
+        case_ids,
+        lambda case: case_route_to_least_loaded(case=case, team=general_team, actor=None),
+        assigners=ASSIGNERS,
+    )
 
     assert errors == []
     loads = {a.pk: Case.objects.filter(assignee=a).count() for a in agents}

@@ -7,11 +7,7 @@ transactions) and on PostgreSQL (row locks), where the lock order is what is und
 
 from __future__ import annotations
 
-import random
-import threading
-
 import pytest
-from django.db import connections
 
 from bankdesk.staff.choices import Presence, Role
 from bankdesk.staff.models import User
@@ -21,36 +17,11 @@ from bankdesk.tickets.models import Case, CaseEvent
 from bankdesk.tickets.routing import case_route
 from bankdesk.tickets.routing_rules import routing_rule_create
 from bankdesk.tickets.services import case_create
+from bankdesk.tickets.tests.concurrency import route_concurrently
 
 ASSIGNERS = 20
 CASES = 50
 AGENTS = 4
-
-
-def _route_concurrently(case_ids: list[int]) -> list[BaseException]:
-    barrier = threading.Barrier(ASSIGNERS)
-    errors: list[BaseException] = []
-
-    def route_all(seed: int) -> None:
-        order = case_ids[:]
-        random.Random(seed).shuffle(order)
-        try:
-            barrier.wait()
-            for case_id in order:
-                case = Case.objects.get(pk=case_id)
-                if case.assignee_id is None:
-                    case_route(case=case, actor=None)
-        except BaseException as exc:  # reported below; a thread must not die silently
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=route_all, args=(n,)) for n in range(ASSIGNERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
 
 
 @pytest.mark.django_db(transaction=True)
@@ -78,7 +49,12 @@ def test_twenty_concurrent_round_robin_routers_assign_once_evenly_and_within_cap
         case_create(subject=f"并发 {i}", channel=channel, actor=None).pk for i in range(CASES)
     ]
 
-    assert _route_concurrently(case_ids) == []
+    assert (
+        route_concurrently(
+            case_ids, lambda case: case_route(case=case, actor=None), assigners=ASSIGNERS
+        )
+        == []
+    )
 
     loads = sorted((Case.objects.filter(assignee=a).count() for a in agents), reverse=True)
     assert loads == expected_loads
