@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
@@ -192,31 +191,30 @@ def policy_create(request: HttpRequest, payload: PolicyIn) -> Status[dict[str, A
         calendar = calendar_get(code=payload.calendar)
         if calendar is None:
             raise CalendarNotFound(f"calendar {payload.calendar} not found", field="calendar")
-    with transaction.atomic():
-        policy = sla_policy_create(
-            code=payload.code,
-            name=payload.name,
-            position=payload.position,
-            categories=categories,
-            priorities=[str(p) for p in payload.priorities],
-            channels=[str(c) for c in payload.channels],
-            customer_tiers=[str(t) for t in payload.customer_tiers],
-            is_complaint=payload.is_complaint,
-            pause_statuses=[str(s) for s in payload.pause_statuses],
-            calendar=calendar,
-            actor=user,
-            targets=[
-                TargetSpec(
-                    name=target.name,
-                    metric=target.metric,
-                    minutes=target.minutes,
-                    basis=target.basis,
-                    warning_percent=target.warning_percent,
-                    escalations=tuple(_escalation(e) for e in target.escalations),
-                )
-                for target in payload.targets
-            ],
-        )
+    policy = sla_policy_create(
+        code=payload.code,
+        name=payload.name,
+        position=payload.position,
+        categories=categories,
+        priorities=[str(p) for p in payload.priorities],
+        channels=[str(c) for c in payload.channels],
+        customer_tiers=[str(t) for t in payload.customer_tiers],
+        is_complaint=payload.is_complaint,
+        pause_statuses=[str(s) for s in payload.pause_statuses],
+        calendar=calendar,
+        actor=user,
+        targets=[
+            TargetSpec(
+                name=target.name,
+                metric=target.metric,
+                minutes=target.minutes,
+                basis=target.basis,
+                warning_percent=target.warning_percent,
+                escalations=tuple(_escalation(e) for e in target.escalations),
+            )
+            for target in payload.targets
+        ],
+    )
     return Status(201, _policy_out(policy_list().get(pk=policy.pk)))
 
 

@@ -8,9 +8,10 @@ took when it started; only `sla_clocks_recompute` gives open clocks a policy's n
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache, partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,13 +21,11 @@ from bankdesk.sla.choices import ClockStatus, TimeBasis
 from bankdesk.sla.history import case_history
 from bankdesk.sla.matching import policy_for_case
 from bankdesk.sla.models import BusinessCalendar, SlaClock, SlaClockPause, SlaPolicy, SlaTarget
-from bankdesk.sla.replay import CaseHistory, ClockRule, ClockRun, clock_runs
-from bankdesk.sla.selectors import calendar_spec
+from bankdesk.sla.replay import ClockRule, ClockRun, clock_runs
+from bankdesk.sla.selectors import ROUND_THE_CLOCK, calendar_spec
 from bankdesk.tickets.models import Case
 
 DEFAULT_CALENDAR_CODE = "cn-mainland"
-# Calendar minutes run on a calendar where every minute works.
-ROUND_THE_CLOCK = BusinessCalendarSpec(time_zone="UTC", is_24x7=True)
 
 _FINISHED = (ClockStatus.MET, ClockStatus.CANCELLED)
 
@@ -61,7 +60,7 @@ class CalendarSpecs:
 
     def get(self, calendar_id: int | None) -> BusinessCalendarSpec:
         if calendar_id is None:
-            return ROUND_THE_CLOCK
+            return ROUND_THE_CLOCK  # calendar minutes: every minute works
         spec = self._specs.get(calendar_id)
         if spec is None:
             spec = calendar_spec(calendar=BusinessCalendar.objects.get(pk=calendar_id))
@@ -85,7 +84,8 @@ def _business_calendar_id(case: Case, policy: SlaPolicy) -> int | None:
     )
 
 
-def terms_of(target: SlaTarget, case: Case) -> Terms:
+def terms_of(target: SlaTarget, business_calendar: Callable[[], int | None]) -> Terms:
+    """The target's terms now; `business_calendar` names the calendar for business minutes."""
     policy = target.policy
     business = target.basis == TimeBasis.BUSINESS
     return Terms(
@@ -93,7 +93,7 @@ def terms_of(target: SlaTarget, case: Case) -> Terms:
         metric=target.metric,
         minutes=target.minutes,
         basis=target.basis,
-        calendar_id=_business_calendar_id(case, policy) if business else None,
+        calendar_id=business_calendar() if business else None,
         warning_percent=target.warning_percent,
         pause_statuses=tuple(sorted(policy.pause_statuses)),
     )
@@ -204,13 +204,19 @@ def _sync(case: Case, *, renew_terms: bool, specs: CalendarSpecs) -> list[SlaClo
     target_ids = {target.pk for target in targets}
     # A case that no longer falls under a policy keeps the record of its old clocks, cancelled.
     _cancel(clock for clock in clocks if clock.target_id not in target_ids)
+    if policy is None:
+        return []
     existing = {(clock.target_id, clock.cycle): clock for clock in clocks}
-    history: CaseHistory | None = None
+    history = case_history(case)
+    # Looked up at most once, and only when a clock takes new terms in business minutes.
+    business_calendar = cache(partial(_business_calendar_id, case, policy))
     written: list[SlaClock] = []
     for target in targets:
         kept = next((c for c in clocks if c.target_id == target.pk), None)
-        terms = terms_of(target, case) if renew_terms or kept is None else terms_kept(kept)
-        history = history or case_history(case)
+        if kept is None or renew_terms:
+            terms = terms_of(target, business_calendar)
+        else:
+            terms = terms_kept(kept)
         runs = clock_runs(history, terms.rule, specs.get(terms.calendar_id))
         written += _write(case, target.pk, terms, runs, existing)
     return written

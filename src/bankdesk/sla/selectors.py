@@ -51,12 +51,13 @@ def calendar_deadline(*, code: str, start: datetime, minutes: int) -> datetime:
 # by an admin shows up in remaining minutes within this long; clock arithmetic never uses it.
 _SPEC_TTL = 60.0
 _shown_specs: dict[int, tuple[float, BusinessCalendarSpec]] = {}
-_ROUND_THE_CLOCK = BusinessCalendarSpec(time_zone="UTC", is_24x7=True)
+# Calendar minutes run on a calendar where every minute works.
+ROUND_THE_CLOCK = BusinessCalendarSpec(time_zone="UTC", is_24x7=True)
 
 
 def calendar_spec_for_display(calendar_id: int | None) -> BusinessCalendarSpec:
     if calendar_id is None:
-        return _ROUND_THE_CLOCK
+        return ROUND_THE_CLOCK
     now = time_module.monotonic()
     cached = _shown_specs.get(calendar_id)
     if cached is not None and now - cached[0] < _SPEC_TTL:
