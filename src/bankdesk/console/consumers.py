@@ -26,8 +26,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer  # type: ignor
 
 from bankdesk.console.live import live_session_is_active, live_staff_may_connect
 from bankdesk.intake.channels.webchat.consumers import origin_is_allowed
-from bankdesk.intake.channels.webchat.groups import case_group, chat_group
 from bankdesk.lib.channels import Channel
+from bankdesk.lib.live import case_group, chat_group
 from bankdesk.staff.models import User
 from bankdesk.tickets.access import access_case_by_id
 from bankdesk.tickets.errors import CaseNotFound

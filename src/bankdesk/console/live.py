@@ -1,9 +1,6 @@
-"""Live staff screens: telling open screens (and chat sessions) that a case has a new message.
-
-`live_message_publish` runs after the transaction that wrote the message commits, so nobody is
-told about a message that was rolled back. The notice carries ids only; each screen reads the
-message itself, through the same access gate as the page it shows.
-"""
+"""Live staff screens: who may keep one open. New messages are announced by
+`tickets.live.live_message_publish`; each screen reads them itself, through the same access
+gate as the page it shows."""
 
 from __future__ import annotations
 
@@ -15,26 +12,10 @@ from django.conf import settings
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
 
-from bankdesk.intake.channels.webchat.groups import case_group, chat_group, group_notify
-from bankdesk.lib.channels import Channel
 from bankdesk.staff.mfa import mfa_is_satisfied
-from bankdesk.tickets.choices import Direction
-from bankdesk.tickets.models import Message
 
 # Set by bankdesk.staff.middleware.IdleTimeoutMiddleware on every console request.
 LAST_SEEN_SESSION_KEY = "bankdesk_last_seen"
-
-
-def live_message_publish(message: Message) -> None:
-    """Notify the case's open screens, and the chat session a web chat reply is for."""
-    group_notify(
-        case_group(message.case_id),
-        {"type": "case.message", "case_id": message.case_id, "message_id": message.pk},
-    )
-    if message.channel == Channel.WEB_CHAT and message.direction == Direction.OUTBOUND:
-        thread_id = message.conversation.external_thread_id
-        if thread_id:
-            group_notify(chat_group(thread_id), {"type": "chat.notify"})
 
 
 def live_staff_may_connect(user: Any, session: Any) -> bool:
@@ -42,9 +23,7 @@ def live_staff_may_connect(user: Any, session: Any) -> bool:
     signed in, active, not idle past the limit, and the second factor given when owed."""
     if not getattr(user, "is_authenticated", False) or session is None:
         return False
-    last_seen = session.get(LAST_SEEN_SESSION_KEY)
-    limit = settings.BANKDESK_IDLE_TIMEOUT_MINUTES * 60
-    if not isinstance(last_seen, int) or time.time() - last_seen > limit:
+    if not _seen_recently(session):
         return False
     _otp_device_attach(user, session)
     return mfa_is_satisfied(user)
@@ -56,7 +35,11 @@ def live_session_is_active(session_key: str | None) -> bool:
     have signed its user out."""
     if not session_key:
         return False
-    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    return _seen_recently(import_module(settings.SESSION_ENGINE).SessionStore(session_key))
+
+
+def _seen_recently(session: Any) -> bool:
+    """The session was used within the console's idle limit."""
     last_seen = session.get(LAST_SEEN_SESSION_KEY)
     limit = settings.BANKDESK_IDLE_TIMEOUT_MINUTES * 60
     return isinstance(last_seen, int) and time.time() - last_seen <= limit

@@ -9,7 +9,6 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from bankdesk.console.live import live_message_publish
 from bankdesk.customers.choices import Language
 from bankdesk.customers.models import Customer
 from bankdesk.lib.channels import Channel
@@ -34,6 +33,7 @@ from bankdesk.tickets.errors import (
     InvalidTransition,
     MergeNotAllowed,
 )
+from bankdesk.tickets.live import live_message_publish
 from bankdesk.tickets.models import (
     Case,
     CaseEvent,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 from bankdesk.intake.channels.base import ChannelAdapter
-from bankdesk.intake.channels.webchat.groups import chat_group, group_notify
 from bankdesk.intake.models import ChannelEndpoint, OutboxMessage
 from bankdesk.lib.channels import Channel
+from bankdesk.lib.live import chat_group, group_notify
 
 
 class WebChatAdapter(ChannelAdapter):

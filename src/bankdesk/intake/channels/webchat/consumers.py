@@ -33,13 +33,13 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer  # type: ignor
 from django.utils.translation import gettext as _
 
 from bankdesk.intake.channels.webchat import sessions
-from bankdesk.intake.channels.webchat.groups import case_group, chat_group
 from bankdesk.intake.channels.webchat.tokens import (
     chat_session_new,
     chat_session_resume,
     chat_session_sign,
 )
 from bankdesk.lib.errors import BankdeskError
+from bankdesk.lib.live import case_group, chat_group
 
 T = TypeVar("T")
 

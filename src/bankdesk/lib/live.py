@@ -1,4 +1,4 @@
-"""Channel-layer groups for live chat, and a send that never breaks the caller.
+"""Channel-layer groups for live screens and live chat, and a send that never breaks the caller.
 
 Only ids and typing flags travel through the layer (Redis, when configured): the text of a
 message is read from the database by the connection that shows it, after its own access check.
