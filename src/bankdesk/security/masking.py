@@ -86,6 +86,25 @@ def _mask_card_match(match: re.Match[str]) -> str:
     return mask_card(digits)
 
 
+def _looks_secret(separator: str, value: str) -> bool:
+    """After a sign-in word, is this the secret itself? Yes when given explicitly
+    ("密码：…", "pin=…"), or when it looks like one: digits, symbols, or mixed case. Ordinary
+    words are kept: "PIN for my new card", "my PIN is blocked", "密码是不是错了"."""
+    if separator.strip() in {":", "：", "="}:
+        return True
+    if any(c.isdigit() for c in value):
+        return True
+    if any(not c.isalnum() for c in value):
+        return True
+    return any(c.isupper() for c in value[1:]) and any(c.islower() for c in value)
+
+
+def _mask_password_match(match: re.Match[str]) -> str:
+    if not _looks_secret(match.group(2), match.group(3)):
+        return match.group(0)
+    return match.group(1) + match.group(2) + MASK * 6
+
+
 def redact_authentication_data(text: str) -> str:
     """Mask card numbers (Luhn-valid, 13–19 digits), CVV-like codes and passwords in free text.
 
@@ -95,5 +114,5 @@ def redact_authentication_data(text: str) -> str:
         return text
     text = _CARD_CANDIDATE.sub(_mask_card_match, text)
     text = _CVV.sub(lambda m: m.group(1) + m.group(2) + MASK * len(m.group(3)), text)
-    text = _PASSWORD.sub(lambda m: m.group(1) + m.group(2) + MASK * 6, text)
+    text = _PASSWORD.sub(_mask_password_match, text)
     return text

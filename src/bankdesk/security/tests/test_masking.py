@@ -31,6 +31,9 @@ def test_masks_show_only_what_the_rules_allow():
         ("my password is Hunter2!x please reset", "Hunter2!x", "password is ******"),
         ("登录密码是abc12345，忘了", "abc12345", "登录密码是******"),
         ("交易密碼：654321", "654321", "交易密碼：******"),
+        ("my pin is 4321", "4321", "pin is ******"),
+        ("password: sunshine", "sunshine", "password: ******"),
+        ("密码 xY&kq#Z", "xY&kq#Z", "密码 ******"),
     ],
 )
 def test_authentication_data_is_masked_in_free_text(text, hidden, kept):
@@ -45,6 +48,11 @@ def test_authentication_data_is_masked_in_free_text(text, hidden, kept):
         "订单号 2026112800012346 已受理",  # 16 digits, not Luhn-valid: an order number, kept
         "请拨打 95588 或 13812345678",
         "转账 1,234,567.89 元",
+        # Words after a sign-in word that are not the secret.
+        "I want to set a new PIN for my card",
+        "my PIN is blocked after three tries",
+        "密码是不是错了",
+        "登录密码忘了怎么办",
     ],
 )
 def test_ordinary_numbers_are_left_alone(text):
