@@ -16,6 +16,8 @@ from ninja.security import HttpBearer, SessionAuth
 
 from bankdesk.customers.api import router as customers_router
 from bankdesk.intake.desk_api import merge_router, reply_router
+from bankdesk.knowledge.api import case_router as knowledge_case_router
+from bankdesk.knowledge.api import router as knowledge_router
 from bankdesk.lib.errors import BankdeskError, PermissionDenied
 from bankdesk.security.ratelimit import Limit, rate_limit_hit
 from bankdesk.sla.api import router as sla_router
@@ -141,3 +143,5 @@ api.add_router("/categories", categories_router)
 api.add_router("/sla", sla_router)
 api.add_router("/routing", routing_router)
 api.add_router("/intake", "bankdesk.intake.api.router")
+api.add_router("/knowledge", knowledge_router)
+api.add_router("/cases", knowledge_case_router)

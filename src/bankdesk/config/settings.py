@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "bankdesk.tickets",
     "bankdesk.sla",
     "bankdesk.intake",
+    "bankdesk.knowledge",
     "bankdesk.console",
 ]
 

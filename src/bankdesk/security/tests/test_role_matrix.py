@@ -22,6 +22,7 @@ from django.test import Client
 from django.utils import timezone
 
 from bankdesk.conftest import ApiClient
+from bankdesk.knowledge.services import article_create, version_draft, version_submit
 from bankdesk.security.models import RateCounter
 from bankdesk.sla.models import SlaAlert
 from bankdesk.sla.services import EscalationSpec, TargetSpec, sla_policy_create
@@ -67,6 +68,21 @@ def _create(role: str, ok: int = 201) -> int:
 
 
 Operation = tuple[str, str, Callable[[dict[str, Any]], dict[str, Any] | None], Callable[[str], int]]
+
+
+class ByRole(str):
+    """A schema path whose one parameter names different objects of the world by operation
+    (a draft to submit, a version in review to publish)."""
+
+    template: str
+
+    def __new__(cls, path: str, template: str) -> ByRole:
+        made = super().__new__(cls, path)
+        made.template = template
+        return made
+
+    def format(self, *args: Any, **kwargs: Any) -> str:
+        return self.template.format(*args, **kwargs)
 
 
 class FixedUrl(str):
@@ -286,6 +302,61 @@ OPERATIONS: list[Operation] = [
         lambda w: {"branch": "nowhere", "text": "存折无法补登"},
         lambda r: _create(r, ok=404),
     ),
+    # Knowledge: people who serve customers write drafts; supervisors, complaint officers and
+    # admins publish someone else's; everyone who deals with cases reads.
+    (
+        "get",
+        FixedUrl("/api/v1/knowledge/search", "/api/v1/knowledge/search?q=%E5%B9%B4%E8%B4%B9"),
+        lambda w: None,
+        lambda r: 200,
+    ),
+    (
+        "post",
+        "/api/v1/knowledge/articles",
+        lambda w: {
+            "slug": "faq-new",
+            "language": "zh-hans",
+            "title": "新条目",
+            "questions": ["怎么办"],
+            "body": "这样办。",
+        },
+        lambda r: 201 if r in WORKERS | {"agent_other_team", "admin"} else 403,
+    ),
+    ("get", "/api/v1/knowledge/articles/{article_id}", lambda w: None, lambda r: 200),
+    (
+        "post",
+        "/api/v1/knowledge/articles/{article_id}/versions",
+        lambda w: {"language": "en", "title": "Annual fee", "questions": ["Why?"], "body": "…"},
+        lambda r: 201 if r in WORKERS | {"agent_other_team", "admin"} else 403,
+    ),
+    (
+        "post",
+        ByRole(
+            "/api/v1/knowledge/versions/{version_id}/submit",
+            "/api/v1/knowledge/versions/{draft_id}/submit",
+        ),
+        lambda w: None,
+        lambda r: 200 if r in WORKERS | {"agent_other_team", "admin"} else 403,
+    ),
+    (
+        "post",
+        ByRole(
+            "/api/v1/knowledge/versions/{version_id}/publish",
+            "/api/v1/knowledge/versions/{review_id}/publish",
+        ),
+        lambda w: {"note": "核对无误"},
+        lambda r: 200 if r in {"supervisor", "complaint_officer", "admin"} else 403,
+    ),
+    (
+        "post",
+        ByRole(
+            "/api/v1/knowledge/versions/{version_id}/return",
+            "/api/v1/knowledge/versions/{review_id}/return",
+        ),
+        lambda w: {"note": "请补充办理渠道"},
+        lambda r: 200 if r in {"supervisor", "complaint_officer", "admin"} else 403,
+    ),
+    ("get", "/api/v1/cases/{case_id}/knowledge", lambda w: None, lambda r: _read(r, SEES_CASE)),
 ]
 
 
@@ -367,6 +438,26 @@ def world(
         declared_type="text/plain",
         actor=None,
     )
+    draft = article_create(
+        slug="faq-annual-fee",
+        kind="faq",
+        language="zh-hans",
+        title="年费",
+        questions=["年费怎么收"],
+        body="年费按卡种收取。",
+        actor=None,
+    )
+    in_review = version_submit(
+        version=version_draft(
+            article=draft.article,
+            language="en",
+            title="Annual fee",
+            questions=["How is the annual fee charged?"],
+            body="By card type.",
+            actor=None,
+        ),
+        actor=None,
+    )
     users = {
         "agent": agent,
         "agent_other_team": other_agent,
@@ -387,6 +478,8 @@ def world(
         "attachment": attachment,
         "team": general_team,
         "alert": alert,
+        "draft": draft,
+        "in_review": in_review,
     }
 
 
@@ -410,6 +503,9 @@ def test_role_matrix(world, role, method, path, body, expected):
         message_id=world["message"].pk,
         attachment_id=world["attachment"].pk,
         alert_id=world["alert"].pk,
+        article_id=world["draft"].article_id,
+        draft_id=world["draft"].pk,
+        review_id=world["in_review"].pk,
     )
     want = 401 if role == "anonymous" else expected(role)
     before = _snapshot()
