@@ -14,6 +14,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
+from bankdesk.assistant.api import router as assistant_router
 from bankdesk.customers.api import router as customers_router
 from bankdesk.intake.desk_api import merge_router, reply_router
 from bankdesk.knowledge.api import case_router as knowledge_case_router
@@ -145,3 +146,4 @@ api.add_router("/routing", routing_router)
 api.add_router("/intake", "bankdesk.intake.api.router")
 api.add_router("/knowledge", knowledge_router)
 api.add_router("/cases", knowledge_case_router)
+api.add_router("/assistant", assistant_router)

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "bankdesk.sla",
     "bankdesk.intake",
     "bankdesk.knowledge",
+    "bankdesk.assistant",
     "bankdesk.console",
 ]
 

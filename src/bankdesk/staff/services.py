@@ -89,6 +89,8 @@ CONFIGURATION_MODELS = (
     ("sla", "workingperiod"),
     ("sla", "calendarday"),
     ("sla", "slapolicy"),
+    ("assistant", "intent"),
+    ("assistant", "intentexample"),
     ("sla", "slatarget"),
     ("sla", "slaescalation"),
     ("intake", "channelendpoint"),

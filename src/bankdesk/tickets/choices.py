@@ -51,6 +51,7 @@ class EventKind(models.TextChoices):
     TAGS_CHANGED = "tags_changed", _("Tags changed")
     MERGED_INTO = "merged_into", _("Merged into another case")
     MERGED_FROM = "merged_from", _("Another case merged in")
+    ASSISTANT_HANDOFF = "assistant_handoff", _("Handed over by the assistant")
 
 
 class RoutingStrategy(models.TextChoices):

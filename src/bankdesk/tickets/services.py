@@ -61,6 +61,7 @@ _EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     EventKind.TAGS_CHANGED: ("tags",),
     EventKind.MERGED_INTO: ("status", "merged_into", "messages", "notes"),
     EventKind.MERGED_FROM: ("messages", "notes"),
+    EventKind.ASSISTANT_HANDOFF: ("events",),
 }
 
 
@@ -429,6 +430,13 @@ def _tags_set(case: Case, names: Iterable[str], actor: User | None) -> None:
     tags = [Tag.objects.get_or_create(name=name)[0] for name in clean]
     case.tags.set(tags)
     _event(case, EventKind.TAGS_CHANGED, actor, **{"from": previous, "to": clean})
+
+
+@transaction.atomic
+def case_handoff_record(*, case: Case, summary: dict[str, Any]) -> CaseEvent:
+    """What the assistant understood before handing the customer over — intent, entities,
+    sentiment, why — kept on the case so nobody asks the customer twice."""
+    return _event(case, EventKind.ASSISTANT_HANDOFF, None, **summary)
 
 
 @transaction.atomic

@@ -357,6 +357,42 @@ OPERATIONS: list[Operation] = [
         lambda r: 200 if r in {"supervisor", "complaint_officer", "admin"} else 403,
     ),
     ("get", "/api/v1/cases/{case_id}/knowledge", lambda w: None, lambda r: _read(r, SEES_CASE)),
+    # The assistant: people who serve customers (and their integrations) converse; admins
+    # teach and train it; auditors and admins read its figures.
+    (
+        "post",
+        "/api/v1/assistant/reply",
+        lambda w: {"text": "年费怎么收"},
+        lambda r: 200 if r in WORKERS | {"agent_other_team"} else 403,
+    ),
+    ("get", "/api/v1/assistant/intents", lambda w: None, lambda r: 200),
+    (
+        "post",
+        "/api/v1/assistant/intents",
+        lambda w: {
+            "code": "annual_fee",
+            "title_en": "Annual fee",
+            "title_zh": "年费",
+            "examples": ["年费怎么收", "why was I charged an annual fee"],
+        },
+        lambda r: 201 if r == "admin" else 403,
+    ),
+    (
+        "post",
+        FixedUrl(
+            "/api/v1/assistant/intents/{code}/examples",
+            "/api/v1/assistant/intents/oos/examples",
+        ),
+        lambda w: {"texts": ["今天股市怎么样"]},
+        lambda r: 201 if r == "admin" else 403,
+    ),
+    (
+        "get",
+        "/api/v1/assistant/models",
+        lambda w: None,
+        lambda r: 200 if r in {"auditor", "admin"} else 403,
+    ),
+    ("post", "/api/v1/assistant/models", lambda w: None, lambda r: 202 if r == "admin" else 403),
 ]
 
 

@@ -46,6 +46,7 @@ class Command(BaseCommand):
         seeded = False
         if not options["no_demo"]:
             seeded = self._seed_if_empty(options["demo_customers"], options["demo_cases"])
+        self._assistant_ready()
         worker = None if options["no_worker"] else self._start_worker()
         smtp = None if options["no_smtp"] else self._start_smtp()
         self._announce(options["host"], options["port"], seeded, smtp)
@@ -91,6 +92,21 @@ class Command(BaseCommand):
         demo_base_seed(password=password)
         demo_generate(customers=customers, cases=cases, seed=2026, progress=False)
         return True
+
+    def _assistant_ready(self) -> None:
+        """The shipped knowledge and examples on a fresh install (admins' edits are kept),
+        and a first model trained by the worker if none is ready."""
+        from bankdesk.assistant.choices import ModelStatus
+        from bankdesk.assistant.models import ModelVersion
+        from bankdesk.assistant.seed import assistant_seed
+        from bankdesk.assistant.tasks import assistant_train_run
+        from bankdesk.knowledge.seed import knowledge_seed
+
+        knowledge_seed()
+        assistant_seed()
+        if not ModelVersion.objects.exclude(status=ModelStatus.FAILED).exists():
+            assistant_train_run.enqueue()
+            self.stdout.write("bankdesk: the worker is training the assistant's first model…")
 
     def _start_worker(self) -> subprocess.Popen[bytes]:
         return subprocess.Popen(

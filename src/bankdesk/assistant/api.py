@@ -1,0 +1,249 @@
+"""Assistant API: a customer's message answered; intents, examples and training for admins."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+from pydantic import Field, StringConstraints
+
+from bankdesk.assistant.choices import ExampleSource
+from bankdesk.assistant.models import LABEL_PATTERN, Intent, ModelVersion
+from bankdesk.assistant.services import TEXT_MAX, assistant_reply
+from bankdesk.assistant.tasks import assistant_train_run
+from bankdesk.assistant.training import examples_import, intent_create
+from bankdesk.customers.access import access_customer_by_id
+from bankdesk.lib.api import Id, RequiredText, error_responses
+from bankdesk.lib.channels import Channel
+from bankdesk.lib.errors import NotFound
+from bankdesk.lib.languages import Language
+from bankdesk.staff.auth import request_staff, require_perm
+from bankdesk.tickets.lookups import category_by_id
+
+router = Router(tags=["assistant"])
+
+
+class ReplyIn(Schema):
+    # Not trimmed or refused when blank: an empty or emoji-only message still gets an answer.
+    text: str = Field(max_length=TEXT_MAX)
+    conversation_id: uuid.UUID | None = None
+    language: Language | None = None
+    channel: Channel = Channel.APP
+    customer_id: Id | None = None
+
+
+class ChoiceOut(Schema):
+    intent: str
+    title: str
+
+
+class EntityOut(Schema):
+    kind: str
+    text: str
+    value: str
+    currency: str | None = None
+
+
+class ReplyOut(Schema):
+    conversation_id: str
+    reply: str
+    action: str = Field(description="answer | clarify | fallback | handoff | relay")
+    intent: str
+    confidence: float
+    handoff: bool
+    case_id: int | None
+    case_number: str | None
+    language: str
+    choices: list[ChoiceOut]
+    entities: list[EntityOut]
+    sentiment: float
+    anger: float
+    model_version: int | None
+
+
+@router.post(
+    "/reply",
+    response={200: ReplyOut, **error_responses(404)},
+    summary="The assistant's answer to a customer's message, or a hand-off to a person",
+)
+def reply(request: HttpRequest, payload: ReplyIn) -> dict[str, Any]:
+    user = request_staff(request)
+    require_perm(user, "assistant.converse")
+    customer = access_customer_by_id(user, payload.customer_id) if payload.customer_id else None
+    answer = assistant_reply(
+        text=payload.text,
+        actor=user,
+        conversation_id=payload.conversation_id,
+        language=payload.language,
+        channel=payload.channel,
+        customer=customer,
+    )
+    return {
+        "conversation_id": str(answer.dialogue.public_id),
+        "reply": answer.text,
+        "action": answer.action,
+        "intent": answer.intent,
+        "confidence": answer.confidence,
+        "handoff": answer.handoff,
+        "case_id": answer.case.pk if answer.case else None,
+        "case_number": answer.case.number if answer.case else None,
+        "language": answer.language,
+        "choices": answer.choices,
+        "entities": answer.entities,
+        "sentiment": answer.sentiment,
+        "anger": answer.anger,
+        "model_version": answer.model_version,
+    }
+
+
+class IntentOut(Schema):
+    code: str
+    title_en: str
+    title_zh: str
+    category_id: int | None
+    is_risk: bool
+    is_active: bool
+    examples: int
+
+
+@router.get(
+    "/intents",
+    response={200: list[IntentOut], **error_responses()},
+    summary="The intents the assistant knows, with how many examples teach each",
+)
+def intents(request: HttpRequest) -> list[dict[str, Any]]:
+    require_perm(request_staff(request), "assistant.view_intent")
+    from django.db.models import Count, OuterRef, Subquery
+
+    from bankdesk.assistant.models import IntentExample
+
+    counts = (
+        IntentExample.objects.filter(label=OuterRef("code"))
+        .values("label")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    rows = Intent.objects.annotate(examples=Subquery(counts)).order_by("code")
+    return [_intent_out(i, i.examples or 0) for i in rows]
+
+
+def _intent_out(intent: Intent, examples: int) -> dict[str, Any]:
+    return {
+        "code": intent.code,
+        "title_en": intent.title_en,
+        "title_zh": intent.title_zh,
+        "category_id": intent.category_id,
+        "is_risk": intent.is_risk,
+        "is_active": intent.is_active,
+        "examples": examples,
+    }
+
+
+class IntentIn(Schema):
+    code: Annotated[str, StringConstraints(pattern=LABEL_PATTERN)]
+    title_en: RequiredText(120)  # type: ignore[valid-type]
+    title_zh: RequiredText(120)  # type: ignore[valid-type]
+    category_id: Id | None = None
+    is_risk: bool = False
+    examples: list[RequiredText(500)] = Field(  # type: ignore[valid-type]
+        default_factory=list, max_length=500
+    )
+
+
+@router.post(
+    "/intents",
+    response={201: IntentOut, **error_responses(404, 409)},
+    summary="A new intent, with example sentences; the assistant knows it from the next training",
+)
+def intent_post(request: HttpRequest, payload: IntentIn) -> Status[dict[str, Any]]:
+    user = request_staff(request)
+    require_perm(user, "assistant.add_intent")
+    intent = intent_create(
+        code=payload.code,
+        title_en=payload.title_en,
+        title_zh=payload.title_zh,
+        category=category_by_id(payload.category_id) if payload.category_id else None,
+        is_risk=payload.is_risk,
+        examples=payload.examples,
+        actor=user,
+    )
+    return Status(201, _intent_out(intent, len(payload.examples)))
+
+
+class ExamplesIn(Schema):
+    texts: list[RequiredText(500)] = Field(min_length=1, max_length=500)  # type: ignore[valid-type]
+
+
+class ExamplesOut(Schema):
+    added: int
+    already_there: int
+
+
+@router.post(
+    "/intents/{code}/examples",
+    response={201: ExamplesOut, **error_responses(404)},
+    summary="Teach an intent (or `oos`) more example sentences; used from the next training",
+)
+def examples_add(request: HttpRequest, code: str, payload: ExamplesIn) -> Status[dict[str, int]]:
+    user = request_staff(request)
+    require_perm(user, "assistant.add_intent")
+    if code != "oos" and not Intent.objects.filter(code=code).exists():
+        raise NotFound(f"intent {code} not found", field="code")
+    result = examples_import(
+        [(text, code) for text in payload.texts], source=ExampleSource.ADMIN, actor=user
+    )
+    return Status(201, {"added": result.added, "already_there": result.already_there})
+
+
+class ModelOut(Schema):
+    id: int
+    status: str
+    examples: int
+    labels: int
+    metrics: dict[str, float]
+    seconds: float
+    error: str
+    created_at: str
+    finished_at: str | None
+
+
+def _model_out(version: ModelVersion) -> dict[str, Any]:
+    return {
+        "id": version.pk,
+        "status": version.status,
+        "examples": version.examples,
+        "labels": version.labels,
+        "metrics": version.metrics,
+        "seconds": version.seconds,
+        "error": version.error,
+        "created_at": version.created_at.isoformat(),
+        "finished_at": version.finished_at.isoformat() if version.finished_at else None,
+    }
+
+
+@router.get(
+    "/models",
+    response={200: list[ModelOut], **error_responses()},
+    summary="Trained versions, newest first, with their held-out figures",
+)
+def models(request: HttpRequest) -> list[dict[str, Any]]:
+    require_perm(request_staff(request), "assistant.view_modelversion")
+    return [_model_out(v) for v in ModelVersion.objects.order_by("-id")[:50]]
+
+
+class TrainOut(Schema):
+    task_id: str
+
+
+@router.post(
+    "/models",
+    response={202: TrainOut, **error_responses()},
+    summary="Train a new version in the background; it serves as soon as it is ready",
+)
+def train(request: HttpRequest) -> Status[dict[str, str]]:
+    user = request_staff(request)
+    require_perm(user, "assistant.add_modelversion")
+    result = assistant_train_run.enqueue(requested_by_id=user.pk)
+    return Status(202, {"task_id": str(result.id)})

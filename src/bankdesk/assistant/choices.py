@@ -1,0 +1,37 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# The label that teaches the classifier what is not a bank matter.
+OUT_OF_SCOPE = "oos"
+
+
+class ExampleSource(models.TextChoices):
+    SEED = "seed", _("Shipped with bankdesk")
+    IMPORT = "import", _("Imported from a file")
+    ADMIN = "admin", _("Added by an administrator")
+
+
+class ModelStatus(models.TextChoices):
+    TRAINING = "training", _("Training")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class DialogueStatus(models.TextChoices):
+    ASSISTANT = "assistant", _("With the assistant")
+    HANDED_OFF = "handed_off", _("Handed to a person")
+
+
+class Speaker(models.TextChoices):
+    CUSTOMER = "customer", _("Customer")
+    ASSISTANT = "assistant", _("Assistant")
+
+
+class Action(models.TextChoices):
+    """What the assistant did with a customer's message."""
+
+    ANSWER = "answer", _("Answered")
+    CLARIFY = "clarify", _("Asked which of two matters")
+    FALLBACK = "fallback", _("Said it cannot help with that")
+    HANDOFF = "handoff", _("Handed to a person")
+    RELAY = "relay", _("Passed to the person on the case")

@@ -1,0 +1,177 @@
+"""What a customer's message names: amounts, dates, a card's last four digits, transaction
+references. Rules, not a model: they are exact, explainable and cost microseconds.
+
+A full card number typed by the customer yields only its last four digits here, and the
+text itself is masked before it is stored (`security.masking.redact_authentication_data`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+from bankdesk.lib.chinese import to_simplified
+from bankdesk.security.masking import luhn_valid
+
+
+@dataclass(frozen=True)
+class Entity:
+    kind: str  # amount | date | card_last4 | reference
+    text: str
+    value: str
+    currency: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: v for k, v in asdict(self).items() if v}
+
+
+CURRENCY_SIGNS = {"¥": "CNY", "￥": "CNY", "$": "USD", "£": "GBP", "€": "EUR", "hk$": "HKD"}
+CURRENCY_WORDS = {
+    "元": "CNY", "块": "CNY", "块钱": "CNY", "人民币": "CNY", "rmb": "CNY", "cny": "CNY",
+    "港币": "HKD", "港元": "HKD", "hkd": "HKD", "美元": "USD", "美金": "USD", "usd": "USD",
+    "dollars": "USD", "dollar": "USD", "英镑": "GBP", "gbp": "GBP", "pounds": "GBP",
+    "pound": "GBP", "欧元": "EUR", "eur": "EUR", "euros": "EUR", "euro": "EUR",
+}  # fmt: skip
+ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+             "七": 7, "八": 8, "九": 9}  # fmt: skip
+ZH_UNITS = {"十": 10, "百": 100, "千": 1000}
+NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?"
+ZH_NUMBER = r"[零〇一二两三四五六七八九十百千万]+"
+_words = "|".join(sorted(map(re.escape, CURRENCY_WORDS), key=len, reverse=True))
+AMOUNT_SIGN = re.compile(rf"(hk\$|[¥￥$£€])\s?({NUMBER})(\s?[万kK])?", re.I)
+AMOUNT_WORD = re.compile(rf"({NUMBER}|{ZH_NUMBER})(\s?[万kK])?\s?({_words})(?![a-z])", re.I)
+
+DATE_ISO = re.compile(r"(?<!\d)(20\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?!\d)")
+DATE_ZH = re.compile(r"(?<![\d年])(\d{1,2})月(\d{1,2})[日号]")
+MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+MONTHS = {name: number for number, name in enumerate(MONTH_NAMES, start=1)}
+_month = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+DATE_EN_DM = re.compile(
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_month}(?:\s+(20\d{{2}}))?", re.I
+)
+DATE_EN_MD = re.compile(rf"\b{_month}\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(20\d{{2}}))?\b", re.I)
+RELATIVE = {
+    "today": 0, "yesterday": -1, "tomorrow": 1, "今天": 0, "今日": 0, "昨天": -1, "昨日": -1,
+    "前天": -2, "明天": 1, "大前天": -3,
+}  # fmt: skip
+RELATIVE_RE = re.compile("|".join(sorted(map(re.escape, RELATIVE), key=len, reverse=True)), re.I)
+
+LAST4 = re.compile(
+    r"(?:尾号|末四位|后四位|後四位|尾數|尾数|末尾|ending(?:\s+in)?|ends\s+(?:in|with)"
+    r"|last\s+(?:4|four)(?:\s+digits)?(?:\s+(?:are|is|of))?)\s*(?:是|为|為|:|：)?\s*(\d{4})(?!\d)",
+    re.I,
+)
+MASKED_CARD = re.compile(r"(?:\*{2,}|x{2,}|X{2,})[\s-]?(\d{4})(?!\d)")
+CARD_DIGITS = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+REFERENCE = re.compile(
+    r"(?:reference|ref\.?|transaction\s+(?:id|number|no\.?)|txn(?:\s+id)?|order\s+(?:id|number)"
+    r"|流水号|交易流水|交易号|订单号|參考號|参考号|凭证号|交易编号)\s*(?:is|是|为|:|：|#|no\.?)?\s*"
+    r"([A-Za-z0-9][A-Za-z0-9-]{5,39})",
+    re.I,
+)
+
+
+def _zh_number(text: str) -> int | None:
+    total, section, digit = 0, 0, 0
+    for char in text:
+        if char in ZH_DIGITS:
+            digit = ZH_DIGITS[char]
+        elif char in ZH_UNITS:
+            section += (digit or 1) * ZH_UNITS[char]
+            digit = 0
+        elif char == "万":
+            total += (section + digit) * 10_000
+            section, digit = 0, 0
+        else:
+            return None
+    return total + section + digit
+
+
+def _decimal(number: str, scale: str | None) -> Decimal | None:
+    number = number.replace(",", "")
+    try:
+        value = Decimal(number)
+    except InvalidOperation:
+        parsed = _zh_number(number)
+        if parsed is None:
+            return None
+        value = Decimal(parsed)
+    scale = (scale or "").strip().lower()
+    if scale == "万":
+        value *= 10_000
+    elif scale == "k":
+        value *= 1_000
+    return value
+
+
+def _date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _recent(today: date, month: int, day: int) -> date | None:
+    """A day and month without a year: the latest such date not after today."""
+    found = _date(today.year, month, day)
+    if found is not None and found > today:
+        found = _date(today.year - 1, month, day)
+    return found
+
+
+def extract_entities(text: str, *, today: date) -> list[Entity]:
+    text = unicodedata.normalize("NFKC", text)[:4000]
+    simplified = to_simplified(text)
+    found: list[Entity] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(span: tuple[int, int], entity: Entity) -> None:
+        if any(span[0] < end and start < span[1] for start, end in taken):
+            return
+        taken.append(span)
+        found.append(entity)
+
+    for match in AMOUNT_SIGN.finditer(simplified):
+        value = _decimal(match.group(2), match.group(3))
+        if value is not None:
+            currency = CURRENCY_SIGNS[match.group(1).lower()]
+            add(match.span(), Entity("amount", match.group(0), f"{value:f}", currency))
+    for match in AMOUNT_WORD.finditer(simplified):
+        value = _decimal(match.group(1), match.group(2))
+        if value is not None and value > 0:
+            currency = CURRENCY_WORDS[match.group(3).lower()]
+            add(match.span(), Entity("amount", match.group(0).strip(), f"{value:f}", currency))
+    for match in DATE_ISO.finditer(simplified):
+        day = _date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        if day is not None:
+            add(match.span(), Entity("date", match.group(0), day.isoformat()))
+    for match in DATE_ZH.finditer(simplified):
+        day = _recent(today, int(match.group(1)), int(match.group(2)))
+        if day is not None:
+            add(match.span(), Entity("date", match.group(0), day.isoformat()))
+    for pattern, day_group, month_group in ((DATE_EN_DM, 1, 2), (DATE_EN_MD, 2, 1)):
+        for match in pattern.finditer(simplified):
+            month = MONTHS[match.group(month_group).lower()[:3]]
+            year = match.group(3)
+            day_number = int(match.group(day_group))
+            day = _date(int(year), month, day_number) if year else _recent(today, month, day_number)
+            if day is not None:
+                add(match.span(), Entity("date", match.group(0), day.isoformat()))
+    for match in RELATIVE_RE.finditer(simplified):
+        offset = RELATIVE[match.group(0).lower()]
+        add(match.span(), Entity("date", match.group(0), (today + timedelta(offset)).isoformat()))
+    for match in CARD_DIGITS.finditer(simplified):
+        digits = re.sub(r"\D", "", match.group(0))
+        if 13 <= len(digits) <= 19 and luhn_valid(digits):
+            add(match.span(), Entity("card_last4", "**** " + digits[-4:], digits[-4:]))
+    for pattern in (LAST4, MASKED_CARD):
+        for match in pattern.finditer(simplified):
+            add(match.span(), Entity("card_last4", match.group(0), match.group(1)))
+    for match in REFERENCE.finditer(simplified):
+        reference = match.group(1)
+        if any(c.isdigit() for c in reference):
+            add(match.span(1), Entity("reference", reference, reference.upper()))
+    return found

@@ -1,0 +1,142 @@
+"""The assistant's data: intents and their examples, trained model versions, and dialogues.
+
+Intents and examples live in the database so admins can teach the assistant without a
+release; training reads them and writes a versioned artifact under BANKDESK_HOME. Dialogue
+turns are stored with card numbers, CVVs and passwords already masked.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from bankdesk.assistant.choices import DialogueStatus, ExampleSource, ModelStatus, Speaker
+from bankdesk.customers.models import Customer
+from bankdesk.lib.channels import Channel
+from bankdesk.lib.languages import Language
+from bankdesk.tickets.models import Case, Category
+
+LABEL_PATTERN = r"^[A-Za-z0-9_?-]{1,80}$"
+
+
+class Intent(models.Model):
+    """Something customers ask for. `code` is the classifier's label."""
+
+    code = models.CharField(max_length=80, unique=True)
+    title_en = models.CharField(_("English title"), max_length=120)
+    title_zh = models.CharField(_("Chinese title"), max_length=120)
+    # Where a hand-off on this intent goes; cases opened for it get this category.
+    category = models.ForeignKey(
+        Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Always handed to a person (a complaint, a fraud report): the assistant never answers it.
+    is_risk = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def title(self, language: str) -> str:
+        return self.title_en if language == Language.EN else self.title_zh
+
+
+class IntentExample(models.Model):
+    """A labelled customer sentence: an intent's code, or `oos` for what is not a bank matter."""
+
+    label = models.CharField(max_length=80, db_index=True)
+    text = models.CharField(max_length=500)
+    source = models.CharField(max_length=10, choices=ExampleSource.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["label", "text"], name="intent_example_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.text[:40]}"
+
+
+class ModelVersion(models.Model):
+    """One training run and the artifact it wrote (BANKDESK_HOME/assistant/models/vNNNN)."""
+
+    status = models.CharField(
+        max_length=10, choices=ModelStatus.choices, default=ModelStatus.TRAINING
+    )
+    directory = models.CharField(max_length=200, blank=True)
+    examples = models.PositiveIntegerField(default=0)
+    labels = models.PositiveIntegerField(default=0)
+    # Held-out figures: {n, accuracy, macro_f1, oos_recall, p50_ms, p99_ms}.
+    metrics = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    seconds = models.FloatField(default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"model v{self.pk} ({self.status})"
+
+
+class Dialogue(models.Model):
+    """One conversation with the assistant, until a person takes it over."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.APP)
+    language = models.CharField(max_length=10, choices=Language.choices)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        max_length=12, choices=DialogueStatus.choices, default=DialogueStatus.ASSISTANT
+    )
+    # The two intents offered in a clarifying question, awaiting the customer's choice.
+    pending_choices = models.JSONField(default=list, blank=True)
+    # Messages in a row the assistant could not place; the second one goes to a person.
+    misses = models.PositiveSmallIntegerField(default=0)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return str(self.public_id)
+
+
+class Turn(models.Model):
+    dialogue = models.ForeignKey(Dialogue, on_delete=models.CASCADE, related_name="turns")
+    speaker = models.CharField(max_length=10, choices=Speaker.choices)
+    text = models.TextField()
+    action = models.CharField(max_length=10, blank=True)
+    intent = models.CharField(max_length=80, blank=True)
+    confidence = models.FloatField(null=True, blank=True)
+    entities = models.JSONField(default=list, blank=True)
+    sentiment = models.FloatField(null=True, blank=True)
+    anger = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.speaker}: {self.text[:40]}"

@@ -1,0 +1,351 @@
+"""The assistant's one door: a customer's message in, the assistant's reply out.
+
+`assistant_reply` understands the message (intent, entities, sentiment, risk), lets the
+dialogue policy decide, and carries the decision out in one transaction: the turns are
+stored masked, and a hand-off opens (or adds to) a case carrying the whole transcript and
+what was understood, so the person who takes over never has to ask again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from bankdesk.assistant.choices import OUT_OF_SCOPE, Action, DialogueStatus, Speaker
+from bankdesk.assistant.engine import current_model
+from bankdesk.assistant.entities import extract_entities
+from bankdesk.assistant.models import Dialogue, Intent, Turn
+from bankdesk.assistant.nlu import Prediction
+from bankdesk.assistant.policy import Decision, decide
+from bankdesk.assistant.signals import Signals, read_signals
+from bankdesk.customers.models import Customer
+from bankdesk.knowledge.selectors import faq_for_intent
+from bankdesk.lib.channels import Channel
+from bankdesk.lib.chinese import script_language, to_traditional
+from bankdesk.lib.errors import InvalidInput, NotFound
+from bankdesk.lib.languages import Language
+from bankdesk.lib.text import clean_text, has_forbidden_controls, has_lone_surrogates
+from bankdesk.security.masking import redact_authentication_data
+from bankdesk.staff.models import User
+from bankdesk.tickets.choices import CaseStatus, Direction, Priority
+from bankdesk.tickets.models import Case
+from bankdesk.tickets.services import (
+    case_create,
+    case_handoff_record,
+    case_message_add,
+    case_status_change,
+)
+
+TEXT_MAX = 20_000
+# What the classifier reads: the opening of a long message says what it is about.
+CLASSIFY_CHARS = 1_000
+SUBJECT_CHARS = 60
+NO_PREDICTION = Prediction(ranked=(), out_of_scope=True, oos_score=1.0, language="en")
+
+
+@dataclass(frozen=True)
+class Reply:
+    dialogue: Dialogue
+    text: str
+    action: str
+    intent: str
+    confidence: float
+    case: Case | None
+    choices: list[dict[str, str]] = field(default_factory=list)
+    entities: list[dict[str, str]] = field(default_factory=list)
+    sentiment: float = 0.0
+    anger: float = 0.0
+    language: str = Language.ZH_HANS
+    model_version: int | None = None
+
+    @property
+    def handoff(self) -> bool:
+        return self.action in {Action.HANDOFF, Action.RELAY}
+
+
+def _check_text(text: str) -> str:
+    if not isinstance(text, str):
+        raise InvalidInput("text must be a string", field="text")
+    if has_lone_surrogates(text) or has_forbidden_controls(text):
+        raise InvalidInput("text contains control characters", field="text")
+    if len(text) > TEXT_MAX:
+        raise InvalidInput(f"text is at most {TEXT_MAX} characters", field="text")
+    return clean_text(text)
+
+
+def _dialogue(
+    conversation_id: uuid.UUID | None,
+    *,
+    channel: str,
+    language: str,
+    customer: Customer | None,
+    actor: User | None,
+) -> Dialogue:
+    if conversation_id is None:
+        return Dialogue.objects.create(
+            channel=channel, language=language, customer=customer, started_by=actor
+        )
+    dialogue = Dialogue.objects.select_for_update().filter(public_id=conversation_id).first()
+    if dialogue is None:
+        raise NotFound("no such conversation", field="conversation_id")
+    if customer is not None and dialogue.customer_id not in (None, customer.pk):
+        raise InvalidInput("the conversation belongs to another customer", field="customer_id")
+    return dialogue
+
+
+def _title(intent: Intent | None, code: str, language: str) -> str:
+    if intent is None:
+        return code
+    title = intent.title(language)
+    return to_traditional(title) if language == Language.ZH_HANT else title
+
+
+def _answer_text(intent: str, language: str) -> str:
+    entry = faq_for_intent(intent, language)
+    return entry.body if entry is not None else ""
+
+
+def _answerable() -> frozenset[str]:
+    from bankdesk.knowledge.choices import ArticleKind, VersionStatus
+    from bankdesk.knowledge.models import Article
+
+    return frozenset(
+        Article.objects.filter(
+            kind=ArticleKind.FAQ, versions__status=VersionStatus.PUBLISHED
+        ).values_list("intent", flat=True)
+    )
+
+
+def _transcript(dialogue: Dialogue, language: str) -> str:
+    with translation.override(language):
+        names: dict[str, str] = {
+            Speaker.CUSTOMER: _("Customer"),
+            Speaker.ASSISTANT: _("Assistant"),
+        }
+        lines = [f"{names[turn.speaker]}: {turn.text}" for turn in dialogue.turns.all()]
+        header = _("Conversation with the assistant before the hand-over:")
+    return "\n".join([header, *lines])
+
+
+def _summary(
+    dialogue: Dialogue, decision: Decision, signals: Signals, confidence: float
+) -> dict[str, Any]:
+    turns = list(dialogue.turns.filter(speaker=Speaker.CUSTOMER))
+    entities: list[dict[str, str]] = []
+    for turn in turns:
+        entities.extend(e for e in turn.entities if e not in entities)
+    intents = [t.intent for t in turns if t.intent]
+    return {
+        "conversation_id": str(dialogue.public_id),
+        "reason": decision.reason,
+        "intent": decision.intent or (intents[-1] if intents else ""),
+        "confidence": round(confidence, 4),
+        "entities": entities,
+        "sentiment": min((t.sentiment for t in turns if t.sentiment is not None), default=0.0),
+        "anger": max((t.anger for t in turns if t.anger is not None), default=0.0),
+        "regulator": signals.regulator,
+    }
+
+
+def _hand_off(
+    dialogue: Dialogue,
+    decision: Decision,
+    signals: Signals,
+    intent: Intent | None,
+    customer_text: str,
+) -> Case:
+    """Open a case with the transcript, or add to the dialogue's open case."""
+    case = dialogue.case
+    if case is not None and case.status != CaseStatus.CLOSED:
+        _add_to_case(case, dialogue, customer_text)
+    else:
+        first = next(
+            (t.text for t in dialogue.turns.all() if t.speaker == Speaker.CUSTOMER and t.text),
+            customer_text,
+        )
+        subject = " ".join(first.split())[:SUBJECT_CHARS].strip() or _title(
+            intent, decision.intent, dialogue.language
+        )
+        tags = ["assistant", f"handoff-{decision.reason.replace('_', '-')}"]
+        if signals.regulator:
+            tags.append("regulator-risk")
+        case = case_create(
+            subject=subject or "—",
+            channel=dialogue.channel,
+            actor=None,
+            customer=dialogue.customer,
+            category=intent.category if intent is not None else None,
+            priority=Priority.HIGH if decision.urgent else Priority.NORMAL,
+            language=dialogue.language,
+            text=_transcript(dialogue, dialogue.language),
+            tags=tags,
+            route=True,
+        )
+    case_handoff_record(
+        case=case, summary=_summary(dialogue, decision, signals, decision.confidence)
+    )
+    return case
+
+
+def _reply_text(
+    decision: Decision, language: str, intents: dict[str, Intent], case: Case | None
+) -> str:
+    with translation.override(language):
+        if decision.action == Action.ANSWER:
+            return _answer_text(decision.intent, language)
+        if decision.action == Action.CLARIFY:
+            first, second = (_title(intents.get(c), c, language) for c in decision.choices)
+            return _("Do you mean 1) %(first)s or 2) %(second)s? Reply 1 or 2.") % {
+                "first": first,
+                "second": second,
+            }
+        if decision.action == Action.FALLBACK:
+            return _(
+                "Sorry, I can only help with questions about your accounts, cards and payments. "
+                "Could you put it another way? To talk to a person, type “agent”."
+            )
+        number = case.number if case is not None else ""
+        if decision.action == Action.RELAY:
+            return _("Your message has been passed to the colleague handling case %(number)s.") % {
+                "number": number
+            }
+        return _(
+            "I am passing you to a colleague, who can see our conversation so far. "
+            "Your case number is %(number)s."
+        ) % {"number": number}
+
+
+@transaction.atomic
+def assistant_reply(
+    *,
+    text: str,
+    actor: User | None,
+    conversation_id: uuid.UUID | None = None,
+    language: str | None = None,
+    channel: str = Channel.APP,
+    customer: Customer | None = None,
+) -> Reply:
+    """Answer one customer message. Never fails on what a customer can type: empty,
+    emoji-only, very long or mixed-language text gets an answer, a question or a person."""
+    text = _check_text(text)
+    if language is not None and language not in Language.values:
+        raise InvalidInput("unknown language", field="language")
+    if channel not in Channel.values:
+        raise InvalidInput("unknown channel", field="channel")
+    masked = redact_authentication_data(text)
+    detected = script_language(text, default="")
+    dialogue = _dialogue(
+        conversation_id,
+        channel=channel,
+        language=language or detected or Language.ZH_HANS,
+        customer=customer,
+        actor=actor,
+    )
+    if language is None and detected and detected != dialogue.language:
+        dialogue.language = detected  # the customer switched language: answer in theirs
+    language = language or dialogue.language
+    dialogue.language = language
+    today = timezone.localdate()
+    entities = [e.as_dict() for e in extract_entities(text, today=today)]
+    signals = read_signals(text)
+    serving = current_model()
+    prediction = serving[1].predict(text[:CLASSIFY_CHARS]) if serving and text else NO_PREDICTION
+    intents = {i.code: i for i in Intent.objects.filter(is_active=True)}
+    top, confidence = prediction.ranked[0] if prediction.ranked else ("", 0.0)
+    customer_turn = Turn(
+        dialogue=dialogue,
+        speaker=Speaker.CUSTOMER,
+        text=masked,
+        intent="" if prediction.out_of_scope else top,
+        confidence=round(confidence, 4),
+        entities=entities,
+        sentiment=signals.sentiment,
+        anger=signals.anger,
+    )
+    if dialogue.status == DialogueStatus.HANDED_OFF and dialogue.case is not None:
+        decision = Decision(Action.RELAY, customer_turn.intent, confidence)
+    else:
+        decision = decide(
+            text=text,
+            prediction=prediction,
+            signals=signals,
+            risk_intents=frozenset(code for code, i in intents.items() if i.is_risk),
+            answerable=_answerable(),
+            pending=list(dialogue.pending_choices),
+            misses=dialogue.misses,
+        )
+    customer_turn.action = decision.action
+    customer_turn.save()
+    case = dialogue.case
+    if decision.action == Action.RELAY:
+        case = _relay(dialogue, decision, signals, intents, masked or "…")
+    elif decision.action == Action.HANDOFF:
+        case = _hand_off(dialogue, decision, signals, intents.get(decision.intent), masked or "…")
+        dialogue.status, dialogue.case = DialogueStatus.HANDED_OFF, case
+    reply = _reply_text(decision, language, intents, case)
+    Turn.objects.create(
+        dialogue=dialogue,
+        speaker=Speaker.ASSISTANT,
+        text=reply,
+        action=decision.action,
+        intent=decision.intent,
+        confidence=round(decision.confidence, 4),
+    )
+    dialogue.pending_choices = list(decision.choices)
+    dialogue.misses = dialogue.misses + 1 if decision.action == Action.FALLBACK else 0
+    dialogue.updated_at = timezone.now()
+    dialogue.save()
+    return Reply(
+        dialogue=dialogue,
+        text=reply,
+        action=decision.action,
+        intent=decision.intent if decision.intent != OUT_OF_SCOPE else "",
+        confidence=round(decision.confidence, 4),
+        case=case,
+        choices=[
+            {"intent": c, "title": _title(intents.get(c), c, language)} for c in decision.choices
+        ],
+        entities=entities,
+        sentiment=signals.sentiment,
+        anger=signals.anger,
+        language=language,
+        model_version=serving[0] if serving else None,
+    )
+
+
+def _relay(
+    dialogue: Dialogue,
+    decision: Decision,
+    signals: Signals,
+    intents: dict[str, Intent],
+    customer_text: str,
+) -> Case:
+    """After a hand-off the customer's messages go to the case; a closed case is over, so a
+    new matter opens a new case."""
+    case = dialogue.case
+    assert case is not None
+    if case.status == CaseStatus.CLOSED:
+        return _hand_off(dialogue, decision, signals, intents.get(decision.intent), customer_text)
+    _add_to_case(case, dialogue, customer_text)
+    return case
+
+
+def _add_to_case(case: Case, dialogue: Dialogue, customer_text: str) -> None:
+    """The customer's message onto their open case; a resolved case is reopened, as when
+    they write on any other channel."""
+    if case.status == CaseStatus.RESOLVED:
+        case_status_change(
+            case=case, status=CaseStatus.OPEN, actor=None, reason="the customer wrote again"
+        )
+    case_message_add(
+        case=case,
+        direction=Direction.INBOUND,
+        text=customer_text,
+        channel=dialogue.channel,
+        actor=None,
+    )

@@ -1,0 +1,306 @@
+"""Teaching the assistant: importing labelled examples, training a version, measuring it.
+
+`examples_import` takes CSV files (columns text,category; `oos` marks out-of-scope) into the
+database; `model_train` trains on every example there, measures the result on a stratified
+tenth held out, then trains the shipped model on everything and writes it with its figures
+to BANKDESK_HOME/assistant/models/vNNNN. `model_evaluate` measures the model in service
+exactly as replies use it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from bankdesk.assistant.choices import OUT_OF_SCOPE, ExampleSource, ModelStatus
+from bankdesk.assistant.engine import current_model, models_root
+from bankdesk.assistant.models import Intent, IntentExample, ModelVersion
+from bankdesk.assistant.nlu import IntentModel, train
+from bankdesk.assistant.splits import stratified_split
+from bankdesk.lib.errors import Conflict, InvalidInput
+from bankdesk.lib.text import clean_text, has_forbidden_controls, has_lone_surrogates
+from bankdesk.security.audit import audit_record
+from bankdesk.security.masking import redact_authentication_data
+from bankdesk.staff.models import User
+from bankdesk.tickets.models import Category
+
+Progress = Callable[[str, int, int], None]
+TEXT_MAX = 500
+HOLDOUT_SHARE = 0.1
+LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_?-")
+
+
+def canonical_label(label: str, known: dict[str, str]) -> str:
+    """Labels compare case-insensitively (`Refund_not_showing_up` is `refund_not_showing_up`);
+    the spelling already in the database wins."""
+    label = label.strip()
+    return known.get(label.lower(), label)
+
+
+def read_labelled_csv(path: Path) -> list[tuple[str, str]]:
+    """Rows of (text, category) from a CSV with those two columns (others are ignored)."""
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise InvalidInput(f"{path}: {exc.strerror}", field="file") from exc
+    with handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or not {"text", "category"} <= set(reader.fieldnames):
+            raise InvalidInput(f"{path}: the header must name columns text and category")
+        rows = []
+        for number, row in enumerate(reader, start=2):
+            text, label = (row.get("text") or "").strip(), (row.get("category") or "").strip()
+            if not text or not label:
+                raise InvalidInput(f"{path} line {number}: text and category are both required")
+            if not set(label) <= LABEL_CHARS or len(label) > 80:
+                raise InvalidInput(
+                    f"{path} line {number}: a category is letters, digits, _, - and ?"
+                )
+            rows.append((text, label))
+    return rows
+
+
+def _clean_example(text: str) -> str:
+    if has_forbidden_controls(text) or has_lone_surrogates(text):
+        raise InvalidInput("an example contains control characters", field="text")
+    text = redact_authentication_data(clean_text(text))
+    if not text or len(text) > TEXT_MAX:
+        raise InvalidInput(f"an example is 1–{TEXT_MAX} characters", field="text")
+    return text
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    already_there: int  # stored before, or repeated within the rows
+    intents_added: int
+
+
+@transaction.atomic
+def examples_import(
+    rows: Iterable[tuple[str, str]], *, source: str, actor: User | None
+) -> ImportResult:
+    """Store labelled examples; unknown labels become intents titled by their code, for an
+    admin to name. An example already stored under its label is counted, not repeated."""
+    known = {code.lower(): code for code in Intent.objects.values_list("code", flat=True)}
+    wanted: dict[tuple[str, str], None] = {}
+    new_intents: dict[str, Intent] = {}
+    total = 0
+    for text, label in rows:
+        total += 1
+        label = canonical_label(label, known)
+        if label != OUT_OF_SCOPE and label.lower() not in known:
+            new_intents[label] = Intent(code=label, title_en=label, title_zh=label)
+            known[label.lower()] = label
+        wanted[(label, _clean_example(text))] = None
+    Intent.objects.bulk_create(new_intents.values())
+    existing = set(IntentExample.objects.values_list("label", "text"))
+    fresh = [
+        IntentExample(label=label, text=text, source=source)
+        for label, text in wanted
+        if (label, text) not in existing
+    ]
+    IntentExample.objects.bulk_create(fresh, batch_size=1000)
+    audit_record(
+        actor=actor,
+        action="assistant.examples_import",
+        object_type="assistant.intentexample",
+        object_id="",
+        reason=f"{len(fresh)} added, {len(new_intents)} new intents, source {source}",
+    )
+    return ImportResult(len(fresh), total - len(fresh), len(new_intents))
+
+
+@transaction.atomic
+def intent_create(
+    *,
+    code: str,
+    title_en: str,
+    title_zh: str,
+    actor: User | None,
+    category: Category | None = None,
+    is_risk: bool = False,
+    examples: Sequence[str] = (),
+) -> Intent:
+    """An intent admins add, with its first examples; it is learnt at the next training."""
+    if code.lower() == OUT_OF_SCOPE or not set(code) <= LABEL_CHARS or not 1 <= len(code) <= 80:
+        raise InvalidInput("a code is 1–80 letters, digits, _, - and ?, and not oos", field="code")
+    if Intent.objects.filter(code__iexact=code).exists():
+        raise Conflict("an intent with this code exists", code="intent_exists", field="code")
+    intent = Intent.objects.create(
+        code=code,
+        title_en=clean_text(title_en),
+        title_zh=clean_text(title_zh),
+        category=category,
+        is_risk=is_risk,
+    )
+    audit_record(actor=actor, action="assistant.intent_create", target=intent, fields=["code"])
+    if examples:
+        examples_import(
+            [(text, code) for text in examples], source=ExampleSource.ADMIN, actor=actor
+        )
+    return intent
+
+
+def training_examples() -> list[tuple[str, str]]:
+    """Every example of an active intent, and every out-of-scope example."""
+    active = set(Intent.objects.filter(is_active=True).values_list("code", flat=True))
+    return [
+        (text, label)
+        for text, label in IntentExample.objects.order_by("id").values_list("text", "label")
+        if label in active or label == OUT_OF_SCOPE
+    ]
+
+
+# -- measuring ------------------------------------------------------------------------------
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def measure(model: IntentModel, rows: Sequence[tuple[str, str]]) -> dict[str, float | int]:
+    """The figures `bankdesk assistant evaluate` prints, for `rows` of (text, category).
+
+    accuracy: in-scope rows whose top intent is right and not rejected as out-of-scope;
+    macro_f1: over in-scope labels, with rejection as a wrong answer; oos_recall: share of
+    `oos` rows rejected; p50/p99_ms: one predict() per row, as a reply makes it.
+    """
+    known = {label.lower(): label for label in model.labels}
+    timings: list[float] = []
+    true_positive: Counter[str] = Counter()
+    predicted: Counter[str] = Counter()
+    actual: Counter[str] = Counter()
+    in_scope = correct = oos = rejected = 0
+    for text, category in rows:
+        started = time.perf_counter()
+        prediction = model.predict(text)
+        timings.append((time.perf_counter() - started) * 1000)
+        guess = OUT_OF_SCOPE if prediction.out_of_scope else prediction.ranked[0][0]
+        truth = OUT_OF_SCOPE if category == OUT_OF_SCOPE else known.get(category.lower(), category)
+        if truth == OUT_OF_SCOPE:
+            oos += 1
+            rejected += guess == OUT_OF_SCOPE
+            if guess != OUT_OF_SCOPE:
+                predicted[guess] += 1
+            continue
+        in_scope += 1
+        actual[truth] += 1
+        if guess != OUT_OF_SCOPE:
+            predicted[guess] += 1
+        if guess == truth:
+            correct += 1
+            true_positive[truth] += 1
+    f1s = []
+    for label in actual:
+        precision = true_positive[label] / predicted[label] if predicted[label] else 0.0
+        recall = true_positive[label] / actual[label]
+        f1s.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+    return {
+        "n": len(rows),
+        "accuracy": round(correct / in_scope, 4) if in_scope else 0.0,
+        "macro_f1": round(sum(f1s) / len(f1s), 4) if f1s else 0.0,
+        "oos_recall": round(rejected / oos, 4) if oos else 0.0,
+        "p50_ms": round(_percentile(timings, 0.5), 3),
+        "p99_ms": round(_percentile(timings, 0.99), 3),
+    }
+
+
+def model_evaluate(rows: Sequence[tuple[str, str]]) -> dict[str, float | int]:
+    """Figures for the model in service, loaded exactly as replies load it."""
+    serving = current_model()
+    if serving is None:
+        raise InvalidInput("no model has been trained yet: run bankdesk assistant train")
+    return measure(serving[1], rows)
+
+
+# -- training -------------------------------------------------------------------------------
+
+
+def _finish(version: ModelVersion, **fields: object) -> None:
+    for name, value in fields.items():
+        setattr(version, name, value)
+    version.finished_at = timezone.now()
+    version.save()
+
+
+def model_train(
+    *,
+    actor: User | None,
+    progress: Progress | None = None,
+    holdout: bool = True,
+    seed: int = 0,
+) -> ModelVersion:
+    """Train a new version on the database's examples; it serves from its first reply on.
+
+    With `holdout`, a stratified tenth is first held out and the model trained on the rest is
+    measured on it: those are the version's figures. The version served is then trained on
+    every example.
+    """
+    examples = training_examples()
+    labels = {label for _, label in examples if label != OUT_OF_SCOPE}
+    if len(labels) < 2:
+        raise InvalidInput("training needs examples of at least two intents")
+    version = ModelVersion.objects.create(
+        requested_by=actor, examples=len(examples), labels=len(labels)
+    )
+    started = time.monotonic()
+    directory = models_root() / f"v{version.pk:04d}"
+    try:
+        metrics: dict[str, float | int] = {}
+        if holdout:
+            kept, held = stratified_split(examples, HOLDOUT_SHARE, seed)
+            trial = train(kept, seed=seed, progress=_staged(progress, "holdout "))
+            metrics = measure(trial, held)
+        model = train(examples, seed=seed, progress=_staged(progress, ""))
+        if directory.exists():
+            shutil.rmtree(directory)
+        directory.mkdir(parents=True)
+        model.save(directory)
+        (directory / "metrics.json").write_text(json.dumps(metrics, indent=2), "utf-8")
+    except Exception as exc:
+        _finish(
+            version,
+            status=ModelStatus.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            seconds=round(time.monotonic() - started, 1),
+        )
+        raise
+    with transaction.atomic():
+        _finish(
+            version,
+            status=ModelStatus.READY,
+            directory=directory.name,
+            metrics=metrics,
+            seconds=round(time.monotonic() - started, 1),
+        )
+        audit_record(
+            actor=actor,
+            action="assistant.model_train",
+            target=version,
+            reason=f"{len(examples)} examples, {len(labels)} intents, {json.dumps(metrics)}",
+        )
+    return version
+
+
+def _staged(progress: Progress | None, prefix: str) -> Progress | None:
+    if progress is None:
+        return None
+
+    def report(stage: str, done: int, total: int) -> None:
+        progress(prefix + stage, done, total)
+
+    return report
