@@ -114,5 +114,14 @@
     }).then(function () { button.disabled = false; });
   });
 
+  // A suggested knowledge entry goes into the reply box for the agent to adapt and send.
+  Array.prototype.forEach.call(root.querySelectorAll(".use-suggestion"), function (button) {
+    button.addEventListener("click", function () {
+      var body = button.parentNode.querySelector(".suggestion-body");
+      textarea.value = textarea.value ? textarea.value + "\n" + body.textContent : body.textContent;
+      textarea.focus();
+    });
+  });
+
   connect();
 })();
