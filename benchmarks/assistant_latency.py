@@ -7,7 +7,8 @@ Run after training (see the closing note), with the same BANKDESK_HOME:
 The process is pinned to one CPU and numpy's thread pools to one thread before anything
 loads. Prints one JSON line: predict() p50/p99 over every text (the model in service, as
 replies load it) and assistant_reply() p50/p99 (understanding, policy, knowledge look-up and
-the stored turns, in one transaction on the configured database) over the first --replies.
+the stored turns, in one transaction on the configured database) over the first --replies,
+overall and per action (a hand-off also opens a case).
 """
 
 from __future__ import annotations
@@ -58,11 +59,14 @@ def main() -> None:
         began = time.perf_counter()
         model.predict(text)
         predict_ms.append((time.perf_counter() - began) * 1000)
-    reply_ms = []
+    reply_ms: list[float] = []
+    by_action: dict[str, list[float]] = {}
     for text in texts[: args.replies]:
         began = time.perf_counter()
-        assistant_reply(text=text, actor=None)
-        reply_ms.append((time.perf_counter() - began) * 1000)
+        reply = assistant_reply(text=text, actor=None)
+        elapsed = (time.perf_counter() - began) * 1000
+        reply_ms.append(elapsed)
+        by_action.setdefault(reply.action, []).append(elapsed)
     print(
         json.dumps(
             {
@@ -78,6 +82,15 @@ def main() -> None:
                 "replies": len(reply_ms),
                 "reply_p50_ms": round(percentile(reply_ms, 0.5), 3),
                 "reply_p99_ms": round(percentile(reply_ms, 0.99), 3),
+                # A hand-off also opens a case (routing, SLA clocks, audit): its own figures.
+                "by_action": {
+                    action: {
+                        "n": len(values),
+                        "p50_ms": round(percentile(values, 0.5), 3),
+                        "p99_ms": round(percentile(values, 0.99), 3),
+                    }
+                    for action, values in sorted(by_action.items())
+                },
             }
         )
     )

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from bankdesk.assistant.catalog import catalog
 from bankdesk.assistant.choices import OUT_OF_SCOPE, Action, DialogueStatus, Speaker
 from bankdesk.assistant.engine import current_model
 from bankdesk.assistant.entities import extract_entities
@@ -24,7 +25,6 @@ from bankdesk.assistant.nlu import Prediction
 from bankdesk.assistant.policy import Decision, decide
 from bankdesk.assistant.signals import Signals, read_signals
 from bankdesk.customers.models import Customer
-from bankdesk.knowledge.selectors import faq_for_intent
 from bankdesk.lib.channels import Channel
 from bankdesk.lib.chinese import script_language, to_traditional
 from bankdesk.lib.errors import InvalidInput, NotFound
@@ -33,7 +33,7 @@ from bankdesk.lib.text import clean_text, has_forbidden_controls, has_lone_surro
 from bankdesk.security.masking import redact_authentication_data
 from bankdesk.staff.models import User
 from bankdesk.tickets.choices import CaseStatus, Direction, Priority
-from bankdesk.tickets.models import Case
+from bankdesk.tickets.models import Case, Category
 from bankdesk.tickets.services import (
     case_create,
     case_handoff_record,
@@ -86,10 +86,8 @@ def _dialogue(
     customer: Customer | None,
     actor: User | None,
 ) -> Dialogue:
-    if conversation_id is None:
-        return Dialogue.objects.create(
-            channel=channel, language=language, customer=customer, started_by=actor
-        )
+    if conversation_id is None:  # saved with the turns, in one statement each
+        return Dialogue(channel=channel, language=language, customer=customer, started_by=actor)
     dialogue = Dialogue.objects.select_for_update().filter(public_id=conversation_id).first()
     if dialogue is None:
         raise NotFound("no such conversation", field="conversation_id")
@@ -103,22 +101,6 @@ def _title(intent: Intent | None, code: str, language: str) -> str:
         return code
     title = intent.title(language)
     return to_traditional(title) if language == Language.ZH_HANT else title
-
-
-def _answer_text(intent: str, language: str) -> str:
-    entry = faq_for_intent(intent, language)
-    return entry.body if entry is not None else ""
-
-
-def _answerable() -> frozenset[str]:
-    from bankdesk.knowledge.choices import ArticleKind, VersionStatus
-    from bankdesk.knowledge.models import Article
-
-    return frozenset(
-        Article.objects.filter(
-            kind=ArticleKind.FAQ, versions__status=VersionStatus.PUBLISHED
-        ).values_list("intent", flat=True)
-    )
 
 
 def _transcript(dialogue: Dialogue, language: str) -> str:
@@ -179,7 +161,9 @@ def _hand_off(
             channel=dialogue.channel,
             actor=None,
             customer=dialogue.customer,
-            category=intent.category if intent is not None else None,
+            category=Category.objects.filter(pk=intent.category_id, is_active=True).first()
+            if intent is not None and intent.category_id
+            else None,
             priority=Priority.HIGH if decision.urgent else Priority.NORMAL,
             language=dialogue.language,
             text=_transcript(dialogue, dialogue.language),
@@ -197,7 +181,8 @@ def _reply_text(
 ) -> str:
     with translation.override(language):
         if decision.action == Action.ANSWER:
-            return _answer_text(decision.intent, language)
+            entry = catalog().answer(decision.intent, language)
+            return entry.body if entry is not None else ""
         if decision.action == Action.CLARIFY:
             first, second = (_title(intents.get(c), c, language) for c in decision.choices)
             return _("Do you mean 1) %(first)s or 2) %(second)s? Reply 1 or 2.") % {
@@ -220,7 +205,27 @@ def _reply_text(
         ) % {"number": number}
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class _Understanding:
+    prediction: Prediction
+    entities: list[dict[str, str]]
+    signals: Signals
+    model_version: int | None
+
+
+def _understand(text: str) -> _Understanding:
+    """Everything read from the message itself: no database writes, so it runs before the
+    transaction and replies do not queue behind each other's model time."""
+    serving = current_model()
+    prediction = serving[1].predict(text[:CLASSIFY_CHARS]) if serving and text else NO_PREDICTION
+    return _Understanding(
+        prediction=prediction,
+        entities=[e.as_dict() for e in extract_entities(text, today=timezone.localdate())],
+        signals=read_signals(text),
+        model_version=serving[0] if serving else None,
+    )
+
+
 def assistant_reply(
     *,
     text: str,
@@ -237,6 +242,28 @@ def assistant_reply(
         raise InvalidInput("unknown language", field="language")
     if channel not in Channel.values:
         raise InvalidInput("unknown channel", field="channel")
+    return _respond(
+        text=text,
+        understood=_understand(text),
+        actor=actor,
+        conversation_id=conversation_id,
+        language=language,
+        channel=channel,
+        customer=customer,
+    )
+
+
+@transaction.atomic
+def _respond(
+    *,
+    text: str,
+    understood: _Understanding,
+    actor: User | None,
+    conversation_id: uuid.UUID | None,
+    language: str | None,
+    channel: str,
+    customer: Customer | None,
+) -> Reply:
     masked = redact_authentication_data(text)
     detected = script_language(text, default="")
     dialogue = _dialogue(
@@ -250,20 +277,16 @@ def assistant_reply(
         dialogue.language = detected  # the customer switched language: answer in theirs
     language = language or dialogue.language
     dialogue.language = language
-    today = timezone.localdate()
-    entities = [e.as_dict() for e in extract_entities(text, today=today)]
-    signals = read_signals(text)
-    serving = current_model()
-    prediction = serving[1].predict(text[:CLASSIFY_CHARS]) if serving and text else NO_PREDICTION
-    intents = {i.code: i for i in Intent.objects.filter(is_active=True)}
+    prediction, signals = understood.prediction, understood.signals
+    known = catalog()
+    intents = known.intents
     top, confidence = prediction.ranked[0] if prediction.ranked else ("", 0.0)
     customer_turn = Turn(
-        dialogue=dialogue,
         speaker=Speaker.CUSTOMER,
         text=masked,
         intent="" if prediction.out_of_scope else top,
         confidence=round(confidence, 4),
-        entities=entities,
+        entities=understood.entities,
         sentiment=signals.sentiment,
         anger=signals.anger,
     )
@@ -274,22 +297,26 @@ def assistant_reply(
             text=text,
             prediction=prediction,
             signals=signals,
-            risk_intents=frozenset(code for code, i in intents.items() if i.is_risk),
-            answerable=_answerable(),
+            risk_intents=known.risk,
+            answerable=known.answerable,
             pending=list(dialogue.pending_choices),
             misses=dialogue.misses,
         )
     customer_turn.action = decision.action
-    customer_turn.save()
     case = dialogue.case
-    if decision.action == Action.RELAY:
-        case = _relay(dialogue, decision, signals, intents, masked or "…")
-    elif decision.action == Action.HANDOFF:
-        case = _hand_off(dialogue, decision, signals, intents.get(decision.intent), masked or "…")
-        dialogue.status, dialogue.case = DialogueStatus.HANDED_OFF, case
+    if decision.action in {Action.RELAY, Action.HANDOFF}:
+        # The case's transcript is read from the stored turns: store this one first.
+        dialogue.save()
+        customer_turn.dialogue = dialogue
+        customer_turn.save()
+        if decision.action == Action.RELAY:
+            case = _relay(dialogue, decision, signals, intents, masked or "…")
+        else:
+            intent = intents.get(decision.intent)
+            case = _hand_off(dialogue, decision, signals, intent, masked or "…")
+            dialogue.status, dialogue.case = DialogueStatus.HANDED_OFF, case
     reply = _reply_text(decision, language, intents, case)
-    Turn.objects.create(
-        dialogue=dialogue,
+    assistant_turn = Turn(
         speaker=Speaker.ASSISTANT,
         text=reply,
         action=decision.action,
@@ -300,6 +327,8 @@ def assistant_reply(
     dialogue.misses = dialogue.misses + 1 if decision.action == Action.FALLBACK else 0
     dialogue.updated_at = timezone.now()
     dialogue.save()
+    customer_turn.dialogue = assistant_turn.dialogue = dialogue
+    Turn.objects.bulk_create([t for t in (customer_turn, assistant_turn) if t.pk is None])
     return Reply(
         dialogue=dialogue,
         text=reply,
@@ -310,11 +339,11 @@ def assistant_reply(
         choices=[
             {"intent": c, "title": _title(intents.get(c), c, language)} for c in decision.choices
         ],
-        entities=entities,
+        entities=understood.entities,
         sentiment=signals.sentiment,
         anger=signals.anger,
         language=language,
-        model_version=serving[0] if serving else None,
+        model_version=understood.model_version,
     )
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
+from bankdesk.assistant.catalog import forget as forget_catalog
 from bankdesk.assistant.choices import OUT_OF_SCOPE, ExampleSource, ModelStatus
 from bankdesk.assistant.engine import current_model, models_root
 from bankdesk.assistant.models import Intent, IntentExample, ModelVersion
@@ -103,6 +104,7 @@ def examples_import(
             known[label.lower()] = label
         wanted[(label, _clean_example(text))] = None
     Intent.objects.bulk_create(new_intents.values())
+    transaction.on_commit(forget_catalog)
     existing = set(IntentExample.objects.values_list("label", "text"))
     fresh = [
         IntentExample(label=label, text=text, source=source)
@@ -144,6 +146,7 @@ def intent_create(
         is_risk=is_risk,
     )
     audit_record(actor=actor, action="assistant.intent_create", target=intent, fields=["code"])
+    transaction.on_commit(forget_catalog)
     if examples:
         examples_import(
             [(text, code) for text in examples], source=ExampleSource.ADMIN, actor=actor
@@ -185,6 +188,7 @@ def measure(model: IntentModel, rows: Sequence[tuple[str, str]]) -> dict[str, fl
     predicted: Counter[str] = Counter()
     actual: Counter[str] = Counter()
     in_scope = correct = oos = rejected = 0
+    model.predict("warm-up 预热")  # a serving process is warm: lazily built parts are built
     for text, category in rows:
         started = time.perf_counter()
         prediction = model.predict(text)

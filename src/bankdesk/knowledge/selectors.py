@@ -74,21 +74,31 @@ def knowledge_search(
     return entries[:limit]
 
 
-def faq_for_intent(intent: str, language: str) -> Entry | None:
-    """The published FAQ answer for an assistant intent, in the customer's language when
-    written, else the other Chinese script converted, else English."""
-    versions = {
-        v.language: v
-        for v in ArticleVersion.objects.select_related("article").filter(
-            article__intent=intent,
-            article__kind=ArticleKind.FAQ,
-            status=VersionStatus.PUBLISHED,
-        )
-    }
+def published_faqs(intent: str | None = None) -> dict[str, dict[str, ArticleVersion]]:
+    """Published FAQ versions by intent, then by language (one query)."""
+    versions = ArticleVersion.objects.select_related("article").filter(
+        article__kind=ArticleKind.FAQ, status=VersionStatus.PUBLISHED
+    )
+    if intent is not None:
+        versions = versions.filter(article__intent=intent)
+    found: dict[str, dict[str, ArticleVersion]] = {}
+    for version in versions:
+        found.setdefault(version.article.intent, {})[version.language] = version
+    return found
+
+
+def faq_choose(versions: dict[str, ArticleVersion], language: str) -> Entry | None:
+    """The answer to show in `language`: written in it, else the other Chinese script
+    converted, else English, else Simplified Chinese."""
     for wanted in (*PREFERENCE.get(language, ()), Language.EN, Language.ZH_HANS):
         if wanted in versions:
             return _shown(versions[wanted], language)
     return None
+
+
+def faq_for_intent(intent: str, language: str) -> Entry | None:
+    """The published FAQ answer for an assistant intent, in the customer's language."""
+    return faq_choose(published_faqs(intent).get(intent, {}), language)
 
 
 def case_suggestions(case: Case, *, limit: int = 5) -> list[Entry]:

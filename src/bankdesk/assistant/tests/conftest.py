@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bankdesk.assistant import engine
+from bankdesk.assistant import catalog, engine
 from bankdesk.assistant.choices import ModelStatus
 from bankdesk.assistant.models import Intent, ModelVersion
 from bankdesk.assistant.nlu import train
@@ -152,6 +152,7 @@ def install_model(source: Path) -> ModelVersion:
 @pytest.fixture
 def assistant(db: None, trained_directory: Path) -> Iterator[ModelVersion]:
     engine.forget()
+    catalog.forget()
     for code, (title_en, title_zh) in TITLES.items():
         Intent.objects.create(
             code=code, title_en=title_en, title_zh=title_zh, is_risk=code in RISK_INTENTS
@@ -178,5 +179,7 @@ def assistant(db: None, trained_directory: Path) -> Iterator[ModelVersion]:
         )
         version_publish(version=version_submit(version=chinese, actor=None), actor=None)
     version = install_model(trained_directory)
+    catalog.forget()
     yield version
     engine.forget()
+    catalog.forget()
