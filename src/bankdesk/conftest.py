@@ -167,7 +167,7 @@ def server() -> Iterator[str]:
     test needs django_db(transaction=True) for the server's threads to see its rows)."""
     import uvicorn
     from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
+    from channels.layers import get_channel_layer  # type: ignore[import-untyped]
 
     from bankdesk.config.asgi import application
 
@@ -201,3 +201,12 @@ def browser() -> Iterator[Any]:
         )
         yield chromium
         chromium.close()
+
+
+def browser_sign_in(page: Any, server: str, user: User) -> None:
+    """Sign a member of staff in through the login page, as a person would."""
+    page.goto(f"{server}/")
+    page.fill('input[name="username"]', user.username)
+    page.fill('input[name="password"]', PASSWORD)
+    page.press('input[name="password"]', "Enter")
+    page.wait_for_url(f"{server}/home/")

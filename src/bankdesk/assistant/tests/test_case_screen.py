@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bankdesk.assistant.services import assistant_reply
-from bankdesk.conftest import PASSWORD
+from bankdesk.conftest import browser_sign_in
 from bankdesk.staff.models import Team, User
 from bankdesk.tickets.models import Case
 
@@ -53,11 +53,7 @@ def test_an_agent_puts_a_suggested_answer_into_the_reply(
     page = browser.new_context(locale="zh-CN").new_page()  # type: ignore[attr-defined]
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
-    page.goto(f"{server}/")
-    page.fill('input[name="username"]', agent.username)
-    page.fill('input[name="password"]', PASSWORD)
-    page.press('input[name="password"]', "Enter")
-    page.wait_for_url(f"{server}/home/")
+    browser_sign_in(page, server, agent)
     page.goto(f"{server}/cases/{case.pk}/")
     expect(page.locator(".handoff")).to_contain_text("客户要求转人工")
     suggestion = page.locator(".suggestion").first

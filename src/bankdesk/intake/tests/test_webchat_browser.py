@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import pytest
 
-from bankdesk.conftest import PASSWORD
+from bankdesk.conftest import browser_sign_in
 from bankdesk.staff.models import Team
 from bankdesk.tickets.models import Case
 
@@ -70,11 +70,7 @@ def test_a_customer_and_an_agent_chat_live(agent, general_team, server, browser)
 
     agent_page = browser.new_context().new_page()
     agent_page.on("pageerror", lambda error: problems.append(f"agent: {error}"))
-    agent_page.goto(f"{server}/")
-    agent_page.fill('input[name="username"]', agent.username)
-    agent_page.fill('input[name="password"]', PASSWORD)
-    agent_page.press('input[name="password"]', "Enter")
-    agent_page.wait_for_url(f"{server}/home/")
+    browser_sign_in(agent_page, server, agent)
     agent_page.goto(f"{server}/cases/{case.pk}/")
     expect(agent_page.locator("#case-live")).to_have_class("card case-live is-live")
     thread = agent_page.locator(".thread")
