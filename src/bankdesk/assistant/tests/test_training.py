@@ -156,3 +156,23 @@ def test_admins_add_intents_with_examples_through_the_api(
     assert more.status_code == 201 and more.json_body == {"added": 1, "already_there": 0}
     missing = api.post("/assistant/intents/nothing_here/examples", {"texts": ["x"]})
     assert missing.status_code == 404
+
+
+def test_the_background_task_trains_a_version_the_server_then_uses(
+    db: None, admin_user: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bankdesk.assistant.services import assistant_reply
+    from bankdesk.assistant.tasks import assistant_train_run
+
+    engine.forget()
+    monkeypatch.setattr(engine, "CHECK_EVERY_SECONDS", 0.0)
+    rows = [(text, label) for label, texts in EXAMPLES.items() for text in texts]
+    examples_import(rows, source="admin", actor=None)
+    before = assistant_reply(text="how do I change my PIN", actor=None)
+    assert before.model_version is None and before.action == "fallback"
+    version_id = assistant_train_run.call(requested_by_id=admin_user.pk)  # type: ignore[attr-defined]
+    version = ModelVersion.objects.get(pk=version_id)
+    assert version.status == ModelStatus.READY and version.requested_by_id == admin_user.pk  # type: ignore[attr-defined]
+    after = assistant_reply(text="how do I change my PIN", actor=None)
+    assert after.model_version == version_id and after.intent == "change_pin"
+    engine.forget()
