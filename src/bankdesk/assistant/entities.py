@@ -48,15 +48,40 @@ DATE_ISO = re.compile(r"(?<!\d)(20\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?
 DATE_ZH = re.compile(r"(?<![\d年])(\d{1,2})月(\d{1,2})[日号]")
 MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 MONTHS = {name: number for number, name in enumerate(MONTH_NAMES, start=1)}
-_month = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+# Whole month names or their abbreviations only: "maybe 10" is not the 10th of May.
+_month = (
+    r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?"
+)
 DATE_EN_DM = re.compile(
     rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_month}(?:\s+(20\d{{2}}))?", re.I
 )
 DATE_EN_MD = re.compile(rf"\b{_month}\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(20\d{{2}}))?\b", re.I)
 RELATIVE = {
-    "today": 0, "yesterday": -1, "tomorrow": 1, "今天": 0, "今日": 0, "昨天": -1, "昨日": -1,
-    "前天": -2, "明天": 1, "大前天": -3,
+    "today": 0, "this morning": 0, "this afternoon": 0, "tonight": 0, "yesterday": -1,
+    "last night": -1, "tomorrow": 1, "day after tomorrow": 2, "day before yesterday": -2,
+    "今天": 0, "今日": 0, "今早": 0, "今天早上": 0, "昨天": -1, "昨日": -1, "昨晚": -1,
+    "前天": -2, "明天": 1, "后天": 2, "大前天": -3,
 }  # fmt: skip
+WEEKDAYS = {
+    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5,
+    "sunday": 6, "一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
+}  # fmt: skip
+# A weekday without "next" is the latest one before today: customers report what happened.
+WEEKDAY_EN = re.compile(
+    r"\b(last\s+|this\s+|next\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+    re.I,
+)
+WEEKDAY_ZH = re.compile(r"(上个?|这个?|下个?)?(?:周|星期|礼拜)([一二三四五六日天])")
+NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+                "seven": 7, "eight": 8, "nine": 9, "ten": 10}  # fmt: skip
+AGO_EN = re.compile(
+    r"\b(\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten)\s+"
+    r"(day|week|month)s?\s+ago\b|\bin\s+(\d{1,3})\s+(day|week)s?\b",
+    re.I,
+)
+AGO_ZH = re.compile(r"(\d{1,3}|[一二两三四五六七八九十]+)\s?(天|周|个星期|个月)(前|后|以前|之前)")
+ORDINAL_DAY = re.compile(r"\bthe\s+(\d{1,2})(?:st|nd|rd|th)\b(?!\s+(?:of\s+)?[a-z])", re.I)
 RELATIVE_RE = re.compile("|".join(sorted(map(re.escape, RELATIVE), key=len, reverse=True)), re.I)
 
 LAST4 = re.compile(
@@ -122,6 +147,71 @@ def _recent(today: date, month: int, day: int) -> date | None:
     return found
 
 
+def _weekday(today: date, weekday: int, which: str) -> date:
+    """The latest such weekday before today; 'next' the first after today; 'this' the one
+    of this week (Monday first)."""
+    which = which.strip()
+    if which in {"next", "下", "下个"}:
+        return today + timedelta((weekday - today.weekday() - 1) % 7 + 1)
+    if which in {"this", "这", "这个"}:
+        return today + timedelta(weekday - today.weekday())
+    if which in {"上", "上个"}:
+        return today - timedelta(today.weekday() + 7 - weekday)
+    return today - timedelta((today.weekday() - weekday - 1) % 7 + 1)
+
+
+def _months_back(today: date, months: int) -> date:
+    month = today.month - 1 - months
+    year = today.year + month // 12
+    month = month % 12 + 1
+    return _date(year, month, today.day) or _date(year, month, 28) or today
+
+
+def _relative_days(text: str, today: date) -> list[tuple[tuple[int, int], str, date]]:
+    """Weekdays, "3 days ago", "两周前", "the 16th": dates said relative to today."""
+    found: list[tuple[tuple[int, int], str, date]] = []
+    for match in WEEKDAY_EN.finditer(text):
+        day = _weekday(today, WEEKDAYS[match.group(2).lower()], (match.group(1) or "").lower())
+        found.append((match.span(), match.group(0), day))
+    for match in WEEKDAY_ZH.finditer(text):
+        day = _weekday(today, WEEKDAYS[match.group(2)], match.group(1) or "")
+        found.append((match.span(), match.group(0), day))
+    for match in AGO_EN.finditer(text):
+        if match.group(1):
+            word = match.group(1).lower()
+            count = NUMBER_WORDS.get(word) or int(word)
+            unit, sign = match.group(2).lower(), -1
+        else:
+            count, unit, sign = int(match.group(3)), match.group(4).lower(), 1
+        found.append((match.span(), match.group(0), _shifted(today, count * sign, unit)))
+    for match in AGO_ZH.finditer(text):
+        said = match.group(1)
+        amount = int(said) if said.isdigit() else _zh_number(said)
+        if amount is None:
+            continue
+        unit = {"天": "day", "周": "week", "个星期": "week", "个月": "month"}[match.group(2)]
+        sign = 1 if match.group(3) == "后" else -1
+        found.append((match.span(), match.group(0), _shifted(today, amount * sign, unit)))
+    for match in ORDINAL_DAY.finditer(text):
+        this_month = _date(today.year, today.month, int(match.group(1)))
+        if this_month is None:
+            continue
+        found.append(
+            (
+                match.span(),
+                match.group(0),
+                _months_back(this_month, 1) if this_month > today else this_month,
+            )
+        )
+    return found
+
+
+def _shifted(today: date, count: int, unit: str) -> date:
+    if unit == "month":
+        return _months_back(today, -count)
+    return today + timedelta(days=count * (7 if unit == "week" else 1))
+
+
 def extract_entities(text: str, *, today: date) -> list[Entity]:
     text = unicodedata.normalize("NFKC", text)[:4000]
     simplified = to_simplified(text)
@@ -163,6 +253,8 @@ def extract_entities(text: str, *, today: date) -> list[Entity]:
     for match in RELATIVE_RE.finditer(simplified):
         offset = RELATIVE[match.group(0).lower()]
         add(match.span(), Entity("date", match.group(0), (today + timedelta(offset)).isoformat()))
+    for span, text, day in _relative_days(simplified, today):
+        add(span, Entity("date", text, day.isoformat()))
     for match in CARD_DIGITS.finditer(simplified):
         digits = re.sub(r"\D", "", match.group(0))
         if 13 <= len(digits) <= 19 and luhn_valid(digits):

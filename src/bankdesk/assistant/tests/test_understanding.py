@@ -41,6 +41,15 @@ def _found(text: str) -> set[tuple[str, str, str]]:
         # A day later in the year than today is last year's.
         ("12月30日那笔消费", {("date", "2025-12-30", "")}),
         ("2026-02-30 is not a date", set()),
+        # Said relative to today (Saturday 28 November 2026): the latest such day before it.
+        ("last thursday I paid", {("date", "2026-11-26", "")}),
+        ("next saturday please", {("date", "2026-12-05", "")}),
+        ("two weeks ago", {("date", "2026-11-14", "")}),
+        ("charged on the 29th", {("date", "2026-10-29", "")}),
+        ("上周一转的账", {("date", "2026-11-16", "")}),
+        ("3天前的交易", {("date", "2026-11-25", "")}),
+        ("昨晚被扣款", {("date", "2026-11-27", "")}),
+        ("maybe 10 o'clock", set()),
         ("card 4111 1111 1111 1111 declined", {("card_last4", "1111", "")}),
         # Not Luhn-valid: an account or phone number, not a card.
         ("account 1234567890123", set()),
