@@ -81,7 +81,9 @@ def decide(
     second, second_confidence = prediction.ranked[1] if len(prediction.ranked) > 1 else ("", 0.0)
     in_scope = not prediction.out_of_scope
     if signals.wants_person:
-        return Decision(Action.HANDOFF, top if in_scope else "", confidence, reason=Reason.ASKED)
+        # What the matter seems to be, for the person taking over — only when it is clear.
+        clear = in_scope and confidence >= ANSWER_CONFIDENCE
+        return Decision(Action.HANDOFF, top if clear else "", confidence, reason=Reason.ASKED)
     if signals.regulator:
         return Decision(Action.HANDOFF, top, confidence, reason=Reason.REGULATOR, urgent=True)
     if signals.is_angry:

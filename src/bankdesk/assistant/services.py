@@ -22,7 +22,7 @@ from bankdesk.assistant.engine import current_model
 from bankdesk.assistant.entities import extract_entities
 from bankdesk.assistant.models import Dialogue, Intent, Turn
 from bankdesk.assistant.nlu import Prediction
-from bankdesk.assistant.policy import Decision, decide
+from bankdesk.assistant.policy import Decision, Reason, decide
 from bankdesk.assistant.signals import Signals, read_signals
 from bankdesk.customers.models import Customer
 from bankdesk.lib.channels import Channel
@@ -199,10 +199,16 @@ def _reply_text(
             return _("Your message has been passed to the colleague handling case %(number)s.") % {
                 "number": number
             }
-        return _(
+        passing: str = _(
             "I am passing you to a colleague, who can see our conversation so far. "
             "Your case number is %(number)s."
         ) % {"number": number}
+        if decision.reason == Reason.RISK_INTENT:
+            # A lost or compromised card: what to do this minute, then the person.
+            entry = catalog().answer(decision.intent, language)
+            if entry is not None:
+                return f"{entry.body}\n\n{passing}"
+        return passing
 
 
 @dataclass(frozen=True)

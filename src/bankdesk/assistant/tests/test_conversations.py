@@ -119,8 +119,10 @@ def test_a_typed_card_number_is_masked_wherever_it_is_kept(
     assert {"kind": "card_last4", "text": "**** 1111", "value": "1111"} in [
         {k: v for k, v in e.items() if v is not None} for e in answer["entities"]
     ]
-    # Lost or stolen cards always reach a person at once.
+    # Lost or stolen cards always reach a person at once, with what to do this minute.
     assert answer["handoff"] is True
+    assert "Freeze your card in the app now." in answer["reply"] or "冻结卡片" in answer["reply"]
+    assert Case.objects.get(pk=answer["case_id"]).number in answer["reply"]
     stored = [
         *Turn.objects.values_list("text", flat=True),
         *Message.objects.values_list("text", flat=True),
