@@ -29,7 +29,7 @@ from bankdesk.lib.channels import Channel
 from bankdesk.lib.chinese import script_language, to_traditional
 from bankdesk.lib.errors import InvalidInput, NotFound
 from bankdesk.lib.languages import Language
-from bankdesk.lib.text import clean_text, has_forbidden_controls, has_lone_surrogates
+from bankdesk.lib.text import clean_text, is_unusable
 from bankdesk.security.masking import redact_authentication_data
 from bankdesk.staff.models import User
 from bankdesk.tickets.choices import CaseStatus, Direction, Priority
@@ -71,7 +71,7 @@ class Reply:
 def _check_text(text: str) -> str:
     if not isinstance(text, str):
         raise InvalidInput("text must be a string", field="text")
-    if has_lone_surrogates(text) or has_forbidden_controls(text):
+    if is_unusable(text):
         raise InvalidInput("text contains control characters", field="text")
     if len(text) > TEXT_MAX:
         raise InvalidInput(f"text is at most {TEXT_MAX} characters", field="text")

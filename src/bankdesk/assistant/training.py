@@ -28,7 +28,7 @@ from bankdesk.assistant.models import Intent, IntentExample, ModelVersion
 from bankdesk.assistant.nlu import IntentModel, train
 from bankdesk.assistant.splits import stratified_split
 from bankdesk.lib.errors import Conflict, InvalidInput
-from bankdesk.lib.text import clean_text, has_forbidden_controls, has_lone_surrogates
+from bankdesk.lib.text import clean_text, is_unusable
 from bankdesk.security.audit import audit_record
 from bankdesk.security.masking import redact_authentication_data
 from bankdesk.staff.models import User
@@ -71,7 +71,7 @@ def read_labelled_csv(path: Path) -> list[tuple[str, str]]:
 
 
 def _clean_example(text: str) -> str:
-    if has_forbidden_controls(text) or has_lone_surrogates(text):
+    if is_unusable(text):
         raise InvalidInput("an example contains control characters", field="text")
     text = redact_authentication_data(clean_text(text))
     if not text or len(text) > TEXT_MAX:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from ninja import Schema
 from pydantic import AfterValidator, Field, StringConstraints
 
-from bankdesk.lib.text import clean_text, has_forbidden_controls, has_lone_surrogates
+from bankdesk.lib.text import clean_text, is_unusable
 
 MAX_ID = 2**63 - 1
 # Years outside this window are typos or attacks, and overflow some databases' date types.
@@ -17,7 +17,7 @@ EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
 
 
 def _safe(value: str) -> str:
-    if has_forbidden_controls(value) or has_lone_surrogates(value):
+    if is_unusable(value):
         raise ValueError("contains control characters")
     return clean_text(value)
 

@@ -17,6 +17,11 @@ def has_lone_surrogates(value: str) -> bool:
     return any(0xD800 <= ord(ch) <= 0xDFFF for ch in value)
 
 
+def is_unusable(value: str) -> bool:
+    """Text no field may store: control characters (NUL above all) or lone surrogates."""
+    return has_forbidden_controls(value) or has_lone_surrogates(value)
+
+
 def clean_text(value: str) -> str:
     """NFC-normalise and trim; callers reject controls before this."""
     return unicodedata.normalize("NFC", value).strip()

@@ -24,7 +24,7 @@ from bankdesk.intake.models import ChannelEndpoint
 from bankdesk.intake.services import IntakeResult
 from bankdesk.lib.api import EARLIEST_YEAR, LATEST_YEAR
 from bankdesk.lib.errors import BankdeskError
-from bankdesk.lib.text import clean_text, has_forbidden_controls, has_lone_surrogates
+from bankdesk.lib.text import clean_text, is_unusable
 
 SIGNATURE_HEADER = "X-Bankdesk-Signature"
 SIGNATURE_PREFIX = "sha256="
@@ -85,7 +85,7 @@ def text_field(data: dict[str, Any], name: str, *, max_length: int, required: bo
         value = str(value)  # providers send numeric ids as numbers too
     if not isinstance(value, str):
         raise MalformedPayload(f"{name} must be a string", field=name)
-    if has_forbidden_controls(value) or has_lone_surrogates(value):
+    if is_unusable(value):
         raise MalformedPayload(f"{name} contains control characters", field=name)
     value = clean_text(value)
     if required and not value:
