@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import time
 from collections import Counter
@@ -24,7 +25,7 @@ from django.utils import timezone
 from bankdesk.assistant.catalog import forget as forget_catalog
 from bankdesk.assistant.choices import OUT_OF_SCOPE, ExampleSource, ModelStatus
 from bankdesk.assistant.engine import current_model, models_root
-from bankdesk.assistant.models import Intent, IntentExample, ModelVersion
+from bankdesk.assistant.models import LABEL_PATTERN, Intent, IntentExample, ModelVersion
 from bankdesk.assistant.nlu import IntentModel, train
 from bankdesk.assistant.splits import stratified_split
 from bankdesk.lib.errors import Conflict, InvalidInput
@@ -37,7 +38,9 @@ from bankdesk.tickets.models import Category
 Progress = Callable[[str, int, int], None]
 TEXT_MAX = 500
 HOLDOUT_SHARE = 0.1
-LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_?-")
+LABEL = re.compile(LABEL_PATTERN)
+# Texts looked up per query when importing: under every database's parameter limit.
+LOOKUP_BATCH = 500
 
 
 def canonical_label(label: str, known: dict[str, str]) -> str:
@@ -62,7 +65,7 @@ def read_labelled_csv(path: Path) -> list[tuple[str, str]]:
             text, label = (row.get("text") or "").strip(), (row.get("category") or "").strip()
             if not text or not label:
                 raise InvalidInput(f"{path} line {number}: text and category are both required")
-            if not set(label) <= LABEL_CHARS or len(label) > 80:
+            if not LABEL.match(label):
                 raise InvalidInput(
                     f"{path} line {number}: a category is letters, digits, _, - and ?"
                 )
@@ -105,21 +108,33 @@ def examples_import(
         wanted[(label, _clean_example(text))] = None
     Intent.objects.bulk_create(new_intents.values())
     transaction.on_commit(forget_catalog)
-    existing = set(IntentExample.objects.values_list("label", "text"))
+    stored = _stored(wanted)
     fresh = [
         IntentExample(label=label, text=text, source=source)
         for label, text in wanted
-        if (label, text) not in existing
+        if (label, text) not in stored
     ]
     IntentExample.objects.bulk_create(fresh, batch_size=1000)
-    audit_record(
-        actor=actor,
-        action="assistant.examples_import",
-        object_type="assistant.intentexample",
-        object_id="",
-        reason=f"{len(fresh)} added, {len(new_intents)} new intents, source {source}",
-    )
+    if fresh or new_intents:  # a repeated import (every `bankdesk up`) changes nothing
+        audit_record(
+            actor=actor,
+            action="assistant.examples_import",
+            object_type="assistant.intentexample",
+            object_id="",
+            reason=f"{len(fresh)} added, {len(new_intents)} new intents, source {source}",
+        )
     return ImportResult(len(fresh), total - len(fresh), len(new_intents))
+
+
+def _stored(pairs: dict[tuple[str, str], None]) -> set[tuple[str, str]]:
+    """Which of these (label, text) pairs are stored already: looked up by their texts, not
+    by reading every example there is."""
+    texts = sorted({text for _, text in pairs})
+    found: set[tuple[str, str]] = set()
+    for start in range(0, len(texts), LOOKUP_BATCH):
+        batch = texts[start : start + LOOKUP_BATCH]
+        found.update(IntentExample.objects.filter(text__in=batch).values_list("label", "text"))
+    return found
 
 
 @transaction.atomic
@@ -134,7 +149,7 @@ def intent_create(
     examples: Sequence[str] = (),
 ) -> Intent:
     """An intent admins add, with its first examples; it is learnt at the next training."""
-    if code.lower() == OUT_OF_SCOPE or not set(code) <= LABEL_CHARS or not 1 <= len(code) <= 80:
+    if code.lower() == OUT_OF_SCOPE or not LABEL.match(code):
         raise InvalidInput("a code is 1–80 letters, digits, _, - and ?, and not oos", field="code")
     if Intent.objects.filter(code__iexact=code).exists():
         raise Conflict("an intent with this code exists", code="intent_exists", field="code")
