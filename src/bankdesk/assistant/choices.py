@@ -35,3 +35,14 @@ class Action(models.TextChoices):
     FALLBACK = "fallback", _("Said it cannot help with that")
     HANDOFF = "handoff", _("Handed to a person")
     RELAY = "relay", _("Passed to the person on the case")
+
+
+class HandoffReason(models.TextChoices):
+    """Why the assistant passed a customer to a person: kept on the case's hand-off event."""
+
+    ASKED = "asked_for_person", _("The customer asked for a person")
+    REGULATOR = "regulator_named", _("The customer named a regulator, the press or the law")
+    ANGER = "anger", _("The customer is angry")
+    RISK_INTENT = "risk_intent", _("A matter a person must handle")
+    UNSURE = "unsure", _("The assistant could not place the question")
+    NO_ANSWER = "no_published_answer", _("No published answer for this matter")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bankdesk.assistant.choices import Action
+from bankdesk.assistant.choices import Action, HandoffReason
 from bankdesk.assistant.nlu import Prediction
 from bankdesk.assistant.signals import Signals
 from bankdesk.lib.chinese import fold
@@ -34,15 +34,6 @@ FIRST = re.compile(r"^\s*(?:1|一|第一个?|第一种|first|the first( one)?|op
 SECOND = re.compile(
     r"^\s*(?:2|二|第二个?|第二种|second|the second( one)?|option 2|b)\s*[.。!！]?\s*$"
 )
-
-
-class Reason:
-    ASKED = "asked_for_person"
-    REGULATOR = "regulator_named"
-    ANGER = "anger"
-    RISK_INTENT = "risk_intent"
-    UNSURE = "unsure"
-    NO_ANSWER = "no_published_answer"
 
 
 @dataclass(frozen=True)
@@ -83,13 +74,19 @@ def decide(
     if signals.wants_person:
         # What the matter seems to be, for the person taking over — only when it is clear.
         clear = in_scope and confidence >= ANSWER_CONFIDENCE
-        return Decision(Action.HANDOFF, top if clear else "", confidence, reason=Reason.ASKED)
+        return Decision(
+            Action.HANDOFF, top if clear else "", confidence, reason=HandoffReason.ASKED
+        )
     if signals.regulator:
-        return Decision(Action.HANDOFF, top, confidence, reason=Reason.REGULATOR, urgent=True)
+        return Decision(
+            Action.HANDOFF, top, confidence, reason=HandoffReason.REGULATOR, urgent=True
+        )
     if signals.is_angry:
-        return Decision(Action.HANDOFF, top, confidence, reason=Reason.ANGER, urgent=True)
+        return Decision(Action.HANDOFF, top, confidence, reason=HandoffReason.ANGER, urgent=True)
     if in_scope and top in risk_intents and confidence >= ANSWER_CONFIDENCE / 2:
-        return Decision(Action.HANDOFF, top, confidence, reason=Reason.RISK_INTENT, urgent=True)
+        return Decision(
+            Action.HANDOFF, top, confidence, reason=HandoffReason.RISK_INTENT, urgent=True
+        )
     if len(pending) == 2:
         picked = chosen(text, pending, prediction)
         if picked is not None:
@@ -106,12 +103,12 @@ def decide(
         return Decision(Action.CLARIFY, top, confidence, choices=(top, second))
     if not in_scope or confidence < ANSWER_CONFIDENCE:
         if misses + 1 >= MISSES_BEFORE_HANDOFF:
-            return Decision(Action.HANDOFF, "", confidence, reason=Reason.UNSURE)
+            return Decision(Action.HANDOFF, "", confidence, reason=HandoffReason.UNSURE)
         return Decision(Action.FALLBACK, "", confidence)
     return _answer(top, confidence, answerable)
 
 
 def _answer(intent: str, confidence: float, answerable: frozenset[str]) -> Decision:
     if intent not in answerable:
-        return Decision(Action.HANDOFF, intent, confidence, reason=Reason.NO_ANSWER)
+        return Decision(Action.HANDOFF, intent, confidence, reason=HandoffReason.NO_ANSWER)
     return Decision(Action.ANSWER, intent, confidence)

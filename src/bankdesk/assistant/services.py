@@ -17,12 +17,18 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from bankdesk.assistant.catalog import catalog
-from bankdesk.assistant.choices import OUT_OF_SCOPE, Action, DialogueStatus, Speaker
+from bankdesk.assistant.choices import (
+    OUT_OF_SCOPE,
+    Action,
+    DialogueStatus,
+    HandoffReason,
+    Speaker,
+)
 from bankdesk.assistant.engine import current_model
 from bankdesk.assistant.entities import extract_entities
 from bankdesk.assistant.models import Dialogue, Intent, Turn
 from bankdesk.assistant.nlu import Prediction
-from bankdesk.assistant.policy import Decision, Reason, decide
+from bankdesk.assistant.policy import Decision, decide
 from bankdesk.assistant.signals import Signals, read_signals
 from bankdesk.customers.models import Customer
 from bankdesk.lib.channels import Channel
@@ -203,7 +209,7 @@ def _reply_text(
             "I am passing you to a colleague, who can see our conversation so far. "
             "Your case number is %(number)s."
         ) % {"number": number}
-        if decision.reason == Reason.RISK_INTENT:
+        if decision.reason == HandoffReason.RISK_INTENT:
             # A lost or compromised card: what to do this minute, then the person.
             entry = catalog().answer(decision.intent, language)
             if entry is not None:

@@ -15,24 +15,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from bankdesk.assistant.selectors import case_handoff
 from bankdesk.intake.services import case_reply
 from bankdesk.knowledge.selectors import case_suggestions
 from bankdesk.lib.errors import BankdeskError, NotFound
 from bankdesk.staff.auth import request_staff
 from bankdesk.staff.mfa import mfa_required
 from bankdesk.tickets.access import access_case_by_id
-from bankdesk.tickets.choices import Direction, EventKind
+from bankdesk.tickets.choices import Direction
 from bankdesk.tickets.models import Case, Message
 
 MESSAGES_SHOWN = 200
-HANDOFF_REASONS = {
-    "asked_for_person": gettext_lazy("The customer asked for a person"),
-    "regulator_named": gettext_lazy("The customer named a regulator, the press or the law"),
-    "anger": gettext_lazy("The customer is angry"),
-    "risk_intent": gettext_lazy("A matter a person must handle"),
-    "unsure": gettext_lazy("The assistant could not place the question"),
-    "no_published_answer": gettext_lazy("No published answer for this matter"),
-}
 REPLY_MAX = 4000
 
 
@@ -79,22 +72,12 @@ def case_live(request: HttpRequest, case_id: int) -> HttpResponse:
             "case": case,
             "case_messages": shown,
             "form": ReplyForm(),
-            "handoff": _handoff(case),
+            "handoff": case_handoff(case),
             "suggestions": case_suggestions(case)
             if user.has_perm("knowledge.view_article")
             else [],
         },
     )
-
-
-def _handoff(case: Case) -> dict[str, object] | None:
-    """What the assistant understood before it handed the customer over, if it did."""
-    event = case.events.filter(kind=EventKind.ASSISTANT_HANDOFF).order_by("-id").first()
-    if event is None:
-        return None
-    data = dict(event.data)
-    data["reason_display"] = HANDOFF_REASONS.get(str(data.get("reason", "")), "")
-    return data
 
 
 @require_POST
