@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import socket
 
+from bankdesk.lib.stats import percentile
 
-def percentile(values: list[float], q: float) -> float:
-    """The q-quantile (0–1) by nearest rank; the benchmarks report p50 and p99 with it."""
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
+__all__ = ["free_port", "percentile"]
 
 
 def free_port() -> int:

@@ -29,6 +29,7 @@ from bankdesk.assistant.models import LABEL_PATTERN, Intent, IntentExample, Mode
 from bankdesk.assistant.nlu import IntentModel, train
 from bankdesk.assistant.splits import stratified_split
 from bankdesk.lib.errors import Conflict, InvalidInput
+from bankdesk.lib.stats import percentile
 from bankdesk.lib.text import clean_text, is_unusable
 from bankdesk.security.audit import audit_record
 from bankdesk.security.masking import redact_authentication_data
@@ -182,14 +183,6 @@ def training_examples() -> list[tuple[str, str]]:
 # -- measuring ------------------------------------------------------------------------------
 
 
-def _percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
-
-
 def measure(model: IntentModel, rows: Sequence[tuple[str, str]]) -> dict[str, float | int]:
     """The figures `bankdesk assistant evaluate` prints, for `rows` of (text, category).
 
@@ -233,8 +226,8 @@ def measure(model: IntentModel, rows: Sequence[tuple[str, str]]) -> dict[str, fl
         "accuracy": round(correct / in_scope, 4) if in_scope else 0.0,
         "macro_f1": round(sum(f1s) / len(f1s), 4) if f1s else 0.0,
         "oos_recall": round(rejected / oos, 4) if oos else 0.0,
-        "p50_ms": round(_percentile(timings, 0.5), 3),
-        "p99_ms": round(_percentile(timings, 0.99), 3),
+        "p50_ms": round(percentile(timings, 0.5), 3),
+        "p99_ms": round(percentile(timings, 0.99), 3),
     }
 
 
