@@ -11,6 +11,7 @@ from pydantic import Field, StringConstraints
 
 from bankdesk.assistant.choices import ExampleSource
 from bankdesk.assistant.models import LABEL_PATTERN, Intent, ModelVersion
+from bankdesk.assistant.selectors import intents_with_example_counts
 from bankdesk.assistant.services import TEXT_MAX, assistant_reply
 from bankdesk.assistant.tasks import assistant_train_run
 from bankdesk.assistant.training import examples_import, intent_create
@@ -115,18 +116,7 @@ class IntentOut(Schema):
 )
 def intents(request: HttpRequest) -> list[dict[str, Any]]:
     require_perm(request_staff(request), "assistant.view_intent")
-    from django.db.models import Count, OuterRef, Subquery
-
-    from bankdesk.assistant.models import IntentExample
-
-    counts = (
-        IntentExample.objects.filter(label=OuterRef("code"))
-        .values("label")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    rows = Intent.objects.annotate(examples=Subquery(counts)).order_by("code")
-    return [_intent_out(i, i.examples or 0) for i in rows]
+    return [_intent_out(intent, n) for intent, n in intents_with_example_counts()]
 
 
 def _intent_out(intent: Intent, examples: int) -> dict[str, Any]:

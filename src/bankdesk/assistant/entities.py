@@ -160,11 +160,12 @@ def _weekday(today: date, weekday: int, which: str) -> date:
     return today - timedelta((today.weekday() - weekday - 1) % 7 + 1)
 
 
-def _months_back(today: date, months: int) -> date:
-    month = today.month - 1 - months
-    year = today.year + month // 12
+def _add_months(day: date, months: int) -> date:
+    """The same day `months` later (earlier when negative), the 28th where it has none."""
+    month = day.month - 1 + months
+    year = day.year + month // 12
     month = month % 12 + 1
-    return _date(year, month, today.day) or _date(year, month, 28) or today
+    return _date(year, month, day.day) or _date(year, month, 28) or day
 
 
 def _relative_days(text: str, today: date) -> list[tuple[tuple[int, int], str, date]]:
@@ -200,7 +201,7 @@ def _relative_days(text: str, today: date) -> list[tuple[tuple[int, int], str, d
             (
                 match.span(),
                 match.group(0),
-                _months_back(this_month, 1) if this_month > today else this_month,
+                _add_months(this_month, -1) if this_month > today else this_month,
             )
         )
     return found
@@ -208,7 +209,7 @@ def _relative_days(text: str, today: date) -> list[tuple[tuple[int, int], str, d
 
 def _shifted(today: date, count: int, unit: str) -> date:
     if unit == "month":
-        return _months_back(today, -count)
+        return _add_months(today, count)
     return today + timedelta(days=count * (7 if unit == "week" else 1))
 
 

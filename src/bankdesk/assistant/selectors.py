@@ -1,10 +1,13 @@
-"""Assistant reads for other apps' screens."""
+"""Assistant reads: intents for admins, the hand-off for the case screen."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Count, OuterRef, Subquery
+
 from bankdesk.assistant.choices import HandoffReason
+from bankdesk.assistant.models import Intent, IntentExample
 from bankdesk.tickets.choices import EventKind
 from bankdesk.tickets.models import Case
 
@@ -18,3 +21,15 @@ def case_handoff(case: Case) -> dict[str, Any] | None:
     reason = str(event.data.get("reason", ""))
     label = HandoffReason(reason).label if reason in HandoffReason.values else ""
     return {**event.data, "reason_display": label}
+
+
+def intents_with_example_counts() -> list[tuple[Intent, int]]:
+    """Every intent by code, with how many sentences teach it (one query)."""
+    counts = (
+        IntentExample.objects.filter(label=OuterRef("code"))
+        .values("label")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    rows = Intent.objects.annotate(examples=Subquery(counts)).order_by("code")
+    return [(intent, intent.examples or 0) for intent in rows]

@@ -42,7 +42,6 @@ class _Document:
     version_id: int
     article_id: int
     language: str
-    intent: str
     terms: Counter[str]
     length: int
 
@@ -115,13 +114,13 @@ def current_index() -> Index:
         return cached[1]
     with _lock:
         rows = ArticleVersion.objects.filter(status=VersionStatus.PUBLISHED).values_list(
-            "id", "article_id", "language", "article__intent", "search_terms"
+            "id", "article_id", "language", "search_terms"
         )
         documents = []
-        for version_id, article_id, language, intent, terms_text in rows:
+        for version_id, article_id, language, terms_text in rows:
             terms = Counter(terms_text.split())
             documents.append(
-                _Document(version_id, article_id, language, intent, terms, sum(terms.values()))
+                _Document(version_id, article_id, language, terms, sum(terms.values()))
             )
         index = Index(documents)
         _cache = (key, index)

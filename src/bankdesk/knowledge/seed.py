@@ -34,33 +34,30 @@ def _publish(version: ArticleVersion) -> None:
 def _seed_one(
     *, slug: str, kind: str, intent: str, texts: dict[str, tuple[str, list[str], str]]
 ) -> None:
-    first = True
-    article = None
-    for language, (title, questions, body) in texts.items():
-        if first:
-            version = article_create(
-                slug=slug,
-                kind=kind,
-                intent=intent,
+    """One article, published in each language: the first language creates it."""
+    (language, (title, questions, body)), *translations = texts.items()
+    first = article_create(
+        slug=slug,
+        kind=kind,
+        intent=intent,
+        language=language,
+        title=title,
+        body=body,
+        questions=questions,
+        actor=None,
+    )
+    _publish(first)
+    for language, (title, questions, body) in translations:
+        _publish(
+            version_draft(
+                article=first.article,
                 language=language,
                 title=title,
                 body=body,
                 questions=questions,
                 actor=None,
             )
-            article = version.article
-            first = False
-        else:
-            assert article is not None
-            version = version_draft(
-                article=article,
-                language=language,
-                title=title,
-                body=body,
-                questions=questions,
-                actor=None,
-            )
-        _publish(version)
+        )
 
 
 @transaction.atomic

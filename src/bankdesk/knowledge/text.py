@@ -14,12 +14,12 @@ from functools import lru_cache
 import jieba
 import snowballstemmer
 
-from bankdesk.lib.chinese import fold
+from bankdesk.lib.chinese import HAN, fold
 
 jieba.setLogLevel(logging.WARNING)
 
-RUNS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:'[a-z]+)?")
-HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Runs of Han characters, or English words (a folded text is lower case).
+RUNS = re.compile(rf"{HAN.pattern}+|[a-z0-9]+(?:'[a-z]+)?")
 
 EN_STOP = frozenset(
     [
@@ -143,7 +143,7 @@ def _stemmer() -> snowballstemmer.stemmer:
 def search_words(text: str) -> list[str]:
     words: list[str] = []
     for run in RUNS.findall(fold(text)):
-        if HAN_RUN.match(run):
+        if HAN.match(run):
             words.extend(w for w in jieba.lcut_for_search(run) if w not in ZH_STOP)
             # Single characters too, so 丢了 still meets 丢失 when the words are cut apart.
             words.extend(char for char in run if char not in ZH_STOP and len(run) > 1)
