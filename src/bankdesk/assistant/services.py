@@ -159,7 +159,9 @@ def _hand_off(
         subject = " ".join(first.split())[:SUBJECT_CHARS].strip() or _title(
             intent, decision.intent, dialogue.language
         )
-        tags = ["assistant", f"handoff-{decision.reason.replace('_', '-')}"]
+        tags = ["assistant"]
+        if decision.reason:  # none when a relayed message finds its case closed
+            tags.append(f"handoff-{decision.reason.replace('_', '-')}")
         if signals.regulator:
             tags.append("regulator-risk")
         case = case_create(
