@@ -26,7 +26,7 @@ from bankdesk.tickets.lookups import category_by_id
 router = Router(tags=["assistant"])
 
 
-class ReplyIn(Schema):
+class AssistantReplyIn(Schema):
     # Not trimmed or refused when blank: an empty or emoji-only message still gets an answer.
     text: str = Field(max_length=TEXT_MAX)
     conversation_id: uuid.UUID | None = None
@@ -47,7 +47,7 @@ class EntityOut(Schema):
     currency: str | None = None
 
 
-class ReplyOut(Schema):
+class AssistantReplyOut(Schema):
     conversation_id: str
     reply: str
     action: str = Field(description="answer | clarify | fallback | handoff | relay")
@@ -66,10 +66,10 @@ class ReplyOut(Schema):
 
 @router.post(
     "/reply",
-    response={200: ReplyOut, **error_responses(404)},
+    response={200: AssistantReplyOut, **error_responses(404)},
     summary="The assistant's answer to a customer's message, or a hand-off to a person",
 )
-def reply(request: HttpRequest, payload: ReplyIn) -> dict[str, Any]:
+def reply(request: HttpRequest, payload: AssistantReplyIn) -> dict[str, Any]:
     user = request_staff(request)
     require_perm(user, "assistant.converse")
     customer = access_customer_by_id(user, payload.customer_id) if payload.customer_id else None

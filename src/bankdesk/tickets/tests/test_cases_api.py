@@ -250,6 +250,27 @@ def test_openapi_schema_is_served_and_lists_the_operations(client):
     assert "/api/v1/customers" in paths
 
 
+def test_every_api_schema_has_its_own_name():
+    """OpenAPI components are keyed by class name: two schemas with one name
+    would make one operation document the other's body."""
+    from ninja import Schema
+
+    from bankdesk.config.api import api  # noqa: F401  (imports every router)
+
+    def descendants(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from descendants(sub)
+
+    ours = [s for s in descendants(Schema) if s.__module__.startswith("bankdesk.")]
+    by_name: dict[str, list[str]] = {}
+    for schema in ours:
+        by_name.setdefault(schema.__name__, []).append(schema.__module__)
+    clashes = {name: modules for name, modules in by_name.items() if len(modules) > 1}
+    assert len(ours) > 50
+    assert clashes == {}
+
+
 @pytest.mark.parametrize("page_size", [1, 7, 50])
 def test_scoped_pages_hold_exactly_the_cases_in_scope_newest_first(
     page_size, agent, supervisor, make_staff, general_team, categories
