@@ -5,8 +5,8 @@
 
 writes, all with columns text,category:
 - banking77_train.csv / banking77_dev.csv: BANKING77 train.csv split 90/10 per intent
-  (bankdesk.assistant.training.stratified_split, seed 0 — the same split the trainer's
-  held-out figures use);
+  (bankdesk.assistant.splits.stratified_split, --seed, 0 by default; other seeds carve
+  other splits, to see how much a figure owes to one split);
 - zh_train.csv: zh_bank_intents train.csv as given; zh_dev.csv: its dev.csv;
 - oos_train.csv: CLINC150 train-split out-of-scope queries, plus up to --per-intent queries
   of each CLINC intent outside banking and credit cards (a bank's out-of-scope), leaving out
@@ -50,11 +50,14 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--per-intent", type=int, default=20)
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the BANKING77 train/dev split (default 0)"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
     banking = [(r["text"], r["category"]) for r in _read(args.data / "banking77/train.csv")]
-    train, dev = stratified_split(banking, 0.1, seed=0)
+    train, dev = stratified_split(banking, 0.1, seed=args.seed)
     _write(args.out / "banking77_train.csv", train)
     _write(args.out / "banking77_dev.csv", dev)
 
