@@ -24,9 +24,12 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.utils import murmurhash3_32
 
 #: Hash space size: 4M buckets make collisions among the ~150k n-grams we keep negligible.
 N_HASH = 2**22
+#: n-grams whose column a model remembers (about 100 bytes each); then it starts afresh.
+MEMO_SIZE = 200_000
 TOKEN_PATTERN = r"[a-z0-9]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"  # noqa: S105
 
 
@@ -63,7 +66,8 @@ class HashedTfidf:
         self.kind = kind
         self.buckets = np.asarray(buckets, dtype=np.int64)  # sorted hash buckets kept
         self.idf = np.asarray(idf, dtype=np.float32)
-        self._hasher = _hasher(kind)
+        self._analyze = _hasher(kind).build_analyzer()
+        self._columns: dict[str, int] = {}  # n-gram -> column, see rows()
 
     @classmethod
     def fit(cls, kind: str, texts: Sequence[str], min_df: int) -> HashedTfidf:
@@ -79,22 +83,41 @@ class HashedTfidf:
         return int(self.buckets.size)
 
     def rows(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Per text: (column numbers, unit-length TF-IDF values) of its kept n-grams."""
-        raw = self._hasher.transform(texts).tocsr()
-        raw.sum_duplicates()
-        size = self.buckets.size
+        """Per text: (column numbers, unit-length TF-IDF values) of its kept n-grams.
+
+        The n-grams are those the hasher's analyzer makes, and each is hashed exactly as the
+        hasher hashes it (MurmurHash3, seed 0, absolute value modulo :data:`N_HASH`), but
+        without building a sparse matrix per message, and each n-gram's column is remembered:
+        customers' messages share most of their n-grams, so a reply rarely hashes anything.
+        """
         out = []
-        for i in range(raw.shape[0]):
-            start, end = raw.indptr[i], raw.indptr[i + 1]
-            hashes = raw.indices[start:end]
-            pos = np.searchsorted(self.buckets, hashes)
-            clipped = np.minimum(pos, max(size - 1, 0))
-            keep = (pos < size) & (self.buckets[clipped] == hashes) if size else pos < 0
-            cols = clipped[keep]
-            vals = np.log1p(raw.data[start:end][keep]).astype(np.float32) * self.idf[cols]
+        for text in texts:
+            counts: dict[int, int] = {}
+            for gram in self._analyze(text):
+                col = self._column_of(gram)
+                if col >= 0:
+                    counts[col] = counts.get(col, 0) + 1
+            if not counts:
+                out.append((np.zeros(0, np.int64), np.zeros(0, np.float32)))
+                continue
+            cols = np.fromiter(counts.keys(), np.int64, len(counts))
+            tf = np.fromiter(counts.values(), np.float32, len(counts))
+            vals = np.log1p(tf) * self.idf[cols]
             norm = float(np.sqrt(vals @ vals))
             out.append((cols, vals / norm if norm > 0 else vals))
         return out
+
+    def _column_of(self, gram: str) -> int:
+        """Column of an n-gram among the kept buckets, -1 when its bucket was not kept."""
+        col = self._columns.get(gram)
+        if col is None:
+            bucket = abs(murmurhash3_32(gram, seed=0)) % N_HASH
+            pos = int(np.searchsorted(self.buckets, bucket))
+            col = pos if pos < self.buckets.size and self.buckets[pos] == bucket else -1
+            if len(self._columns) >= MEMO_SIZE:
+                self._columns.clear()
+            self._columns[gram] = col
+        return col
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """TF-IDF matrix (one unit-length row per text) for training."""

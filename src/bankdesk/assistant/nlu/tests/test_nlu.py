@@ -240,3 +240,37 @@ def test_detect_language(text: str, language: str) -> None:
 def test_normalise_folds_scripts_and_width() -> None:
     assert normalise("  ＨＥＬＬＯ　我的卡不見了 ") == "hello 我的卡不见了"
     assert len(normalise("a" * 50_000)) <= 512
+
+
+@pytest.mark.parametrize("kind", ["word", "char"])
+def test_ngram_rows_equal_the_reference_hasher(kind: str) -> None:
+    """Replies hash n-grams themselves; the columns and values must be those that the
+    reference (scikit-learn's HashingVectorizer, which training uses) gives."""
+    from bankdesk.assistant.nlu.features import HashedTfidf, _hasher
+
+    texts = [
+        normalise(t)
+        for t in [
+            *(text for examples in FIXTURE.values() for text in examples),
+            "my card my card my card",
+            "a",
+            "",
+            "🙂🙂",
+            "转账  transfer   失败 twice",
+        ]
+    ]
+    tfidf = HashedTfidf.fit(kind, texts[:20], min_df=1)
+    reference = _hasher(kind).transform(texts).tocsr()
+    reference.sum_duplicates()
+    for _ in range(2):  # the second pass answers from the remembered columns
+        for text, (cols, vals), row in zip(texts, tfidf.rows(texts), reference, strict=True):
+            kept = {
+                int(np.searchsorted(tfidf.buckets, h)): np.log1p(v)
+                for h, v in zip(row.indices, row.data, strict=True)
+                if h in set(tfidf.buckets.tolist())
+            }
+            expected = {c: v * tfidf.idf[c] for c, v in kept.items()}
+            norm = np.sqrt(sum(v * v for v in expected.values())) or 1.0
+            assert dict(zip(cols.tolist(), vals.tolist(), strict=True)) == pytest.approx(
+                {c: v / norm for c, v in expected.items()}, rel=1e-5
+            ), text
