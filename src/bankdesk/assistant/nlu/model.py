@@ -13,9 +13,11 @@ How it decides, in product terms:
    * a linear support-vector machine that weighs words, character sequences and meaning
      together (the strongest judge, half of the vote);
    * a logistic regression on the meaning (sentence embedding) alone;
-   * a nearest-neighbour judge: how close the message is in meaning to the closest training
-     example of each intent (this needs the embeddings of the training examples, stored as
-     8-bit numbers — never their text; out-of-scope examples are thinned to a sample).
+   * a nearest-neighbour judge: how close the message is in meaning to the closest
+     *prototype* of each intent — the centres of a k-means clustering of the intent's example
+     embeddings (24 per intent, 256 for out-of-scope), stored as 8-bit numbers. Centres, not
+     the examples, keep a prediction fast and store no example's own embedding, except for
+     an intent taught with fewer examples than it has centres.
 
    The votes are averaged as log-probabilities.
 4. The average becomes probabilities with a *temperature* fitted on examples the model did
@@ -27,8 +29,8 @@ How it decides, in product terms:
    with the model.
 
 The saved model is two plain files (``model.json`` and ``model.npz``, loaded without pickle).
-It holds numbers only — hashed n-gram buckets, weights and quantised example embeddings —
-never the training texts.
+It holds numbers only — hashed n-gram buckets, weights and quantised prototypes — never the
+training texts.
 """
 
 from __future__ import annotations
@@ -88,8 +90,13 @@ class Settings:
     lr_c: float = 10.0
     knn_weight: float = 0.35  # share of the nearest-neighbour judge in the vote
     knn_temperature: float = 30.0
-    knn_max_oos: int = 1500  # out-of-scope examples kept for the nearest-neighbour judge
     knn_candidates: int = 10  # classes the nearest-neighbour judge searches per message
+    # The judge compares with k-means centres of each intent's examples (this many per intent,
+    # more for the varied out-of-scope), not the examples: faster, and no example's own
+    # embedding is stored for an intent with more examples than centres. 0: the examples.
+    knn_prototypes: int = 24
+    knn_oos_prototypes: int = 256
+    knn_max_oos: int = 1500  # with knn_prototypes 0: out-of-scope examples kept
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -329,21 +336,57 @@ def _fit_lr(
     return coef, intercept
 
 
+def _prototypes(
+    emb: np.ndarray, y: np.ndarray, counts: dict[int, int], seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per class, the centres of k-means clusters of its example embeddings (unit length), or
+    the examples themselves for a class with no more examples than centres."""
+    from sklearn.cluster import KMeans
+
+    vectors, labels = [], []
+    for label in np.unique(y).tolist():
+        block = emb[y == label]
+        k = counts[label]
+        if block.shape[0] > k:
+            centres = KMeans(n_clusters=k, n_init=1, random_state=seed).fit(block).cluster_centers_
+            block = (centres / (np.linalg.norm(centres, axis=1, keepdims=True) + 1e-12)).astype(
+                np.float32
+            )
+        vectors.append(block)
+        labels.append(np.full(block.shape[0], label))
+    return np.concatenate(vectors), np.concatenate(labels)
+
+
 def _knn_arrays(
-    emb: np.ndarray, y: np.ndarray, mask: np.ndarray, n_classes: int
+    emb: np.ndarray, y: np.ndarray, n_classes: int, oos_idx: int | None, cfg: Settings, seed: int
 ) -> dict[str, np.ndarray]:
-    """Example embeddings for the nearest-neighbour judge, grouped by class, as int8."""
-    rows = np.flatnonzero(mask)
-    rows = rows[np.argsort(y[rows], kind="stable")]
-    counts = np.bincount(y[rows], minlength=n_classes)
-    if (counts == 0).any():  # every class needs at least one row: use a zero vector
-        missing = np.flatnonzero(counts == 0)
-        vectors = np.concatenate([emb[rows], np.zeros((missing.size, emb.shape[1]), emb.dtype)])
-        labels = np.concatenate([y[rows], missing])
+    """What the nearest-neighbour judge compares a message with, grouped by class, as int8:
+    prototypes (k-means centres) of each class's examples; with ``knn_prototypes`` 0, the
+    examples themselves, out-of-scope ones thinned to ``knn_max_oos``."""
+    if cfg.knn_prototypes > 0:
+        counts = dict.fromkeys(range(n_classes), cfg.knn_prototypes)
+        if oos_idx is not None:
+            counts[oos_idx] = cfg.knn_oos_prototypes
+        vectors, labels = _prototypes(emb, y, counts, seed)
+    else:
+        keep = np.ones(len(y), dtype=bool)
+        if oos_idx is not None:
+            oos_rows = np.flatnonzero(y == oos_idx)
+            if oos_rows.size > cfg.knn_max_oos:
+                drop = np.random.default_rng(seed).choice(
+                    oos_rows, oos_rows.size - cfg.knn_max_oos, replace=False
+                )
+                keep[drop] = False
+        vectors, labels = emb[keep], y[keep]
+    order = np.argsort(labels, kind="stable")
+    vectors, labels = vectors[order], labels[order]
+    present = np.bincount(labels, minlength=n_classes) > 0
+    if not present.all():  # every class needs at least one row: use a zero vector
+        missing = np.flatnonzero(~present)
+        vectors = np.concatenate([vectors, np.zeros((missing.size, emb.shape[1]), emb.dtype)])
+        labels = np.concatenate([labels, missing])
         order = np.argsort(labels, kind="stable")
         vectors, labels = vectors[order], labels[order]
-    else:
-        vectors, labels = emb[rows], y[rows]
     starts = np.searchsorted(labels, np.arange(n_classes))
     scale = float(np.abs(vectors).max()) / 127.0 or 1.0
     q = np.round(vectors / scale).astype(np.int8)
@@ -424,12 +467,6 @@ def train(
     )
 
     oos_idx = index.get(OUT_OF_SCOPE)
-    rng = np.random.default_rng(seed)
-    knn_pool = np.ones(len(y), dtype=bool)  # examples the nearest-neighbour judge may keep
-    if oos_idx is not None and cfg.knn_max_oos >= 0:
-        oos_rows = np.flatnonzero(y == oos_idx)
-        if oos_rows.size > cfg.knn_max_oos:
-            knn_pool[rng.choice(oos_rows, oos_rows.size - cfg.knn_max_oos, replace=False)] = False
 
     def fit(mask: np.ndarray) -> tuple[HashedTfidf, HashedTfidf, dict[str, np.ndarray]]:
         sub = [texts[i] for i in np.flatnonzero(mask)]
@@ -446,7 +483,7 @@ def train(
                 emb[mask], y[mask], len(classes), cfg.lr_c
             )
         if cfg.knn_weight > 0:
-            arrays.update(_knn_arrays(emb, y, mask & knn_pool, len(classes)))
+            arrays.update(_knn_arrays(emb[mask], y[mask], len(classes), oos_idx, cfg, seed))
         return word, char, arrays
 
     temperature, threshold = cfg.default_temperature, cfg.default_threshold
