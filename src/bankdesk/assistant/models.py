@@ -110,6 +110,8 @@ class Dialogue(models.Model):
     pending_choices = models.JSONField(default=list, blank=True)
     # Messages in a row the assistant could not place; the second one goes to a person.
     misses = models.PositiveSmallIntegerField(default=0)
+    # The web chat session the dialogue belongs to (empty for dialogues through the API).
+    chat_session = models.CharField(max_length=64, blank=True, db_index=True)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -133,6 +135,8 @@ class Turn(models.Model):
     entities = models.JSONField(default=list, blank=True)
     sentiment = models.FloatField(null=True, blank=True)
     anger = models.FloatField(null=True, blank=True)
+    # The id the customer's browser gave the message, so a resend is answered, not re-read.
+    client_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

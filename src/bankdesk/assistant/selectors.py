@@ -1,4 +1,4 @@
-"""Assistant reads: intents for admins, the hand-off for the case screen."""
+"""Assistant reads: intents for admins, the hand-off for the case screen, a web chat's turns."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Count, OuterRef, Subquery
 
 from bankdesk.assistant.choices import HandoffReason
-from bankdesk.assistant.models import Intent, IntentExample
+from bankdesk.assistant.models import Intent, IntentExample, Turn
 from bankdesk.tickets.choices import EventKind
 from bankdesk.tickets.models import Case
 
@@ -33,3 +33,10 @@ def intents_with_example_counts() -> list[tuple[Intent, int]]:
     )
     rows = Intent.objects.annotate(examples=Subquery(counts)).order_by("code")
     return [(intent, intent.examples or 0) for intent in rows]
+
+
+def chat_turns(chat_session: str, limit: int = 200) -> list[Turn]:
+    """The latest `limit` turns of a web chat session's dialogues with the assistant, oldest
+    first: what the widget shows again after a reload."""
+    turns = Turn.objects.filter(dialogue__chat_session=chat_session).order_by("-id")[:limit]
+    return sorted(turns, key=lambda turn: turn.pk)

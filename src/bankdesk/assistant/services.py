@@ -51,6 +51,8 @@ TEXT_MAX = 20_000
 # What the classifier reads: the opening of a long message says what it is about.
 CLASSIFY_CHARS = 1_000
 SUBJECT_CHARS = 60
+#: External id prefix of the transcript message a hand-off opens a case with.
+TRANSCRIPT_PREFIX = "assistant:"
 NO_PREDICTION = Prediction(ranked=(), out_of_scope=True, oos_score=1.0, language="en")
 
 
@@ -68,6 +70,8 @@ class Reply:
     anger: float = 0.0
     language: str = Language.ZH_HANS
     model_version: int | None = None
+    # The customer's turn and the assistant's answer, as stored.
+    turns: tuple[Turn, ...] = ()
 
     @property
     def handoff(self) -> bool:
@@ -91,12 +95,28 @@ def _dialogue(
     language: str,
     customer: Customer | None,
     actor: User | None,
+    chat_session: str,
 ) -> Dialogue:
-    if conversation_id is None:  # saved with the turns, in one statement each
-        return Dialogue(channel=channel, language=language, customer=customer, started_by=actor)
-    dialogue = Dialogue.objects.select_for_update().filter(public_id=conversation_id).first()
-    if dialogue is None:
-        raise NotFound("no such conversation", field="conversation_id")
+    dialogue: Dialogue | None = None
+    if conversation_id is not None:
+        dialogue = Dialogue.objects.select_for_update().filter(public_id=conversation_id).first()
+        if dialogue is None:
+            raise NotFound("no such conversation", field="conversation_id")
+    elif chat_session:
+        dialogue = (
+            Dialogue.objects.select_for_update()
+            .filter(chat_session=chat_session)
+            .order_by("-id")
+            .first()
+        )
+    if dialogue is None:  # a new one is saved with the turns, in one statement each
+        return Dialogue(
+            channel=channel,
+            language=language,
+            customer=customer,
+            started_by=actor,
+            chat_session=chat_session,
+        )
     if customer is not None and dialogue.customer_id not in (None, customer.pk):
         raise InvalidInput("the conversation belongs to another customer", field="customer_id")
     return dialogue
@@ -167,6 +187,11 @@ def _hand_off(
         case = case_create(
             subject=subject or "—",
             channel=dialogue.channel,
+            # A web chat's case continues its session: the customer's next messages and the
+            # staff's replies travel on it. The transcript is marked as the assistant's, so
+            # the widget, which showed the conversation as it happened, does not repeat it.
+            external_thread_id=dialogue.chat_session,
+            external_id=f"{TRANSCRIPT_PREFIX}{uuid.uuid4().hex}" if dialogue.chat_session else None,
             actor=None,
             customer=dialogue.customer,
             category=Category.objects.filter(pk=intent.category_id, is_active=True).first()
@@ -248,9 +273,14 @@ def assistant_reply(
     language: str | None = None,
     channel: str = Channel.APP,
     customer: Customer | None = None,
+    chat_session: str = "",
+    client_id: str = "",
 ) -> Reply:
     """Answer one customer message. Never fails on what a customer can type: empty,
-    emoji-only, very long or mixed-language text gets an answer, a question or a person."""
+    emoji-only, very long or mixed-language text gets an answer, a question or a person.
+
+    A web chat names its session instead of a conversation id (`chat_session`), and the
+    browser's id for the message (`client_id`), stored with the customer's turn."""
     text = _check_text(text)
     if language is not None and language not in Language.values:
         raise InvalidInput("unknown language", field="language")
@@ -264,7 +294,45 @@ def assistant_reply(
         language=language,
         channel=channel,
         customer=customer,
+        chat_session=chat_session,
+        client_id=client_id,
     )
+
+
+def chat_reply(
+    *, chat_session: str, client_id: str, text: str, customer: Customer | None
+) -> tuple[list[Turn], Case | None]:
+    """A web chat message for the assistant: the turns to show (the customer's and the
+    answer) and, after a hand-off, the case the chat now continues on.
+
+    The same `client_id` again — a resend after a dropped connection — gets the turns stored
+    the first time, and nothing is understood or stored twice."""
+    earlier = (
+        Turn.objects.filter(
+            dialogue__chat_session=chat_session, speaker=Speaker.CUSTOMER, client_id=client_id
+        )
+        .select_related("dialogue__case")
+        .first()
+    )
+    if earlier is not None:
+        answer = (
+            Turn.objects.filter(dialogue=earlier.dialogue_id, pk__gt=earlier.pk)
+            .filter(speaker=Speaker.ASSISTANT)
+            .order_by("pk")
+            .first()
+        )
+        dialogue = earlier.dialogue
+        handed = dialogue.case if dialogue.status == DialogueStatus.HANDED_OFF else None
+        return [t for t in (earlier, answer) if t is not None], handed
+    reply = assistant_reply(
+        text=text,
+        actor=None,
+        channel=Channel.WEB_CHAT,
+        customer=customer,
+        chat_session=chat_session,
+        client_id=client_id,
+    )
+    return list(reply.turns), reply.case if reply.handoff else None
 
 
 @transaction.atomic
@@ -277,6 +345,8 @@ def _respond(
     language: str | None,
     channel: str,
     customer: Customer | None,
+    chat_session: str,
+    client_id: str,
 ) -> Reply:
     masked = redact_authentication_data(text)
     detected = script_language(text, default="")
@@ -286,6 +356,7 @@ def _respond(
         language=language or detected or Language.ZH_HANS,
         customer=customer,
         actor=actor,
+        chat_session=chat_session,
     )
     if language is None and detected and detected != dialogue.language:
         dialogue.language = detected  # the customer switched language: answer in theirs
@@ -303,6 +374,7 @@ def _respond(
         entities=understood.entities,
         sentiment=signals.sentiment,
         anger=signals.anger,
+        client_id=client_id,
     )
     if dialogue.status == DialogueStatus.HANDED_OFF and dialogue.case is not None:
         decision = Decision(Action.RELAY, customer_turn.intent, confidence)
@@ -358,6 +430,7 @@ def _respond(
         anger=signals.anger,
         language=language,
         model_version=understood.model_version,
+        turns=(customer_turn, assistant_turn),
     )
 
 

@@ -8,16 +8,22 @@ Browser → bankdesk::
 
 bankdesk → browser::
 
-    {"type": "welcome", "session_id": str, "is_identified": bool, "assistant": null}
-    {"type": "ack", "client_id": str, "message_id": int, "seq": int}
+    {"type": "welcome", "session_id": str, "is_identified": bool,
+     "assistant": {"name": str} | null}
+    {"type": "ack", "client_id": str, "message_id": int, "seq": int}       to a person
+    {"type": "ack", "client_id": str, "turn": int}                          to the assistant
     {"type": "message", "seq": int, "text": str, "author": "customer"|"staff", "name": str,
      "at": ISO 8601, "client_id"?: str}
+    {"type": "message", "turn": int, "text": str, "author": "customer"|"assistant",
+     "name": str, "at": ISO 8601, "client_id"?: str}
     {"type": "typing", "is_typing": bool}
     {"type": "error", "code": str, "message": str, "client_id"?: str}
 
 `seq` orders every message of the session; after a reconnect, `hello` with `last_seq` replays
 what came later, and a message re-sent with the same `client_id` is acknowledged, not stored
-twice. `assistant` names the virtual assistant to offer before a person, once there is one.
+twice. Where the endpoint offers the assistant (`assistant` in the welcome), it answers a
+session's messages first, as `turn`s, until it hands the session to a person; every turn
+comes before the session's first `seq`, and `hello` sends them all again (see `sessions`).
 """
 
 from __future__ import annotations
@@ -183,18 +189,25 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         self.thread_id = thread_id
         self.case_id = await in_database(sessions.chat_case_id)(thread_id)
         await self.channel_layer.group_add(chat_group(thread_id), self.channel_name)
+        assistant = self.case_id is None and await self.assistant_ready()
         await self.send_json(
             {
                 "type": "welcome",
                 "session_id": chat_session_sign(thread_id),
                 "is_identified": self.customer_id is not None,
-                "assistant": None,
+                "assistant": {"name": _("Assistant")} if assistant else None,
             }
         )
+        if self.endpoint.assistant:
+            for frame in await in_database(sessions.chat_turns_since_start)(thread_id):
+                await self.send_json(frame)
         last_seq = content.get("last_seq")
         after = last_seq if isinstance(last_seq, int) and last_seq >= 0 else 0
         self.cursor = after
         await self.replay(after, outbound_only=False)
+
+    async def assistant_ready(self) -> bool:
+        return await in_database(sessions.chat_assistant_ready)(self.endpoint)
 
     async def replay(self, after: int, *, outbound_only: bool) -> None:
         frames = await in_database(sessions.chat_messages_since)(
@@ -220,6 +233,9 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
                 client_id=client_id,
             )
             return
+        if self.case_id is None and await self.assistant_ready():
+            await self.to_assistant(client_id, text)
+            return
         try:
             received = await in_database(sessions.chat_message_receive)(
                 thread_id=self.thread_id,
@@ -240,6 +256,23 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
                 "seq": received.message_id,
             }
         )
+
+    async def to_assistant(self, client_id: str, text: str) -> None:
+        try:
+            answered = await in_database(sessions.chat_assistant_answer)(
+                thread_id=self.thread_id,
+                client_id=client_id,
+                text=text,
+                customer_id=self.customer_id,
+            )
+        except BankdeskError as exc:
+            await self.refuse(exc.code, exc.message, client_id=client_id)
+            return
+        await self.send_json({"type": "ack", "client_id": client_id, "turn": answered.turn_id})
+        for frame in answered.frames:
+            await self.send_json(frame)
+        if answered.case_id is not None:  # handed to a person: the chat is the case's now
+            self.case_id = answered.case_id
 
     async def typing(self, content: dict[str, Any]) -> None:
         if self.case_id is None:

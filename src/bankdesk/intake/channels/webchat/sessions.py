@@ -3,6 +3,12 @@
 Everything here is synchronous ORM work the consumer runs through `database_sync_to_async`.
 A message's `seq` in the protocol is its database id: increasing, shared by both directions,
 and enough for a browser to put messages in order and ask for what it missed.
+
+Where the endpoint offers the assistant, a session starts with it: the customer's messages and
+its answers are the dialogue's turns (`turn` in the protocol, the turn's id), until it hands
+the session to a person. From then on the session is a case's conversation, as any chat
+without the assistant, and never goes back: so every turn of a session comes before its
+first `seq`, and a browser orders turns first, then messages.
 """
 
 from __future__ import annotations
@@ -14,6 +20,11 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from bankdesk.assistant.choices import Speaker
+from bankdesk.assistant.engine import current_model
+from bankdesk.assistant.models import Turn
+from bankdesk.assistant.selectors import chat_turns
+from bankdesk.assistant.services import TRANSCRIPT_PREFIX, chat_reply
 from bankdesk.customers.models import Customer
 from bankdesk.intake.channels.base import InboundMessage
 from bankdesk.intake.channels.webchat.tokens import InvalidCustomerToken, customer_token_verify
@@ -35,12 +46,24 @@ class ChatEndpoint:
     endpoint_id: int | None
     origins: tuple[str, ...]
     token_secret: str
+    # The assistant answers first (when a model is in service); off with settings "assistant".
+    assistant: bool = True
 
 
 @dataclass(frozen=True)
 class Received:
     case_id: int
     message_id: int
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A message the assistant took: the customer's turn, the frames to send after its
+    acknowledgement, and the case when the assistant handed the session to a person."""
+
+    turn_id: int
+    frames: list[dict[str, Any]]
+    case_id: int | None
 
 
 def chat_endpoint_get(code: str = "") -> ChatEndpoint | None:
@@ -50,7 +73,8 @@ def chat_endpoint_get(code: str = "") -> ChatEndpoint | None:
     endpoint = (endpoints.filter(code=code) if code else endpoints).order_by("id").first()
     if endpoint is None:
         return None if code else ChatEndpoint(endpoint_id=None, origins=(), token_secret="")
-    origins = endpoint.settings.get("origins") if isinstance(endpoint.settings, dict) else None
+    options = endpoint.settings if isinstance(endpoint.settings, dict) else {}
+    origins = options.get("origins")
     try:
         secrets_data: Any = json.loads(endpoint.secrets or "{}")
     except ValueError:
@@ -61,6 +85,7 @@ def chat_endpoint_get(code: str = "") -> ChatEndpoint | None:
         endpoint_id=endpoint.pk,
         origins=tuple(o.rstrip("/") for o in origins or () if isinstance(o, str)),
         token_secret=secret if isinstance(secret, str) else "",
+        assistant=options.get("assistant", True) is not False,
     )
 
 
@@ -147,6 +172,51 @@ def chat_messages_since(
         conversation__external_thread_id=thread_id,
         pk__gt=after,
     ).select_related("author")
+    # A hand-off's transcript repeats, for the staff, what the widget showed as it happened.
+    messages = messages.exclude(external_id__startswith=TRANSCRIPT_PREFIX)
     if outbound_only:
         messages = messages.filter(direction=Direction.OUTBOUND)
     return [chat_frame(message) for message in messages.order_by("pk")[:REPLAY_MAX]]
+
+
+def chat_assistant_ready(endpoint: ChatEndpoint) -> bool:
+    """Whether the assistant answers this endpoint's chats now: offered, and a model in
+    service (without one it could only pass every message on)."""
+    return endpoint.assistant and current_model() is not None
+
+
+def chat_turn_frame(turn: Turn) -> dict[str, Any]:
+    """A turn of the dialogue with the assistant as the widget shows it."""
+    customer = turn.speaker == Speaker.CUSTOMER
+    frame: dict[str, Any] = {
+        "type": "message",
+        "turn": turn.pk,
+        "text": turn.text,
+        "author": "customer" if customer else "assistant",
+        "name": "" if customer else _("Assistant"),
+        "at": turn.created_at.isoformat(),
+    }
+    if customer and turn.client_id:
+        frame["client_id"] = turn.client_id
+    return frame
+
+
+def chat_assistant_answer(
+    *, thread_id: str, client_id: str, text: str, customer_id: int | None
+) -> Answered:
+    """A customer's message to the assistant, answered."""
+    customer = Customer.objects.filter(pk=customer_id).first() if customer_id else None
+    turns, case = chat_reply(
+        chat_session=thread_id, client_id=client_id, text=text, customer=customer
+    )
+    return Answered(
+        turn_id=turns[0].pk,
+        frames=[chat_turn_frame(turn) for turn in turns[1:]],
+        case_id=case.pk if case is not None else None,
+    )
+
+
+def chat_turns_since_start(thread_id: str) -> list[dict[str, Any]]:
+    """The session's turns with the assistant, oldest first (a browser keeps no cursor for
+    them: there are few, and it ignores turns it shows already)."""
+    return [chat_turn_frame(turn) for turn in chat_turns(thread_id)]

@@ -7,9 +7,12 @@
  * or call window.BankdeskChat.identify(token) once the customer has signed in.
  *
  * Messages are shown in the order of their seq (the server's), whatever order they arrive in.
- * A message is kept as pending until the server acknowledges it and re-sent with the same
- * client_id after a reconnect, so it is stored once. The session id and the last seq seen are
- * kept in localStorage, so a reload or a dropped connection continues the same chat.
+ * Where the bank offers its assistant, a chat starts with it: those messages carry a `turn`
+ * instead, and every turn comes before the chat's first seq. A message is kept as pending
+ * until the server acknowledges it and re-sent with the same client_id after a reconnect, so
+ * it is stored once. The session id is kept in localStorage, so a reload continues the same
+ * chat and shows it again; after a dropped connection the page asks only for what it missed
+ * (and the server sends the turns again, which the page already shows).
  */
 (function () {
   "use strict";
@@ -38,13 +41,15 @@
   var typingSent = false;
   var typingTimer = null;
   var typingShownTimer = null;
-  var shown = {};  // seq -> element
+  var shown = {};  // "s<seq>" or "t<turn>" -> element
   var pending = {};  // client_id -> {text, element}
 
+  // The session id is kept across pages; the last seq shown is this page's own (a new page
+  // shows nothing yet, so it asks for the whole chat; a reconnect asks for what came after).
   function load() {
     try {
       var saved = JSON.parse(window.localStorage.getItem(storeKey) || "{}");
-      return { sessionId: saved.sessionId || null, lastSeq: saved.lastSeq || 0 };
+      return { sessionId: saved.sessionId || null, lastSeq: 0 };
     } catch (e) {
       return { sessionId: null, lastSeq: 0 };
     }
@@ -52,7 +57,7 @@
 
   function save() {
     try {
-      window.localStorage.setItem(storeKey, JSON.stringify(state));
+      window.localStorage.setItem(storeKey, JSON.stringify({ sessionId: state.sessionId }));
     } catch (e) { /* private mode: the chat still works, it just will not resume */ }
   }
 
@@ -100,13 +105,27 @@
     if (!panel.hidden) { input.focus(); }
   });
 
-  function place(item, seq) {
-    // Keep the list sorted by seq; pending messages (no seq yet) stay at the end.
-    item.dataset.seq = String(seq);
+  // Where a message goes: turns (the assistant's part) first, then seqs (people's), each in
+  // increasing order; pending messages (neither yet) stay at the end.
+  function position(frame) {
+    if (frame.turn) { return { key: "t" + frame.turn, phase: 0, n: frame.turn }; }
+    return { key: "s" + frame.seq, phase: 1, n: frame.seq };
+  }
+
+  function before(item, other) {
+    if (!other.dataset.phase) { return true; }
+    var phase = Number(other.dataset.phase);
+    return phase > Number(item.dataset.phase) ||
+      (phase === Number(item.dataset.phase) && Number(other.dataset.n) > Number(item.dataset.n));
+  }
+
+  function place(item, at) {
+    item.dataset.phase = String(at.phase);
+    item.dataset.n = String(at.n);
+    if (at.phase === 1) { item.dataset.seq = String(at.n); } else { item.dataset.turn = String(at.n); }
     var children = list.children;
     for (var i = 0; i < children.length; i++) {
-      var other = children[i].dataset.seq;
-      if (!other || Number(other) > seq) {
+      if (before(item, children[i])) {
         list.insertBefore(item, children[i]);
         return;
       }
@@ -123,38 +142,37 @@
   }
 
   function showMessage(frame) {
+    var at = position(frame);
+    remember(frame);
     if (frame.client_id && pending[frame.client_id]) {
-      acknowledge(frame.client_id, frame.seq);
+      acknowledge(frame.client_id, at);
     }
-    if (shown[frame.seq]) { return; }
+    if (shown[at.key]) { return; }
     var own = frame.author === "customer";
     var item = bubble(frame.author, own ? text.you : frame.name, frame.text);
-    shown[frame.seq] = item;
-    place(item, frame.seq);
-    remember(frame.seq);
+    shown[at.key] = item;
+    place(item, at);
     if (!own) { typing.hidden = true; }
     list.scrollTop = list.scrollHeight;
   }
 
-  function acknowledge(clientId, seq) {
+  function acknowledge(clientId, at) {
     var entry = pending[clientId];
     delete pending[clientId];
     if (!entry) { return; }
-    if (shown[seq]) {
+    if (shown[at.key]) {
       entry.element.remove();
       return;
     }
     entry.element.classList.remove("bdchat-pending");
-    shown[seq] = entry.element;
+    shown[at.key] = entry.element;
     entry.element.remove();
-    place(entry.element, seq);
-    remember(seq);
+    place(entry.element, at);
   }
 
-  function remember(seq) {
-    if (seq > state.lastSeq) {
-      state.lastSeq = seq;
-      save();
+  function remember(frame) {
+    if (frame.seq && frame.seq > state.lastSeq) {
+      state.lastSeq = frame.seq;
     }
   }
 
@@ -210,7 +228,8 @@
         send({ type: "message", client_id: clientId, text: pending[clientId].text });
       });
     } else if (frame.type === "ack") {
-      acknowledge(frame.client_id, frame.seq);
+      acknowledge(frame.client_id, position(frame));
+      remember(frame);
     } else if (frame.type === "message") {
       showMessage(frame);
     } else if (frame.type === "typing") {
