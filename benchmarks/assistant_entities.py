@@ -1,6 +1,6 @@
 """Amount and date extraction measured on NLU++ banking (folds 0–15 in ../shared/data).
 
-    python benchmarks/assistant_entities.py --data ../shared/data
+    python benchmarks/assistant_entities.py --data ../shared/data [--folds 8-15]
 
 Gold spans are NLU++'s `amount_of_money` and `date`, `date_from`, `date_to` slots (single
 days; periods are left out); dates resolve against the
@@ -31,9 +31,13 @@ REFERENCE_DAY = date(2022, 3, 15)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument(
+        "--folds", default="0-15", help="folds to read, as FIRST-LAST (default 0-15)"
+    )
     args = parser.parse_args()
+    first, _, last = args.folds.partition("-")
     examples = []
-    for fold in range(16):
+    for fold in range(int(first), int(last or first) + 1):
         path = args.data / "nlupp_banking" / f"fold{fold}.json"
         examples.extend(json.loads(path.read_text("utf-8")))
     figures = {

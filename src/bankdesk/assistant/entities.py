@@ -43,6 +43,14 @@ ZH_NUMBER = r"[零〇一二两三四五六七八九十百千万]+"
 _words = "|".join(sorted(map(re.escape, CURRENCY_WORDS), key=len, reverse=True))
 AMOUNT_SIGN = re.compile(rf"(hk\$|[¥￥$£€])\s?({NUMBER})(\s?[万kK])?", re.I)
 AMOUNT_WORD = re.compile(rf"({NUMBER}|{ZH_NUMBER})(\s?[万kK])?\s?({_words})(?![a-z])", re.I)
+# The sign after the number, as many customers type it: "700£", "84$".
+AMOUNT_SIGN_AFTER = re.compile(rf"(?<![\w.,])({NUMBER})(\s?[kK])?\s?(hk\$|[¥￥$£€])(?!\d)", re.I)
+SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
+AMOUNT_SCALED = re.compile(
+    rf"\b({NUMBER}|a|an|one|two|three|four|five|six|seven|eight|nine|ten)\s+"
+    rf"(hundred|thousand|million)\s+({_words})(?![a-z])",
+    re.I,
+)
 
 DATE_ISO = re.compile(r"(?<!\d)(20\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?!\d)")
 DATE_ZH = re.compile(r"(?<![\d年])(\d{1,2})月(\d{1,2})[日号]")
@@ -56,7 +64,9 @@ _month = (
 DATE_EN_DM = re.compile(
     rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_month}(?:\s+(20\d{{2}}))?", re.I
 )
-DATE_EN_MD = re.compile(rf"\b{_month}\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(20\d{{2}}))?\b", re.I)
+DATE_EN_MD = re.compile(
+    rf"\b{_month}\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(20\d{{2}}))?\b", re.I
+)
 RELATIVE = {
     "today": 0, "this morning": 0, "this afternoon": 0, "tonight": 0, "yesterday": -1,
     "last night": -1, "tomorrow": 1, "day after tomorrow": 2, "day before yesterday": -2,
@@ -67,9 +77,23 @@ WEEKDAYS = {
     "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5,
     "sunday": 6, "一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
 }  # fmt: skip
-# A weekday without "next" is the latest one before today: customers report what happened.
+# A weekday without "next" is the latest one before today: customers report what happened,
+# unless the message speaks of what is to come (see FUTURE).
 WEEKDAY_EN = re.compile(
-    r"\b(last\s+|this\s+|next\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+    r"\b(last\s+week\s+|next\s+week\s+|last\s+|this\s+|next\s+)?"
+    r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+    re.I,
+)
+# Words that put a day said without a year or week in the future ("by Friday", "a meeting on
+# Tuesday", "I'll pay on the 5th"), unless the message also speaks of the past.
+FUTURE = re.compile(
+    r"\b(?:will|shall|going to|schedule[ds]?|appointment|meeting|arrange|book|make it|by|until"
+    r"|till|due|expect(?:ed)?|upcoming)\b|'ll\b|下周|下个月|将|预约|之前要|到期",
+    re.I,
+)
+PAST = re.compile(
+    r"\b(?:was|were|did|had|lost|paid|spent|made|sent|got|received|charged|ago|yesterday"
+    r"|last)\b|了|昨|上周|上个",
     re.I,
 )
 WEEKDAY_ZH = re.compile(r"(上个?|这个?|下个?)?(?:周|星期|礼拜)([一二三四五六日天])")
@@ -139,19 +163,28 @@ def _date(year: int, month: int, day: int) -> date | None:
         return None
 
 
-def _recent(today: date, month: int, day: int) -> date | None:
-    """A day and month without a year: the latest such date not after today."""
+def _recent(today: date, month: int, day: int, *, forward: bool = False) -> date | None:
+    """A day and month without a year: the latest such date not after today (with
+    `forward`, the first not before today)."""
     found = _date(today.year, month, day)
-    if found is not None and found > today:
+    if forward:
+        if found is not None and found < today:
+            found = _date(today.year + 1, month, day)
+    elif found is not None and found > today:
         found = _date(today.year - 1, month, day)
     return found
 
 
-def _weekday(today: date, weekday: int, which: str) -> date:
-    """The latest such weekday before today; 'next' the first after today; 'this' the one
-    of this week (Monday first)."""
-    which = which.strip()
-    if which in {"next", "下", "下个"}:
+def _weekday(today: date, weekday: int, which: str, *, forward: bool = False) -> date:
+    """The latest such weekday before today (with `forward`, the first after today); 'next'
+    the first after today; 'this' the one of this week (Monday first); 'last week' and
+    'next week' the one of the week before or after this one."""
+    which = " ".join(which.split())
+    if which == "next week":
+        return today + timedelta(7 - today.weekday() + weekday)
+    if which == "last week":
+        which = "上"
+    if which in {"next", "下", "下个"} or (forward and not which):
         return today + timedelta((weekday - today.weekday() - 1) % 7 + 1)
     if which in {"this", "这", "这个"}:
         return today + timedelta(weekday - today.weekday())
@@ -168,14 +201,17 @@ def _add_months(day: date, months: int) -> date:
     return _date(year, month, day.day) or _date(year, month, 28) or day
 
 
-def _relative_days(text: str, today: date) -> list[tuple[tuple[int, int], str, date]]:
+def _relative_days(
+    text: str, today: date, *, forward: bool
+) -> list[tuple[tuple[int, int], str, date]]:
     """Weekdays, "3 days ago", "两周前", "the 16th": dates said relative to today."""
     found: list[tuple[tuple[int, int], str, date]] = []
     for match in WEEKDAY_EN.finditer(text):
-        day = _weekday(today, WEEKDAYS[match.group(2).lower()], (match.group(1) or "").lower())
+        which = (match.group(1) or "").lower()
+        day = _weekday(today, WEEKDAYS[match.group(2).lower()], which, forward=forward)
         found.append((match.span(), match.group(0), day))
     for match in WEEKDAY_ZH.finditer(text):
-        day = _weekday(today, WEEKDAYS[match.group(2)], match.group(1) or "")
+        day = _weekday(today, WEEKDAYS[match.group(2)], match.group(1) or "", forward=forward)
         found.append((match.span(), match.group(0), day))
     for match in AGO_EN.finditer(text):
         if match.group(1):
@@ -197,13 +233,11 @@ def _relative_days(text: str, today: date) -> list[tuple[tuple[int, int], str, d
         this_month = _date(today.year, today.month, int(match.group(1)))
         if this_month is None:
             continue
-        found.append(
-            (
-                match.span(),
-                match.group(0),
-                _add_months(this_month, -1) if this_month > today else this_month,
-            )
-        )
+        if forward:
+            day = _add_months(this_month, 1) if this_month < today else this_month
+        else:
+            day = _add_months(this_month, -1) if this_month > today else this_month
+        found.append((match.span(), match.group(0), day))
     return found
 
 
@@ -230,6 +264,18 @@ def extract_entities(text: str, *, today: date) -> list[Entity]:
         if value is not None:
             currency = CURRENCY_SIGNS[match.group(1).lower()]
             add(match.span(), Entity("amount", match.group(0), f"{value:f}", currency))
+    for match in AMOUNT_SIGN_AFTER.finditer(simplified):
+        value = _decimal(match.group(1), match.group(2))
+        if value is not None and value > 0:
+            currency = CURRENCY_SIGNS[match.group(3).lower()]
+            add(match.span(), Entity("amount", match.group(0), f"{value:f}", currency))
+    for match in AMOUNT_SCALED.finditer(simplified):
+        said = match.group(1).lower()
+        count = Decimal(NUMBER_WORDS[said]) if said in NUMBER_WORDS else _decimal(said, None)
+        if count is not None and count > 0:
+            value = count * SCALES[match.group(2).lower()]
+            currency = CURRENCY_WORDS[match.group(3).lower()]
+            add(match.span(), Entity("amount", match.group(0), f"{value.normalize():f}", currency))
     for match in AMOUNT_WORD.finditer(simplified):
         value = _decimal(match.group(1), match.group(2))
         if value is not None and value > 0:
@@ -239,8 +285,9 @@ def extract_entities(text: str, *, today: date) -> list[Entity]:
         day = _date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
         if day is not None:
             add(match.span(), Entity("date", match.group(0), day.isoformat()))
+    forward = bool(FUTURE.search(simplified)) and not PAST.search(simplified)
     for match in DATE_ZH.finditer(simplified):
-        day = _recent(today, int(match.group(1)), int(match.group(2)))
+        day = _recent(today, int(match.group(1)), int(match.group(2)), forward=forward)
         if day is not None:
             add(match.span(), Entity("date", match.group(0), day.isoformat()))
     for pattern, day_group, month_group in ((DATE_EN_DM, 1, 2), (DATE_EN_MD, 2, 1)):
@@ -248,13 +295,17 @@ def extract_entities(text: str, *, today: date) -> list[Entity]:
             month = MONTHS[match.group(month_group).lower()[:3]]
             year = match.group(3)
             day_number = int(match.group(day_group))
-            day = _date(int(year), month, day_number) if year else _recent(today, month, day_number)
+            day = (
+                _date(int(year), month, day_number)
+                if year
+                else _recent(today, month, day_number, forward=forward)
+            )
             if day is not None:
                 add(match.span(), Entity("date", match.group(0), day.isoformat()))
     for match in RELATIVE_RE.finditer(simplified):
         offset = RELATIVE[match.group(0).lower()]
         add(match.span(), Entity("date", match.group(0), (today + timedelta(offset)).isoformat()))
-    for span, text, day in _relative_days(simplified, today):
+    for span, text, day in _relative_days(simplified, today, forward=forward):
         add(span, Entity("date", text, day.isoformat()))
     for match in CARD_DIGITS.finditer(simplified):
         digits = re.sub(r"\D", "", match.group(0))

@@ -50,6 +50,21 @@ def _found(text: str) -> set[tuple[str, str, str]]:
         ("3天前的交易", {("date", "2026-11-25", "")}),
         ("昨晚被扣款", {("date", "2026-11-27", "")}),
         ("maybe 10 o'clock", set()),
+        # The sign after the number, and amounts in words with a scale.
+        (
+            "a contactless payment of 84$ and 700£",
+            {("amount", "84", "USD"), ("amount", "700", "GBP")},
+        ),
+        ("more than a thousand pounds", {("amount", "1000", "GBP")}),
+        ("over 2.5 million dollars", {("amount", "2500000", "USD")}),
+        ("I have 3 cards", set()),
+        # A day to come: forward, when the message speaks of the future and not the past.
+        ("I need the money by Wednesday", {("date", "2026-12-02", "")}),
+        ("can we make it a meeting on the 5th", {("date", "2026-12-05", "")}),
+        ("I will pay on December the 12th", {("date", "2026-12-12", "")}),
+        ("I was charged on Wednesday, the fee will be refunded", {("date", "2026-11-25", "")}),
+        ("last week Monday", {("date", "2026-11-16", "")}),
+        ("next week Monday", {("date", "2026-11-30", "")}),
         ("card 4111 1111 1111 1111 declined", {("card_last4", "1111", "")}),
         # Not Luhn-valid: an account or phone number, not a card.
         ("account 1234567890123", set()),
