@@ -1,24 +1,27 @@
-"""Assistant API: a customer's message answered; intents, examples and training for admins."""
+"""Assistant API: a customer's message answered; intents, examples and training for admins;
+how the assistant does, for supervisors."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from django.utils import timezone
+from ninja import Query, Router, Schema, Status
 from pydantic import Field, StringConstraints
 
 from bankdesk.assistant.choices import ExampleSource
 from bankdesk.assistant.models import LABEL_PATTERN, Intent, ModelVersion
-from bankdesk.assistant.selectors import intents_with_example_counts
+from bankdesk.assistant.selectors import assistant_figures, intents_with_example_counts
 from bankdesk.assistant.services import TEXT_MAX, assistant_reply
 from bankdesk.assistant.tasks import assistant_train_run
 from bankdesk.assistant.training import examples_import, intent_create
 from bankdesk.customers.access import access_customer_by_id
 from bankdesk.lib.api import Id, RequiredText, error_responses
 from bankdesk.lib.channels import Channel
-from bankdesk.lib.errors import NotFound
+from bankdesk.lib.errors import InvalidInput, NotFound
 from bankdesk.lib.languages import Language
 from bankdesk.staff.auth import request_staff, require_perm
 from bankdesk.tickets.lookups import category_by_id
@@ -237,3 +240,53 @@ def train(request: HttpRequest) -> Status[dict[str, str]]:
     require_perm(user, "assistant.add_modelversion")
     result = assistant_train_run.enqueue(requested_by_id=user.pk)
     return Status(202, {"task_id": str(result.id)})
+
+
+FIGURES_DAYS_MAX = 366
+FIGURES_DAYS_DEFAULT = 30
+Day = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2200, 12, 31))]
+
+
+class FiguresQuery(Schema):
+    since: Day | None = None
+    until: Day | None = None
+
+
+class IntentCount(Schema):
+    intent: str
+    answered: int
+
+
+class Unanswered(Schema):
+    text: str
+    at: datetime
+
+
+class FiguresOut(Schema):
+    since: date
+    until: date
+    dialogues: int
+    handed_off: int
+    containment: float | None
+    messages: int
+    by_action: dict[str, int]
+    handoff_reasons: dict[str, int]
+    top_intents: list[IntentCount]
+    unanswered: list[Unanswered]
+
+
+@router.get(
+    "/figures",
+    response={200: FiguresOut, **error_responses()},
+    summary="How the assistant did: dialogues, share kept from people, hand-off reasons, "
+    "top answers and what it could not answer (default: the last 30 days)",
+)
+def figures(request: HttpRequest, query: Query[FiguresQuery]) -> dict[str, Any]:
+    require_perm(request_staff(request), "assistant.view_dialogue")
+    until = query.until or timezone.localdate()
+    since = query.since or until - timedelta(days=FIGURES_DAYS_DEFAULT - 1)
+    if since > until:
+        raise InvalidInput("since is after until", field="since")
+    if (until - since).days >= FIGURES_DAYS_MAX:
+        raise InvalidInput(f"at most {FIGURES_DAYS_MAX} days at a time", field="since")
+    return assistant_figures(since, until)

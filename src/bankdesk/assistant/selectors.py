@@ -1,15 +1,19 @@
-"""Assistant reads: intents for admins, the hand-off for the case screen, a web chat's turns."""
+"""Assistant reads: intents for admins, the hand-off for the case screen, a web chat's turns,
+and the figures that say how much of the service centre's load the assistant takes."""
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Count, OuterRef, Subquery
+from django.utils import timezone
 
-from bankdesk.assistant.choices import HandoffReason
-from bankdesk.assistant.models import Intent, IntentExample, Turn
+from bankdesk.assistant.choices import Action, DialogueStatus, HandoffReason, Speaker
+from bankdesk.assistant.models import Dialogue, Intent, IntentExample, Turn
 from bankdesk.tickets.choices import EventKind
-from bankdesk.tickets.models import Case
+from bankdesk.tickets.models import Case, CaseEvent
 
 
 def case_handoff(case: Case) -> dict[str, Any] | None:
@@ -40,3 +44,48 @@ def chat_turns(chat_session: str, limit: int = 200) -> list[Turn]:
     first: what the widget shows again after a reload."""
     turns = Turn.objects.filter(dialogue__chat_session=chat_session).order_by("-id")[:limit]
     return sorted(turns, key=lambda turn: turn.pk)
+
+
+UNANSWERED_SHOWN = 20
+TOP_INTENTS = 10
+
+
+def assistant_figures(since: date, until: date) -> dict[str, Any]:
+    """How the assistant did between two days (inclusive, in the bank's time zone).
+
+    `containment` is the share of dialogues it finished without a person; `unanswered` the
+    latest questions it could not place (masked as stored), for the knowledge editors."""
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(since, time.min, zone)
+    end = datetime.combine(until + timedelta(days=1), time.min, zone)
+    dialogues = Dialogue.objects.filter(created_at__gte=start, created_at__lt=end)
+    started = dialogues.count()
+    handed = dialogues.filter(status=DialogueStatus.HANDED_OFF).count()
+    said = Turn.objects.filter(speaker=Speaker.CUSTOMER, created_at__gte=start, created_at__lt=end)
+    actions = dict(said.values_list("action").annotate(n=Count("id")).order_by())
+    top = (
+        said.filter(action=Action.ANSWER)
+        .values("intent")
+        .annotate(n=Count("id"))
+        .order_by("-n", "intent")[:TOP_INTENTS]
+    )
+    reasons = Counter(
+        str(reason)
+        for reason in CaseEvent.objects.filter(
+            kind=EventKind.ASSISTANT_HANDOFF, created_at__gte=start, created_at__lt=end
+        ).values_list("data__reason", flat=True)
+        if reason
+    )
+    unanswered = said.filter(action=Action.FALLBACK).order_by("-id")[:UNANSWERED_SHOWN]
+    return {
+        "since": since,
+        "until": until,
+        "dialogues": started,
+        "handed_off": handed,
+        "containment": round((started - handed) / started, 4) if started else None,
+        "messages": sum(actions.values()),
+        "by_action": {action: actions.get(action, 0) for action in Action.values},
+        "handoff_reasons": {reason: reasons.get(reason, 0) for reason in HandoffReason.values},
+        "top_intents": [{"intent": row["intent"], "answered": row["n"]} for row in top],
+        "unanswered": [{"text": turn.text, "at": turn.created_at} for turn in unanswered],
+    }

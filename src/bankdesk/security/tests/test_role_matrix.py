@@ -358,7 +358,7 @@ OPERATIONS: list[Operation] = [
     ),
     ("get", "/api/v1/cases/{case_id}/knowledge", lambda w: None, lambda r: _read(r, SEES_CASE)),
     # The assistant: people who serve customers (and their integrations) converse; admins
-    # teach and train it; auditors and admins read its figures.
+    # teach and train it; auditors and admins read its models; supervisors too how it does.
     (
         "post",
         "/api/v1/assistant/reply",
@@ -393,6 +393,12 @@ OPERATIONS: list[Operation] = [
         lambda r: 200 if r in {"auditor", "admin"} else 403,
     ),
     ("post", "/api/v1/assistant/models", lambda w: None, lambda r: 202 if r == "admin" else 403),
+    (
+        "get",
+        "/api/v1/assistant/figures",
+        lambda w: None,
+        lambda r: 200 if r in {"supervisor", "auditor", "admin"} else 403,
+    ),
 ]
 
 
