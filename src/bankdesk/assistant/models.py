@@ -110,8 +110,9 @@ class Dialogue(models.Model):
     pending_choices = models.JSONField(default=list, blank=True)
     # Messages in a row the assistant could not place; the second one goes to a person.
     misses = models.PositiveSmallIntegerField(default=0)
-    # The web chat session the dialogue belongs to (empty for dialogues through the API).
-    chat_session = models.CharField(max_length=64, blank=True, db_index=True)
+    # The channel's thread the dialogue is on: a web chat session, a WeChat openid (empty for
+    # dialogues through the API, which name the dialogue by its public id).
+    thread_id = models.CharField(max_length=128, blank=True)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -120,6 +121,7 @@ class Dialogue(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        indexes = [models.Index(fields=["channel", "thread_id"], name="dialogue_thread")]
 
     def __str__(self) -> str:
         return str(self.public_id)
@@ -135,7 +137,8 @@ class Turn(models.Model):
     entities = models.JSONField(default=list, blank=True)
     sentiment = models.FloatField(null=True, blank=True)
     anger = models.FloatField(null=True, blank=True)
-    # The id the customer's browser gave the message, so a resend is answered, not re-read.
+    # The id the channel gave the message (the browser's, WeChat's MsgId), so that a resend is
+    # answered with what was answered before, not read again.
     client_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -39,10 +39,12 @@ def intents_with_example_counts() -> list[tuple[Intent, int]]:
     return [(intent, intent.examples or 0) for intent in rows]
 
 
-def chat_turns(chat_session: str, limit: int = 200) -> list[Turn]:
-    """The latest `limit` turns of a web chat session's dialogues with the assistant, oldest
-    first: what the widget shows again after a reload."""
-    turns = Turn.objects.filter(dialogue__chat_session=chat_session).order_by("-id")[:limit]
+def chat_turns(channel: str, thread_id: str, limit: int = 200) -> list[Turn]:
+    """The latest `limit` turns of a channel thread's dialogues with the assistant, oldest
+    first: what a web chat widget shows again after a reload."""
+    turns = Turn.objects.filter(dialogue__channel=channel, dialogue__thread_id=thread_id).order_by(
+        "-id"
+    )[:limit]
     return sorted(turns, key=lambda turn: turn.pk)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -51,6 +52,8 @@ TEXT_MAX = 20_000
 # What the classifier reads: the opening of a long message says what it is about.
 CLASSIFY_CHARS = 1_000
 SUBJECT_CHARS = 60
+#: A channel thread's dialogue with the assistant ends after this long without a message.
+THREAD_DIALOGUE_IDLE = timedelta(minutes=30)
 #: External id prefix of the transcript message a hand-off opens a case with.
 TRANSCRIPT_PREFIX = "assistant:"
 NO_PREDICTION = Prediction(ranked=(), out_of_scope=True, oos_score=1.0, language="en")
@@ -95,17 +98,24 @@ def _dialogue(
     language: str,
     customer: Customer | None,
     actor: User | None,
-    chat_session: str,
+    thread_id: str,
 ) -> Dialogue:
     dialogue: Dialogue | None = None
     if conversation_id is not None:
         dialogue = Dialogue.objects.select_for_update().filter(public_id=conversation_id).first()
         if dialogue is None:
             raise NotFound("no such conversation", field="conversation_id")
-    elif chat_session:
+    elif thread_id:
+        # The thread's dialogue with the assistant, while it lasts: one handed to a person, or
+        # left for a while, is over, and the customer's next message starts a new one.
         dialogue = (
             Dialogue.objects.select_for_update()
-            .filter(chat_session=chat_session)
+            .filter(
+                channel=channel,
+                thread_id=thread_id,
+                status=DialogueStatus.ASSISTANT,
+                updated_at__gte=timezone.now() - THREAD_DIALOGUE_IDLE,
+            )
             .order_by("-id")
             .first()
         )
@@ -115,7 +125,7 @@ def _dialogue(
             language=language,
             customer=customer,
             started_by=actor,
-            chat_session=chat_session,
+            thread_id=thread_id,
         )
     if customer is not None and dialogue.customer_id not in (None, customer.pk):
         raise InvalidInput("the conversation belongs to another customer", field="customer_id")
@@ -187,11 +197,12 @@ def _hand_off(
         case = case_create(
             subject=subject or "—",
             channel=dialogue.channel,
-            # A web chat's case continues its session: the customer's next messages and the
-            # staff's replies travel on it. The transcript is marked as the assistant's, so
-            # the widget, which showed the conversation as it happened, does not repeat it.
-            external_thread_id=dialogue.chat_session,
-            external_id=f"{TRANSCRIPT_PREFIX}{uuid.uuid4().hex}" if dialogue.chat_session else None,
+            # A channel thread's case continues the thread (a web chat session, a WeChat
+            # openid): the customer's next messages and the staff's replies travel on it. The
+            # transcript is marked as the assistant's: a web chat widget, which showed the
+            # conversation as it happened, does not repeat it.
+            external_thread_id=dialogue.thread_id,
+            external_id=f"{TRANSCRIPT_PREFIX}{uuid.uuid4().hex}" if dialogue.thread_id else None,
             actor=None,
             customer=dialogue.customer,
             category=Category.objects.filter(pk=intent.category_id, is_active=True).first()
@@ -273,14 +284,15 @@ def assistant_reply(
     language: str | None = None,
     channel: str = Channel.APP,
     customer: Customer | None = None,
-    chat_session: str = "",
+    thread_id: str = "",
     client_id: str = "",
 ) -> Reply:
     """Answer one customer message. Never fails on what a customer can type: empty,
     emoji-only, very long or mixed-language text gets an answer, a question or a person.
 
-    A web chat names its session instead of a conversation id (`chat_session`), and the
-    browser's id for the message (`client_id`), stored with the customer's turn."""
+    A channel names its thread instead of a conversation id (`thread_id`: a web chat
+    session, a WeChat openid), and its id for the message (`client_id`), kept with the
+    customer's turn."""
     text = _check_text(text)
     if language is not None and language not in Language.values:
         raise InvalidInput("unknown language", field="language")
@@ -294,22 +306,25 @@ def assistant_reply(
         language=language,
         channel=channel,
         customer=customer,
-        chat_session=chat_session,
+        thread_id=thread_id,
         client_id=client_id,
     )
 
 
 def chat_reply(
-    *, chat_session: str, client_id: str, text: str, customer: Customer | None
+    *, channel: str, thread_id: str, client_id: str, text: str, customer: Customer | None
 ) -> tuple[list[Turn], Case | None]:
-    """A web chat message for the assistant: the turns to show (the customer's and the
-    answer) and, after a hand-off, the case the chat now continues on.
+    """A message on a channel thread for the assistant: the turns to show (the customer's
+    and the answer) and, after a hand-off, the case the thread now continues on.
 
-    The same `client_id` again — a resend after a dropped connection — gets the turns stored
-    the first time, and nothing is understood or stored twice."""
+    The same `client_id` again — a browser's resend after a dropped connection, WeChat's
+    retry — gets the turns stored the first time, and nothing is understood or stored twice."""
     earlier = (
         Turn.objects.filter(
-            dialogue__chat_session=chat_session, speaker=Speaker.CUSTOMER, client_id=client_id
+            dialogue__channel=channel,
+            dialogue__thread_id=thread_id,
+            speaker=Speaker.CUSTOMER,
+            client_id=client_id,
         )
         .select_related("dialogue__case")
         .first()
@@ -327,9 +342,9 @@ def chat_reply(
     reply = assistant_reply(
         text=text,
         actor=None,
-        channel=Channel.WEB_CHAT,
+        channel=channel,
         customer=customer,
-        chat_session=chat_session,
+        thread_id=thread_id,
         client_id=client_id,
     )
     return list(reply.turns), reply.case if reply.handoff else None
@@ -345,7 +360,7 @@ def _respond(
     language: str | None,
     channel: str,
     customer: Customer | None,
-    chat_session: str,
+    thread_id: str,
     client_id: str,
 ) -> Reply:
     masked = redact_authentication_data(text)
@@ -356,7 +371,7 @@ def _respond(
         language=language or detected or Language.ZH_HANS,
         customer=customer,
         actor=actor,
-        chat_session=chat_session,
+        thread_id=thread_id,
     )
     if language is None and detected and detected != dialogue.language:
         dialogue.language = detected  # the customer switched language: answer in theirs

@@ -58,7 +58,7 @@ def test_the_assistant_answers_a_common_question_without_opening_a_case(endpoint
     run(scenario)
     assert Case.objects.count() == 0
     dialogue = Dialogue.objects.get()
-    assert dialogue.channel == "web_chat" and len(dialogue.chat_session) == 24
+    assert dialogue.channel == "web_chat" and len(dialogue.thread_id) == 24
     assert list(dialogue.turns.values_list("client_id", flat=True)) == ["c1", "", "c2", ""]
 
 

@@ -207,7 +207,11 @@ def chat_assistant_answer(
     """A customer's message to the assistant, answered."""
     customer = Customer.objects.filter(pk=customer_id).first() if customer_id else None
     turns, case = chat_reply(
-        chat_session=thread_id, client_id=client_id, text=text, customer=customer
+        channel=Channel.WEB_CHAT,
+        thread_id=thread_id,
+        client_id=client_id,
+        text=text,
+        customer=customer,
     )
     return Answered(
         turn_id=turns[0].pk,
@@ -219,4 +223,4 @@ def chat_assistant_answer(
 def chat_turns_since_start(thread_id: str) -> list[dict[str, Any]]:
     """The session's turns with the assistant, oldest first (a browser keeps no cursor for
     them: there are few, and it ignores turns it shows already)."""
-    return [chat_turn_frame(turn) for turn in chat_turns(thread_id)]
+    return [chat_turn_frame(turn) for turn in chat_turns(Channel.WEB_CHAT, thread_id)]

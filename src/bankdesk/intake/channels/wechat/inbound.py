@@ -1,14 +1,20 @@
-"""A verified WeChat message onto a case, and the passive reply WeChat shows the customer."""
+"""A verified WeChat message answered by the assistant or put onto a case, and the passive
+reply WeChat shows the customer."""
 
 from __future__ import annotations
 
+from bankdesk.assistant.engine import current_model
+from bankdesk.assistant.services import chat_reply
 from bankdesk.customers.choices import IdentityKind
 from bankdesk.intake.channels.base import InboundMessage
 from bankdesk.intake.channels.wechat.protocol import WeChatMessage, message_text, text_reply
 from bankdesk.intake.errors import MalformedPayload
+from bankdesk.intake.identity import customer_for_contact
 from bankdesk.intake.models import ChannelEndpoint
 from bankdesk.intake.services import inbound_receive
 from bankdesk.lib.channels import Channel
+from bankdesk.tickets.choices import CaseStatus
+from bankdesk.tickets.models import Conversation
 
 WELCOME = (
     "欢迎关注！直接在此发送消息即可联系客服，我们会尽快回复。\n"
@@ -33,13 +39,48 @@ def _inbound(message: WeChatMessage, endpoint: ChannelEndpoint) -> InboundMessag
     )
 
 
+def _with_a_person(openid: str) -> bool:
+    """Whether the customer's latest case on this account is still open: then their words
+    are for the person on it, not for the assistant (a closed case is over)."""
+    status = (
+        Conversation.objects.filter(channel=Channel.WECHAT, external_thread_id=openid)
+        .order_by("-id")
+        .values_list("case__status", flat=True)
+        .first()
+    )
+    return status is not None and status != CaseStatus.CLOSED
+
+
+def _assistant_answer(message: WeChatMessage, endpoint: ChannelEndpoint) -> str | None:
+    """The assistant's answer to a text message, or None when it is for people: the account
+    does not offer the assistant (settings "assistant": false), no model is in service, the
+    message is not text, or a person has the customer's case."""
+    if (
+        message.msg_type != "text"
+        or endpoint.settings.get("assistant", True) is False
+        or current_model() is None
+        or _with_a_person(message.from_user)
+    ):
+        return None
+    turns, _ = chat_reply(
+        channel=Channel.WECHAT,
+        thread_id=message.from_user,
+        client_id=message.msg_id,
+        text=message_text(message),
+        customer=customer_for_contact(kind=IdentityKind.WECHAT_OPENID, value=message.from_user),
+    )
+    return turns[-1].text if len(turns) > 1 else None
+
+
 def wechat_message_receive(*, message: WeChatMessage, endpoint: ChannelEndpoint) -> str | None:
     """Take one message or event; return the passive reply XML, or None for WeChat's "success".
 
-    A message goes onto the customer's open case (or a new one) and is acknowledged with the
-    case number. WeChat's retries of the same MsgId find the message already taken and get the
-    same acknowledgement. Subscribing is greeted; unsubscribing and menu or location events
-    open no case, because there is nothing for an agent to answer.
+    A text message goes to the assistant first, whose answer is the reply; when it hands the
+    customer to a person, the case it opens continues on this openid. Any other message, or
+    one while a person has the customer's case, goes onto that case (or a new one) and is
+    acknowledged with the case number. WeChat's retries of the same MsgId find the message
+    already taken and get the same reply. Subscribing is greeted; unsubscribing and menu or
+    location events open no case, because there is nothing for an agent to answer.
     """
     original_id = str(endpoint.settings.get("original_id") or "")
     if original_id and message.to_user != original_id:
@@ -49,8 +90,12 @@ def wechat_message_receive(*, message: WeChatMessage, endpoint: ChannelEndpoint)
             return None
         content = str(endpoint.settings.get("welcome") or WELCOME)
     else:
-        result = inbound_receive(_inbound(message, endpoint))
-        if result.case is None:
-            return None
-        content = RECEIVED.format(number=result.case.number)
+        answer = _assistant_answer(message, endpoint)
+        if answer is not None:
+            content = answer
+        else:
+            result = inbound_receive(_inbound(message, endpoint))
+            if result.case is None:
+                return None
+            content = RECEIVED.format(number=result.case.number)
     return text_reply(to_user=message.from_user, from_user=message.to_user, content=content)
