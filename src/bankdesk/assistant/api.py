@@ -13,8 +13,12 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field, StringConstraints
 
 from bankdesk.assistant.choices import ExampleSource
-from bankdesk.assistant.models import LABEL_PATTERN, Intent, ModelVersion
-from bankdesk.assistant.selectors import assistant_figures, intents_with_example_counts
+from bankdesk.assistant.models import LABEL_PATTERN, Dialogue, Intent, ModelVersion
+from bankdesk.assistant.selectors import (
+    assistant_figures,
+    customer_dialogues,
+    intents_with_example_counts,
+)
 from bankdesk.assistant.services import TEXT_MAX, assistant_reply
 from bankdesk.assistant.tasks import assistant_train_run
 from bankdesk.assistant.training import examples_import, intent_create
@@ -27,6 +31,7 @@ from bankdesk.staff.auth import request_staff, require_perm
 from bankdesk.tickets.lookups import category_by_id
 
 router = Router(tags=["assistant"])
+customer_router = Router(tags=["customers"])
 
 
 class AssistantReplyIn(Schema):
@@ -290,3 +295,55 @@ def figures(request: HttpRequest, query: Query[FiguresQuery]) -> dict[str, Any]:
     if (until - since).days >= FIGURES_DAYS_MAX:
         raise InvalidInput(f"at most {FIGURES_DAYS_MAX} days at a time", field="since")
     return assistant_figures(since, until)
+
+
+class TurnOut(Schema):
+    speaker: str
+    text: str
+    action: str
+    intent: str
+    at: datetime
+
+
+class DialogueOut(Schema):
+    conversation_id: uuid.UUID
+    channel: str
+    language: str
+    status: str
+    case_id: int | None
+    case_number: str | None
+    started_at: datetime
+    turns: list[TurnOut]
+
+
+def _dialogue_out(dialogue: Dialogue) -> dict[str, Any]:
+    return {
+        "conversation_id": dialogue.public_id,
+        "channel": dialogue.channel,
+        "language": dialogue.language,
+        "status": dialogue.status,
+        "case_id": dialogue.case_id,
+        "case_number": dialogue.case.number if dialogue.case is not None else None,
+        "started_at": dialogue.created_at,
+        "turns": [
+            {
+                "speaker": turn.speaker,
+                "text": turn.text,
+                "action": turn.action,
+                "intent": turn.intent,
+                "at": turn.created_at,
+            }
+            for turn in dialogue.turns.all()
+        ],
+    }
+
+
+@customer_router.get(
+    "/{customer_id}/assistant",
+    response={200: list[DialogueOut], **error_responses(404)},
+    summary="The customer's latest 20 conversations with the assistant, newest first",
+)
+def customer_dialogues_get(request: HttpRequest, customer_id: Id) -> list[dict[str, Any]]:
+    user = request_staff(request)
+    customer = access_customer_by_id(user, customer_id)
+    return [_dialogue_out(dialogue) for dialogue in customer_dialogues(user, customer)]

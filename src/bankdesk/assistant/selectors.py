@@ -7,11 +7,14 @@ from collections import Counter
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from bankdesk.assistant.choices import Action, DialogueStatus, HandoffReason, Speaker
 from bankdesk.assistant.models import Dialogue, Intent, IntentExample, Turn
+from bankdesk.customers.models import Customer
+from bankdesk.staff.models import User
+from bankdesk.tickets.access import cases_visible_to
 from bankdesk.tickets.choices import EventKind
 from bankdesk.tickets.models import Case, CaseEvent
 
@@ -91,3 +94,21 @@ def assistant_figures(since: date, until: date) -> dict[str, Any]:
         "top_intents": [{"intent": row["intent"], "answered": row["n"]} for row in top],
         "unanswered": [{"text": turn.text, "at": turn.created_at} for turn in unanswered],
     }
+
+
+CUSTOMER_DIALOGUES_SHOWN = 20
+
+
+def customer_dialogues(user: User, customer: Customer) -> list[Dialogue]:
+    """The customer's latest dialogues with the assistant, newest first, turns prefetched.
+
+    A dialogue handed over to a case `user` may not see (a complaint, for an agent outside
+    the complaints team) stays out, as that case does from the customer's timeline."""
+    dialogues = (
+        Dialogue.objects.filter(customer=customer)
+        .filter(Q(case__isnull=True) | Q(case__in=cases_visible_to(user)))
+        .select_related("case")
+        .prefetch_related("turns")
+        .order_by("-id")
+    )
+    return list(dialogues[:CUSTOMER_DIALOGUES_SHOWN])

@@ -14,6 +14,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
+from bankdesk.assistant.api import customer_router as customer_dialogues_router
 from bankdesk.assistant.api import router as assistant_router
 from bankdesk.customers.api import router as customers_router
 from bankdesk.intake.desk_api import merge_router, reply_router
@@ -137,6 +138,7 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 api.add_router("/staff", staff_router)
 api.add_router("/customers", customers_router)
 api.add_router("/customers", timeline_router)
+api.add_router("/customers", customer_dialogues_router)
 api.add_router("/customers", merge_router)
 api.add_router("/cases", cases_router)
 api.add_router("/cases", reply_router)

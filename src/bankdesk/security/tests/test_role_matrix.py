@@ -263,6 +263,12 @@ OPERATIONS: list[Operation] = [
         lambda r: _read(r, SEES_CUSTOMERS),
     ),
     (
+        "get",
+        "/api/v1/customers/{customer_id}/assistant",
+        lambda w: None,
+        lambda r: _read(r, SEES_CUSTOMERS),
+    ),
+    (
         "post",
         "/api/v1/customers/{customer_id}/merge",
         lambda w: {"into_customer_id": w["customer"].pk, "reason": "同一人"},  # not provisional
