@@ -42,6 +42,17 @@ def intents_with_example_counts() -> list[tuple[Intent, int]]:
     return [(intent, intent.examples or 0) for intent in rows]
 
 
+def turn_taken(channel: str, thread_id: str, client_id: str) -> bool:
+    """Whether the assistant already took this message of a channel thread: a resend of it
+    must get the assistant's stored answer, even once a person has the thread."""
+    return Turn.objects.filter(
+        dialogue__channel=channel,
+        dialogue__thread_id=thread_id,
+        speaker=Speaker.CUSTOMER,
+        client_id=client_id,
+    ).exists()
+
+
 def chat_turns(channel: str, thread_id: str, limit: int = 200) -> list[Turn]:
     """The latest `limit` turns of a channel thread's dialogues with the assistant, oldest
     first: what a web chat widget shows again after a reload."""

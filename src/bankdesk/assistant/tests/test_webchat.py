@@ -206,3 +206,27 @@ def test_in_the_widget_the_assistant_answers_then_a_person_takes_over(
     authors = [bubbles.nth(i).get_attribute("data-author") for i in range(5)]
     assert authors == ["customer", "assistant", "customer", "assistant", "staff"]
     assert not problems, problems
+
+
+def test_a_resent_hand_off_message_is_not_stored_again_on_the_case(endpoint, assistant):
+    session: dict[str, Any] = {}
+
+    async def first() -> None:
+        communicator = chat()
+        session["id"] = (await opened(communicator))["session_id"]
+        session["frames"] = await send(communicator, "c1", "转人工")
+        await communicator.disconnect()
+
+    async def again() -> None:
+        # The browser never saw the acknowledgement: it resends, now that a person has the chat.
+        communicator = chat()
+        await opened(communicator, session_id=session["id"])
+        shown = [await communicator.receive_json_from() for _ in range(2)]
+        assert [f["turn"] for f in shown] == [f["turn"] for f in session["frames"]]
+        assert await send(communicator, "c1", "转人工") == session["frames"]
+        await communicator.disconnect()
+
+    run(first)
+    run(again)
+    assert Case.objects.get().messages.count() == 1  # the transcript only
+    assert Turn.objects.count() == 2

@@ -60,7 +60,9 @@ def test_wechats_retry_of_a_message_gets_the_same_answer_once() -> None:
 
 def test_a_hand_off_continues_on_the_openid_until_the_case_is_closed() -> None:
     said("怎么修改银行卡密码")
-    handed = said("转人工")
+    handed = said("转人工", msg_id=24871234567800001)
+    # WeChat's retry of that message, after the person has the case: the same reply, once.
+    assert said("转人工", msg_id=24871234567800001) == handed
     case = Case.objects.get()
     assert case.number in handed and case.channel == "wechat"
     assert case.customer == Dialogue.objects.get().customer

@@ -233,7 +233,9 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
                 client_id=client_id,
             )
             return
-        if self.case_id is None and await self.assistant_ready():
+        if await in_database(sessions.chat_for_assistant)(
+            self.endpoint, self.thread_id, client_id, with_a_person=self.case_id is not None
+        ):
             await self.to_assistant(client_id, text)
             return
         try:

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from bankdesk.assistant.choices import Speaker
 from bankdesk.assistant.engine import current_model
 from bankdesk.assistant.models import Turn
-from bankdesk.assistant.selectors import chat_turns
+from bankdesk.assistant.selectors import chat_turns, turn_taken
 from bankdesk.assistant.services import TRANSCRIPT_PREFIX, chat_reply
 from bankdesk.customers.models import Customer
 from bankdesk.intake.channels.base import InboundMessage
@@ -183,6 +183,16 @@ def chat_assistant_ready(endpoint: ChatEndpoint) -> bool:
     """Whether the assistant answers this endpoint's chats now: offered, and a model in
     service (without one it could only pass every message on)."""
     return endpoint.assistant and current_model() is not None
+
+
+def chat_for_assistant(
+    endpoint: ChatEndpoint, thread_id: str, client_id: str, *, with_a_person: bool
+) -> bool:
+    """Whether a message goes to the assistant: the session is still the assistant's, or the
+    message is a resend of one it already answered (before it handed the chat over)."""
+    if not with_a_person and chat_assistant_ready(endpoint):
+        return True
+    return endpoint.assistant and turn_taken(Channel.WEB_CHAT, thread_id, client_id)
 
 
 def chat_turn_frame(turn: Turn) -> dict[str, Any]:

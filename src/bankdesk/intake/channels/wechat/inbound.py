@@ -4,6 +4,7 @@ reply WeChat shows the customer."""
 from __future__ import annotations
 
 from bankdesk.assistant.engine import current_model
+from bankdesk.assistant.selectors import turn_taken
 from bankdesk.assistant.services import chat_reply
 from bankdesk.customers.choices import IdentityKind
 from bankdesk.intake.channels.base import InboundMessage
@@ -54,13 +55,12 @@ def _with_a_person(openid: str) -> bool:
 def _assistant_answer(message: WeChatMessage, endpoint: ChannelEndpoint) -> str | None:
     """The assistant's answer to a text message, or None when it is for people: the account
     does not offer the assistant (settings "assistant": false), no model is in service, the
-    message is not text, or a person has the customer's case."""
-    if (
-        message.msg_type != "text"
-        or endpoint.settings.get("assistant", True) is False
-        or current_model() is None
-        or _with_a_person(message.from_user)
-    ):
+    message is not text, or a person has the customer's case — unless it is WeChat's retry
+    of a message the assistant answered, which gets that answer again."""
+    if message.msg_type != "text" or endpoint.settings.get("assistant", True) is False:
+        return None
+    retried = turn_taken(Channel.WECHAT, message.from_user, message.msg_id)
+    if not retried and (current_model() is None or _with_a_person(message.from_user)):
         return None
     turns, _ = chat_reply(
         channel=Channel.WECHAT,
