@@ -4,6 +4,7 @@ and the figures that say how much of the service centre's load the assistant tak
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -42,15 +43,40 @@ def intents_with_example_counts() -> list[tuple[Intent, int]]:
     return [(intent, intent.examples or 0) for intent in rows]
 
 
-def turn_taken(channel: str, thread_id: str, client_id: str) -> bool:
-    """Whether the assistant already took this message of a channel thread: a resend of it
-    must get the assistant's stored answer, even once a person has the thread."""
-    return Turn.objects.filter(
-        dialogue__channel=channel,
-        dialogue__thread_id=thread_id,
-        speaker=Speaker.CUSTOMER,
-        client_id=client_id,
-    ).exists()
+@dataclass(frozen=True)
+class ChatAnswer:
+    """A channel message the assistant took: the customer's turn and the answer, and the case
+    the thread continues on when it handed the customer over."""
+
+    turns: list[Turn]
+    case: Case | None
+
+
+def chat_answered(channel: str, thread_id: str, client_id: str) -> ChatAnswer | None:
+    """What the assistant already answered to this message of a channel thread — the
+    customer's turn, the answer, and the case when the dialogue was handed over — or None
+    when it has not taken the message."""
+    earlier = (
+        Turn.objects.filter(
+            dialogue__channel=channel,
+            dialogue__thread_id=thread_id,
+            speaker=Speaker.CUSTOMER,
+            client_id=client_id,
+        )
+        .select_related("dialogue__case")
+        .first()
+    )
+    if earlier is None:
+        return None
+    answer = (
+        Turn.objects.filter(dialogue=earlier.dialogue_id, pk__gt=earlier.pk)
+        .filter(speaker=Speaker.ASSISTANT)
+        .order_by("pk")
+        .first()
+    )
+    dialogue = earlier.dialogue
+    handed = dialogue.case if dialogue.status == DialogueStatus.HANDED_OFF else None
+    return ChatAnswer([t for t in (earlier, answer) if t is not None], handed)
 
 
 def chat_turns(channel: str, thread_id: str, limit: int = 200) -> list[Turn]:

@@ -9,6 +9,7 @@ what was understood, so the person who takes over never has to ask again.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -30,6 +31,7 @@ from bankdesk.assistant.entities import extract_entities
 from bankdesk.assistant.models import Dialogue, Intent, Turn
 from bankdesk.assistant.nlu import Prediction
 from bankdesk.assistant.policy import Decision, decide
+from bankdesk.assistant.selectors import ChatAnswer, chat_answered
 from bankdesk.assistant.signals import Signals, read_signals
 from bankdesk.customers.models import Customer
 from bankdesk.lib.channels import Channel
@@ -312,42 +314,36 @@ def assistant_reply(
 
 
 def chat_reply(
-    *, channel: str, thread_id: str, client_id: str, text: str, customer: Customer | None
-) -> tuple[list[Turn], Case | None]:
+    *,
+    channel: str,
+    thread_id: str,
+    client_id: str,
+    text: str,
+    customer: Callable[[], Customer | None],
+    with_a_person: bool = False,
+) -> ChatAnswer | None:
     """A message on a channel thread for the assistant: the turns to show (the customer's
-    and the answer) and, after a hand-off, the case the thread now continues on.
+    and the answer) and, after a hand-off, the case the thread now continues on. None when
+    the message is for people: a person has the thread, or no model is in service.
 
     The same `client_id` again — a browser's resend after a dropped connection, WeChat's
-    retry — gets the turns stored the first time, and nothing is understood or stored twice."""
-    earlier = (
-        Turn.objects.filter(
-            dialogue__channel=channel,
-            dialogue__thread_id=thread_id,
-            speaker=Speaker.CUSTOMER,
-            client_id=client_id,
-        )
-        .select_related("dialogue__case")
-        .first()
-    )
-    if earlier is not None:
-        answer = (
-            Turn.objects.filter(dialogue=earlier.dialogue_id, pk__gt=earlier.pk)
-            .filter(speaker=Speaker.ASSISTANT)
-            .order_by("pk")
-            .first()
-        )
-        dialogue = earlier.dialogue
-        handed = dialogue.case if dialogue.status == DialogueStatus.HANDED_OFF else None
-        return [t for t in (earlier, answer) if t is not None], handed
+    retry — gets the turns stored the first time, even once a person has the thread, and
+    nothing is understood or stored twice. `customer` is asked for only when the assistant
+    reads the message."""
+    stored = chat_answered(channel, thread_id, client_id)
+    if stored is not None:
+        return stored
+    if with_a_person or current_model() is None:
+        return None
     reply = assistant_reply(
         text=text,
         actor=None,
         channel=channel,
-        customer=customer,
+        customer=customer(),
         thread_id=thread_id,
         client_id=client_id,
     )
-    return list(reply.turns), reply.case if reply.handoff else None
+    return ChatAnswer(list(reply.turns), reply.case if reply.handoff else None)
 
 
 @transaction.atomic

@@ -189,7 +189,9 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         self.thread_id = thread_id
         self.case_id = await in_database(sessions.chat_case_id)(thread_id)
         await self.channel_layer.group_add(chat_group(thread_id), self.channel_name)
-        assistant = self.case_id is None and await self.assistant_ready()
+        assistant = self.case_id is None and await in_database(sessions.chat_assistant_ready)(
+            self.endpoint
+        )
         await self.send_json(
             {
                 "type": "welcome",
@@ -205,9 +207,6 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         after = last_seq if isinstance(last_seq, int) and last_seq >= 0 else 0
         self.cursor = after
         await self.replay(after, outbound_only=False)
-
-    async def assistant_ready(self) -> bool:
-        return await in_database(sessions.chat_assistant_ready)(self.endpoint)
 
     async def replay(self, after: int, *, outbound_only: bool) -> None:
         frames = await in_database(sessions.chat_messages_since)(
@@ -233,10 +232,7 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
                 client_id=client_id,
             )
             return
-        if await in_database(sessions.chat_for_assistant)(
-            self.endpoint, self.thread_id, client_id, with_a_person=self.case_id is not None
-        ):
-            await self.to_assistant(client_id, text)
+        if await self.to_assistant(client_id, text):
             return
         try:
             received = await in_database(sessions.chat_message_receive)(
@@ -259,22 +255,28 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
             }
         )
 
-    async def to_assistant(self, client_id: str, text: str) -> None:
+    async def to_assistant(self, client_id: str, text: str) -> bool:
+        """The assistant's answer to a message, sent; False when the message is for people."""
         try:
             answered = await in_database(sessions.chat_assistant_answer)(
+                endpoint=self.endpoint,
                 thread_id=self.thread_id,
                 client_id=client_id,
                 text=text,
                 customer_id=self.customer_id,
+                with_a_person=self.case_id is not None,
             )
         except BankdeskError as exc:
             await self.refuse(exc.code, exc.message, client_id=client_id)
-            return
+            return True
+        if answered is None:
+            return False
         await self.send_json({"type": "ack", "client_id": client_id, "turn": answered.turn_id})
         for frame in answered.frames:
             await self.send_json(frame)
         if answered.case_id is not None:  # handed to a person: the chat is the case's now
             self.case_id = answered.case_id
+        return True
 
     async def typing(self, content: dict[str, Any]) -> None:
         if self.case_id is None:

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from bankdesk.assistant.choices import Speaker
 from bankdesk.assistant.engine import current_model
 from bankdesk.assistant.models import Turn
-from bankdesk.assistant.selectors import chat_turns, turn_taken
+from bankdesk.assistant.selectors import chat_turns
 from bankdesk.assistant.services import TRANSCRIPT_PREFIX, chat_reply
 from bankdesk.customers.models import Customer
 from bankdesk.intake.channels.base import InboundMessage
@@ -185,16 +185,6 @@ def chat_assistant_ready(endpoint: ChatEndpoint) -> bool:
     return endpoint.assistant and current_model() is not None
 
 
-def chat_for_assistant(
-    endpoint: ChatEndpoint, thread_id: str, client_id: str, *, with_a_person: bool
-) -> bool:
-    """Whether a message goes to the assistant: the session is still the assistant's, or the
-    message is a resend of one it already answered (before it handed the chat over)."""
-    if not with_a_person and chat_assistant_ready(endpoint):
-        return True
-    return endpoint.assistant and turn_taken(Channel.WEB_CHAT, thread_id, client_id)
-
-
 def chat_turn_frame(turn: Turn) -> dict[str, Any]:
     """A turn of the dialogue with the assistant as the widget shows it."""
     customer = turn.speaker == Speaker.CUSTOMER
@@ -212,21 +202,32 @@ def chat_turn_frame(turn: Turn) -> dict[str, Any]:
 
 
 def chat_assistant_answer(
-    *, thread_id: str, client_id: str, text: str, customer_id: int | None
-) -> Answered:
-    """A customer's message to the assistant, answered."""
-    customer = Customer.objects.filter(pk=customer_id).first() if customer_id else None
-    turns, case = chat_reply(
+    *,
+    endpoint: ChatEndpoint,
+    thread_id: str,
+    client_id: str,
+    text: str,
+    customer_id: int | None,
+    with_a_person: bool,
+) -> Answered | None:
+    """A customer's message answered by the assistant, or None when it is for people (the
+    endpoint does not offer the assistant, or `assistant.services.chat_reply` says so)."""
+    if not endpoint.assistant:
+        return None
+    answered = chat_reply(
         channel=Channel.WEB_CHAT,
         thread_id=thread_id,
         client_id=client_id,
         text=text,
-        customer=customer,
+        customer=lambda: Customer.objects.filter(pk=customer_id).first() if customer_id else None,
+        with_a_person=with_a_person,
     )
+    if answered is None:
+        return None
     return Answered(
-        turn_id=turns[0].pk,
-        frames=[chat_turn_frame(turn) for turn in turns[1:]],
-        case_id=case.pk if case is not None else None,
+        turn_id=answered.turns[0].pk,
+        frames=[chat_turn_frame(turn) for turn in answered.turns[1:]],
+        case_id=answered.case.pk if answered.case is not None else None,
     )
 
 

@@ -3,8 +3,6 @@ reply WeChat shows the customer."""
 
 from __future__ import annotations
 
-from bankdesk.assistant.engine import current_model
-from bankdesk.assistant.selectors import turn_taken
 from bankdesk.assistant.services import chat_reply
 from bankdesk.customers.choices import IdentityKind
 from bankdesk.intake.channels.base import InboundMessage
@@ -54,22 +52,23 @@ def _with_a_person(openid: str) -> bool:
 
 def _assistant_answer(message: WeChatMessage, endpoint: ChannelEndpoint) -> str | None:
     """The assistant's answer to a text message, or None when it is for people: the account
-    does not offer the assistant (settings "assistant": false), no model is in service, the
-    message is not text, or a person has the customer's case — unless it is WeChat's retry
-    of a message the assistant answered, which gets that answer again."""
+    does not offer the assistant (settings "assistant": false), the message is not text, or
+    `chat_reply` says so (a person has the customer's case, no model is in service); WeChat's
+    retry of a message the assistant answered gets that answer again."""
     if message.msg_type != "text" or endpoint.settings.get("assistant", True) is False:
         return None
-    retried = turn_taken(Channel.WECHAT, message.from_user, message.msg_id)
-    if not retried and (current_model() is None or _with_a_person(message.from_user)):
-        return None
-    turns, _ = chat_reply(
+    openid = message.from_user
+    answered = chat_reply(
         channel=Channel.WECHAT,
-        thread_id=message.from_user,
+        thread_id=openid,
         client_id=message.msg_id,
         text=message_text(message),
-        customer=customer_for_contact(kind=IdentityKind.WECHAT_OPENID, value=message.from_user),
+        customer=lambda: customer_for_contact(kind=IdentityKind.WECHAT_OPENID, value=openid),
+        with_a_person=_with_a_person(openid),
     )
-    return turns[-1].text if len(turns) > 1 else None
+    if answered is None or len(answered.turns) < 2:
+        return None
+    return answered.turns[-1].text
 
 
 def wechat_message_receive(*, message: WeChatMessage, endpoint: ChannelEndpoint) -> str | None:
