@@ -93,10 +93,9 @@ class Settings:
     knn_candidates: int = 10  # classes the nearest-neighbour judge searches per message
     # The judge compares with k-means centres of each intent's examples (this many per intent,
     # more for the varied out-of-scope), not the examples: faster, and no example's own
-    # embedding is stored for an intent with more examples than centres. 0: the examples.
+    # embedding is stored for an intent with more examples than centres.
     knn_prototypes: int = 24
     knn_oos_prototypes: int = 256
-    knn_max_oos: int = 1500  # with knn_prototypes 0: out-of-scope examples kept
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -361,25 +360,11 @@ def _knn_arrays(
     emb: np.ndarray, y: np.ndarray, n_classes: int, oos_idx: int | None, cfg: Settings, seed: int
 ) -> dict[str, np.ndarray]:
     """What the nearest-neighbour judge compares a message with, grouped by class, as int8:
-    prototypes (k-means centres) of each class's examples; with ``knn_prototypes`` 0, the
-    examples themselves, out-of-scope ones thinned to ``knn_max_oos``."""
-    if cfg.knn_prototypes > 0:
-        counts = dict.fromkeys(range(n_classes), cfg.knn_prototypes)
-        if oos_idx is not None:
-            counts[oos_idx] = cfg.knn_oos_prototypes
-        vectors, labels = _prototypes(emb, y, counts, seed)
-    else:
-        keep = np.ones(len(y), dtype=bool)
-        if oos_idx is not None:
-            oos_rows = np.flatnonzero(y == oos_idx)
-            if oos_rows.size > cfg.knn_max_oos:
-                drop = np.random.default_rng(seed).choice(
-                    oos_rows, oos_rows.size - cfg.knn_max_oos, replace=False
-                )
-                keep[drop] = False
-        vectors, labels = emb[keep], y[keep]
-    order = np.argsort(labels, kind="stable")
-    vectors, labels = vectors[order], labels[order]
+    prototypes (k-means centres) of each class's examples."""
+    counts = dict.fromkeys(range(n_classes), cfg.knn_prototypes)
+    if oos_idx is not None:
+        counts[oos_idx] = cfg.knn_oos_prototypes
+    vectors, labels = _prototypes(emb, y, counts, seed)  # grouped by class, in class order
     present = np.bincount(labels, minlength=n_classes) > 0
     if not present.all():  # every class needs at least one row: use a zero vector
         missing = np.flatnonzero(~present)
