@@ -38,6 +38,7 @@ from bankdesk.tickets.attachments import attachment_add
 from bankdesk.tickets.choices import CaseStatus, Direction
 from bankdesk.tickets.errors import DuplicateMessage
 from bankdesk.tickets.models import Case, Conversation, Message
+from bankdesk.tickets.selectors import thread_case
 from bankdesk.tickets.services import case_create, case_message_add, case_status_change
 
 SUBJECT_FROM_TEXT = 60
@@ -113,16 +114,9 @@ def _continued_case(inbound: InboundMessage, customer: Customer | None) -> Case 
         if quoted is not None:
             candidates.append(quoted)
     if inbound.thread_id:
-        thread = (
-            Conversation.objects.filter(
-                channel=inbound.channel, external_thread_id=inbound.thread_id[:255]
-            )
-            .select_related("case")
-            .order_by("-id")
-            .first()
-        )
-        if thread is not None:
-            candidates.append(thread.case)
+        on_thread = thread_case(inbound.channel, inbound.thread_id)
+        if on_thread is not None:
+            candidates.append(on_thread)
     for candidate in candidates:
         case = _surviving(candidate)
         if case.status != CaseStatus.CLOSED and _belongs(case, customer):

@@ -9,7 +9,15 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from bankdesk.lib.cursor import cursor_decode, cursor_encode
 from bankdesk.sla.models import SlaClock
-from bankdesk.tickets.models import Case, CaseEvent, Category, InternalNote, Message, Tag
+from bankdesk.tickets.models import (
+    Case,
+    CaseEvent,
+    Category,
+    Conversation,
+    InternalNote,
+    Message,
+    Tag,
+)
 
 
 @dataclass(frozen=True)
@@ -126,6 +134,18 @@ def case_messages(*, case: Case) -> QuerySet[Message]:
 
 def case_notes(*, case: Case) -> QuerySet[InternalNote]:
     return InternalNote.objects.filter(case=case).select_related("author").order_by("id")
+
+
+def thread_case(channel: str, thread_id: str) -> Case | None:
+    """The case of a channel thread's latest conversation (a web chat session, a WeChat
+    openid, an e-mail thread), as it was put there: merges are not followed."""
+    conversation = (
+        Conversation.objects.filter(channel=channel, external_thread_id=thread_id[:255])
+        .select_related("case")
+        .order_by("-id")
+        .first()
+    )
+    return conversation.case if conversation is not None else None
 
 
 def category_get(*, category_id: int) -> Category | None:

@@ -32,7 +32,8 @@ from bankdesk.intake.models import ChannelEndpoint
 from bankdesk.intake.services import inbound_receive
 from bankdesk.lib.channels import Channel
 from bankdesk.tickets.choices import Direction
-from bankdesk.tickets.models import Conversation, Message
+from bankdesk.tickets.models import Message
+from bankdesk.tickets.selectors import thread_case
 
 logger = logging.getLogger(__name__)
 
@@ -106,12 +107,8 @@ def chat_customer_identify(token: str, endpoint: ChatEndpoint) -> int | None:
 
 def chat_case_id(thread_id: str) -> int | None:
     """The case the session's latest conversation is on."""
-    return (
-        Conversation.objects.filter(channel=Channel.WEB_CHAT, external_thread_id=thread_id)
-        .order_by("-id")
-        .values_list("case_id", flat=True)
-        .first()
-    )
+    case = thread_case(Channel.WEB_CHAT, thread_id)
+    return case.pk if case is not None else None
 
 
 def chat_message_receive(

@@ -13,7 +13,7 @@ from bankdesk.intake.models import ChannelEndpoint
 from bankdesk.intake.services import inbound_receive
 from bankdesk.lib.channels import Channel
 from bankdesk.tickets.choices import CaseStatus
-from bankdesk.tickets.models import Conversation
+from bankdesk.tickets.selectors import thread_case
 
 WELCOME = (
     "欢迎关注！直接在此发送消息即可联系客服，我们会尽快回复。\n"
@@ -41,13 +41,8 @@ def _inbound(message: WeChatMessage, endpoint: ChannelEndpoint) -> InboundMessag
 def _with_a_person(openid: str) -> bool:
     """Whether the customer's latest case on this account is still open: then their words
     are for the person on it, not for the assistant (a closed case is over)."""
-    status = (
-        Conversation.objects.filter(channel=Channel.WECHAT, external_thread_id=openid)
-        .order_by("-id")
-        .values_list("case__status", flat=True)
-        .first()
-    )
-    return status is not None and status != CaseStatus.CLOSED
+    case = thread_case(Channel.WECHAT, openid)
+    return case is not None and case.status != CaseStatus.CLOSED
 
 
 def _assistant_answer(message: WeChatMessage, endpoint: ChannelEndpoint) -> str | None:
