@@ -43,6 +43,7 @@ from bankdesk.security.masking import redact_authentication_data
 from bankdesk.staff.models import User
 from bankdesk.tickets.choices import CaseStatus, Direction, Priority
 from bankdesk.tickets.models import Case, Category
+from bankdesk.tickets.selectors import category_get
 from bankdesk.tickets.services import (
     case_create,
     case_handoff_record,
@@ -172,6 +173,15 @@ def _summary(
     }
 
 
+def _routing_category(intent: Intent | None) -> Category | None:
+    """The case category the intent routes to, read afresh (the catalogue's intents may be
+    a couple of seconds old, and a retired category opens no case)."""
+    if intent is None or intent.category_id is None:
+        return None
+    category = category_get(category_id=intent.category_id)
+    return category if category is not None and category.is_active else None
+
+
 def _hand_off(
     dialogue: Dialogue,
     decision: Decision,
@@ -207,9 +217,7 @@ def _hand_off(
             external_id=f"{TRANSCRIPT_PREFIX}{uuid.uuid4().hex}" if dialogue.thread_id else None,
             actor=None,
             customer=dialogue.customer,
-            category=Category.objects.filter(pk=intent.category_id, is_active=True).first()
-            if intent is not None and intent.category_id
-            else None,
+            category=_routing_category(intent),
             priority=Priority.HIGH if decision.urgent else Priority.NORMAL,
             language=dialogue.language,
             text=_transcript(dialogue, dialogue.language),
