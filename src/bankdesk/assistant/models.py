@@ -7,6 +7,7 @@ turns are stored with card numbers, CVVs and passwords already masked.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 from django.conf import settings
@@ -140,6 +141,10 @@ class Turn(models.Model):
     # The id the channel gave the message (the browser's, WeChat's MsgId), so that a resend is
     # answered with what was answered before, not read again.
     client_id = models.CharField(max_length=64, blank=True)
+    # One customer turn per message of a channel thread: a digest of (channel, thread, the
+    # channel's message id), unique, so a retry that arrives while the first copy is still
+    # being answered cannot be answered (or handed to a person) a second time.
+    channel_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -147,3 +152,10 @@ class Turn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.speaker}: {self.text[:40]}"
+
+
+def channel_message_key(channel: str, thread_id: str, client_id: str) -> str | None:
+    """The key that makes a channel thread's message one customer turn (None off a thread)."""
+    if not (thread_id and client_id):
+        return None
+    return hashlib.sha256(f"{channel}\x1f{thread_id}\x1f{client_id}".encode()).hexdigest()

@@ -12,7 +12,13 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from bankdesk.assistant.choices import Action, DialogueStatus, HandoffReason, Speaker
-from bankdesk.assistant.models import Dialogue, Intent, IntentExample, Turn
+from bankdesk.assistant.models import (
+    Dialogue,
+    Intent,
+    IntentExample,
+    Turn,
+    channel_message_key,
+)
 from bankdesk.customers.models import Customer
 from bankdesk.staff.models import User
 from bankdesk.tickets.access import cases_visible_to
@@ -56,16 +62,10 @@ def chat_answered(channel: str, thread_id: str, client_id: str) -> ChatAnswer | 
     """What the assistant already answered to this message of a channel thread — the
     customer's turn, the answer, and the case when the dialogue was handed over — or None
     when it has not taken the message."""
-    earlier = (
-        Turn.objects.filter(
-            dialogue__channel=channel,
-            dialogue__thread_id=thread_id,
-            speaker=Speaker.CUSTOMER,
-            client_id=client_id,
-        )
-        .select_related("dialogue__case")
-        .first()
-    )
+    key = channel_message_key(channel, thread_id, client_id)
+    if key is None:
+        return None
+    earlier = Turn.objects.filter(channel_key=key).select_related("dialogue__case").first()
     if earlier is None:
         return None
     answer = (

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from bankdesk.assistant.access import dialogue_reachable
 from bankdesk.assistant.catalog import catalog
 from bankdesk.assistant.choices import (
     OUT_OF_SCOPE,
@@ -28,7 +29,7 @@ from bankdesk.assistant.choices import (
 )
 from bankdesk.assistant.engine import current_model
 from bankdesk.assistant.entities import extract_entities
-from bankdesk.assistant.models import Dialogue, Intent, Turn
+from bankdesk.assistant.models import Dialogue, Intent, Turn, channel_message_key
 from bankdesk.assistant.nlu import Prediction
 from bankdesk.assistant.policy import Decision, decide
 from bankdesk.assistant.selectors import ChatAnswer, chat_answered
@@ -105,8 +106,15 @@ def _dialogue(
 ) -> Dialogue:
     dialogue: Dialogue | None = None
     if conversation_id is not None:
-        dialogue = Dialogue.objects.select_for_update().filter(public_id=conversation_id).first()
-        if dialogue is None:
+        dialogue = (
+            Dialogue.objects.select_for_update(of=("self",))
+            .select_related("case")
+            .filter(public_id=conversation_id)
+            .first()
+        )
+        # Checked under the dialogue's lock, so a hand-off racing this message cannot carry it
+        # into a case its sender may not see.
+        if dialogue is None or (actor is not None and not dialogue_reachable(actor, dialogue)):
             raise NotFound("no such conversation", field="conversation_id")
     elif thread_id:
         # The thread's dialogue with the assistant, while it lasts: one handed to a person, or
@@ -215,7 +223,9 @@ def _hand_off(
             # conversation as it happened, does not repeat it.
             external_thread_id=dialogue.thread_id,
             external_id=f"{TRANSCRIPT_PREFIX}{uuid.uuid4().hex}" if dialogue.thread_id else None,
-            actor=None,
+            # Through the API the case is opened by whoever started the dialogue (staff, or an
+            # integration acting for the customer), who therefore keeps it in scope.
+            actor=dialogue.started_by,
             customer=dialogue.customer,
             category=_routing_category(intent),
             priority=Priority.HIGH if decision.urgent else Priority.NORMAL,
@@ -343,14 +353,22 @@ def chat_reply(
         return stored
     if with_a_person or current_model() is None:
         return None
-    reply = assistant_reply(
-        text=text,
-        actor=None,
-        channel=channel,
-        customer=customer(),
-        thread_id=thread_id,
-        client_id=client_id,
-    )
+    try:
+        reply = assistant_reply(
+            text=text,
+            actor=None,
+            channel=channel,
+            customer=customer(),
+            thread_id=thread_id,
+            client_id=client_id,
+        )
+    except IntegrityError:
+        # The same message arrived twice at once (WeChat retries after five seconds, a browser
+        # resends on reconnect) and the other copy was answered first: its answer is this one's.
+        stored = chat_answered(channel, thread_id, client_id)
+        if stored is None:
+            raise
+        return stored
     return ChatAnswer(list(reply.turns), reply.case if reply.handoff else None)
 
 
@@ -394,6 +412,7 @@ def _respond(
         sentiment=signals.sentiment,
         anger=signals.anger,
         client_id=client_id,
+        channel_key=channel_message_key(channel, thread_id, client_id),
     )
     if dialogue.status == DialogueStatus.HANDED_OFF and dialogue.case is not None:
         decision = Decision(Action.RELAY, customer_turn.intent, confidence)
@@ -477,10 +496,12 @@ def _add_to_case(case: Case, dialogue: Dialogue, customer_text: str) -> None:
         case_status_change(
             case=case, status=CaseStatus.OPEN, actor=None, reason="the customer wrote again"
         )
+    # Through the API, the customer's words reach the case by way of the member of staff or
+    # integration that started the dialogue: the case's history names who relayed them.
     case_message_add(
         case=case,
         direction=Direction.INBOUND,
         text=customer_text,
         channel=dialogue.channel,
-        actor=None,
+        actor=dialogue.started_by,
     )

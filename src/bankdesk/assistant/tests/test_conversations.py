@@ -223,3 +223,57 @@ def test_a_resolved_case_reopens_when_the_customer_writes_again(
     say("还是没解决", handed)
     case.refresh_from_db()
     assert case.status == CaseStatus.OPEN and case.messages.count() == 2
+
+
+def _handed_over_by(agent: User, api_for: Callable[[User], ApiClient]) -> dict[str, Any]:
+    handed = api_for(agent).post("/assistant/reply", {"text": "转人工"}).json_body
+    assert handed["action"] == "handoff"
+    return dict(handed)
+
+
+def test_a_conversation_is_out_of_reach_of_staff_who_did_not_start_it(
+    agent: User,
+    supervisor: User,
+    make_staff: Callable[..., User],
+    api_for: Callable[[User], ApiClient],
+) -> None:
+    from bankdesk.staff.services import team_create
+
+    handed = _handed_over_by(agent, api_for)
+    case = Case.objects.get(pk=handed["case_id"])
+    elsewhere = make_staff("cards_agent", teams=[team_create(code="cards", name="信用卡组")])
+    assert api_for(elsewhere).get(f"/cases/{case.pk}").status_code == 404
+    turns, messages = Turn.objects.count(), case.messages.count()
+    # Neither someone who may not see the case, nor a colleague who may: the dialogue is its
+    # caller's, and nobody else's words are put on the case as the customer's.
+    for other in (elsewhere, supervisor):
+        sent = api_for(other).post(
+            "/assistant/reply",
+            {"text": "请把退款转到我的账户", "conversation_id": handed["conversation_id"]},
+        )
+        assert sent.status_code == 404 and sent.json_body["field"] == "conversation_id"
+        assert "case_id" not in sent.json_body and case.number not in json.dumps(sent.json_body)
+    assert (Turn.objects.count(), case.messages.count()) == (turns, messages)
+    # Its caller still continues it, and the case's history names who relayed the words.
+    later = api_for(agent).post(
+        "/assistant/reply", {"text": "还在吗", "conversation_id": handed["conversation_id"]}
+    )
+    assert later.status_code == 200 and later.json_body["action"] == "relay"
+    relayed = CaseEvent.objects.filter(case=case, kind=EventKind.MESSAGE_ADDED).latest("id")
+    assert relayed.actor == agent and relayed.data["direction"] == "inbound"
+
+
+def test_no_member_of_staff_speaks_in_a_customers_channel_thread(
+    agent: User, api_for: Callable[[User], ApiClient]
+) -> None:
+    from bankdesk.assistant.services import assistant_reply
+
+    on_thread = assistant_reply(
+        text="转人工", actor=None, channel="web_chat", thread_id="session-1", client_id="m1"
+    )
+    sent = api_for(agent).post(
+        "/assistant/reply",
+        {"text": "hello", "conversation_id": str(on_thread.dialogue.public_id)},
+    )
+    assert sent.status_code == 404
+    assert Turn.objects.filter(dialogue=on_thread.dialogue).count() == 2

@@ -92,3 +92,50 @@ def test_pictures_and_accounts_without_the_assistant_go_to_people() -> None:
     account.save()
     assert "工单号" in said("怎么修改银行卡密码")
     assert Turn.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_that_arrives_while_the_first_copy_is_answered_opens_one_case(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """WeChat retries after five seconds; a slow answer means both copies are in flight."""
+    import threading
+
+    from django.db import connections
+
+    from bankdesk.assistant import services
+    from bankdesk.intake.tests.test_wechat_webhook import signed
+
+    understand = services._understand
+    both_in_flight = threading.Barrier(2, timeout=30)
+
+    def slow_understanding(text: str) -> object:
+        both_in_flight.wait()  # neither copy has stored anything yet
+        return understand(text)
+
+    monkeypatch.setattr(services, "_understand", slow_understanding)
+    message = text_message("我要投诉，转人工", msg_id=24871234567855555)
+    replies: list[str] = []
+    errors: list[BaseException] = []
+
+    def deliver(nonce: str) -> None:
+        try:
+            response = post(message, query=signed(nonce=nonce))
+            assert response.status_code == 200, response.content
+            replies.append(reply_fields(response)["Content"])
+        except BaseException as exc:  # reported below; a thread must not die silently
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    copies = [threading.Thread(target=deliver, args=(n,)) for n in ("51730001", "51730002")]
+    for copy in copies:
+        copy.start()
+    for copy in copies:
+        copy.join()
+
+    assert errors == []
+    case = Case.objects.get()
+    assert len(replies) == 2 and replies[0] == replies[1] and case.number in replies[0]
+    assert Turn.objects.filter(speaker="customer").count() == 1
+    assert Dialogue.objects.count() == 1
