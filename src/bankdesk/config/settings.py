@@ -109,7 +109,8 @@ if DATABASE_URL:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend whose writers queue in turn (see lib/sqlite/base.py).
+            "ENGINE": "bankdesk.lib.sqlite",
             "NAME": str(BANKDESK_HOME / "bankdesk.sqlite3"),
             "OPTIONS": {
                 # Writers queue instead of failing: IMMEDIATE takes the write lock at BEGIN, so a
