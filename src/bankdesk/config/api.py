@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
@@ -21,6 +22,7 @@ from bankdesk.intake.desk_api import merge_router, reply_router
 from bankdesk.knowledge.api import case_router as knowledge_case_router
 from bankdesk.knowledge.api import router as knowledge_router
 from bankdesk.lib.errors import BankdeskError, PermissionDenied
+from bankdesk.lib.unavailable import unavailable_response
 from bankdesk.security.ratelimit import Limit, rate_limit_hit
 from bankdesk.sla.api import router as sla_router
 from bankdesk.staff.api import router as staff_router
@@ -127,6 +129,12 @@ def _unparseable_upload(request: HttpRequest, exc: Exception) -> HttpResponse:
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return _error(request, 404, "not_found", "not found")
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return unavailable_response(request, exc)
 
 
 @api.exception_handler(Exception)

@@ -103,8 +103,22 @@ DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
         raise SettingError("DATABASE_URL must be a postgresql:// URL; leave it unset for SQLite")
+    # Connections come from a pool per process (psycopg's, through Django's "pool" option):
+    # the ASGI server runs each request on a thread of its own, and a persistent connection per
+    # thread ran PostgreSQL out of connections under load. A request that waits longer than the
+    # pool's timeout for a connection answers 503 with Retry-After (lib/unavailable.py).
+    # Health checks on: a connection PostgreSQL dropped (a restart, a failover) is replaced by
+    # the pool, not handed out.
     DATABASES = {
-        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
+    }
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "pool": {
+            "min_size": 1,
+            "max_size": env_int("BANKDESK_DB_POOL_SIZE", 16, minimum=1),
+            "timeout": env_int("BANKDESK_DB_POOL_TIMEOUT", 10, minimum=1),
+        },
     }
 else:
     DATABASES = {

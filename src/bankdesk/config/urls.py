@@ -5,6 +5,9 @@ from bankdesk.config.api import api
 from bankdesk.config.health import healthz, readyz
 from bankdesk.staff.mfa import MfaAdminSite
 
+# An exception nothing else handled: 503 with Retry-After when the database is out of reach.
+handler500 = "bankdesk.lib.unavailable.server_error"
+
 # The admin screens need the second factor too, and sign in through the console.
 admin.site.__class__ = MfaAdminSite
 

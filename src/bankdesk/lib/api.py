@@ -72,9 +72,10 @@ def error_responses(*statuses: int) -> dict[int, type[ErrorOut]]:
     """Response declarations for the errors an operation can give.
 
     Any operation can meet 400 (unparseable body), 401 (no valid credentials), 403 (a role or a
-    read-only token that may not), 422 (invalid input) and 429 (rate limit).
+    read-only token that may not), 422 (invalid input), 429 (rate limit) and 503 (the database
+    briefly out of reach: retry after the Retry-After seconds).
     """
-    return dict.fromkeys(sorted({400, 401, 403, 422, 429, *statuses}), ErrorOut)
+    return dict.fromkeys(sorted({400, 401, 403, 422, 429, 503, *statuses}), ErrorOut)
 
 
 def local_iso(value: datetime | None) -> str | None:
