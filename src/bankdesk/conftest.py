@@ -31,6 +31,15 @@ def pytest_configure() -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_windows() -> None:
+    """Each test starts with no requests counted: the database's counters roll back with the
+    test, and the process's own counts must not carry over either."""
+    from bankdesk.security.ratelimit import rate_windows_forget
+
+    rate_windows_forget()
+
+
 class ApiClient:
     """A JSON client that authenticates with a bearer token, as integrations do."""
 

@@ -11,6 +11,7 @@ from django.db import close_old_connections
 from django_tasks.base import Task
 from django_tasks_db.models import DBTaskResult
 
+from bankdesk.config.tasks import housekeeping_run
 from bankdesk.intake.tasks import mailbox_poll_run, outbox_deliver_run
 from bankdesk.sla.tasks import sla_firings_run, sla_sweep_run
 from bankdesk.tickets.tasks import case_activity_prune_run, case_autoclose_sweep
@@ -33,6 +34,8 @@ SCHEDULE = [
     Periodic(task=mailbox_poll_run, every_seconds=60),
     # Escalations left over by a worker that stopped mid-run are picked up again.
     Periodic(task=sla_firings_run, every_seconds=5 * 60),
+    # Rate-limit counters and finished task results would otherwise grow for ever.
+    Periodic(task=housekeeping_run, every_seconds=60 * 60),
 ]
 
 

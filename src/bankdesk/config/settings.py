@@ -171,9 +171,24 @@ BANKDESK_OUTBOX_LEASE_SECONDS = env_int("BANKDESK_OUTBOX_LEASE_SECONDS", 60, min
 BANKDESK_WECHAT_TOKEN = env_str("BANKDESK_WECHAT_TOKEN")
 BANKDESK_WECHAT_API_BASE = env_str("BANKDESK_WECHAT_API_BASE", "https://api.weixin.qq.com")
 
+# Shared by every process and node: Redis when REDIS_URL is set, else a table in the database
+# (not a per-process memory: the WeChat access token, for one, must be the same everywhere).
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "bankdesk_cache",
+        }
+    )
+}
+
 # --- background tasks -----------------------------------------------------------------------
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Results of finished background tasks are kept this many days, then pruned by the worker.
+BANKDESK_TASK_RESULTS_KEEP_DAYS = env_int("BANKDESK_TASK_RESULTS_KEEP_DAYS", 7, minimum=1)
 
 # --- authentication -------------------------------------------------------------------------
 

@@ -76,10 +76,11 @@ def test_a_write_that_cannot_reach_the_database_answers_503_and_stores_nothing(
     api.client.raise_request_exception = False  # answered as a server answers, not raised
     with database_held_elsewhere():
         response: Any = api.post("/cases", {"subject": "转账失败", "channel": "phone"})
-        webhook = api.client.post("/intake/sms/any/", data="{}", content_type="application/json")
+        # A failed sign-in is recorded (lockout counting): a write outside the API.
+        sign_in = api.client.post("/", {"username": "agent", "password": "wrong password"})
     assert response.status_code == 503, response.content
     assert response["Retry-After"] == "2" and response.json_body["code"] == "unavailable"
-    assert webhook.status_code == 503 and webhook["Retry-After"] == "2"
+    assert sign_in.status_code == 503 and sign_in["Retry-After"] == "2"
     assert Case.objects.count() == 0
     # The moment passes, the same request succeeds.
     assert api.post("/cases", {"subject": "转账失败", "channel": "phone"}).status_code == 201
