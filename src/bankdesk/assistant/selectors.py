@@ -18,6 +18,7 @@ from bankdesk.staff.models import User
 from bankdesk.tickets.access import cases_visible_to
 from bankdesk.tickets.choices import EventKind
 from bankdesk.tickets.models import Case, CaseEvent
+from bankdesk.tickets.threads import thread_key
 
 
 def case_handoff(case: Case) -> dict[str, Any] | None:
@@ -59,7 +60,7 @@ def chat_answered(channel: str, thread_id: str, client_id: str) -> ChatAnswer | 
     earlier = (
         Turn.objects.filter(
             dialogue__channel=channel,
-            dialogue__thread_id=thread_id,
+            dialogue__thread_id=thread_key(channel, thread_id),
             speaker=Speaker.CUSTOMER,
             client_id=client_id,
         )
@@ -82,9 +83,9 @@ def chat_answered(channel: str, thread_id: str, client_id: str) -> ChatAnswer | 
 def chat_turns(channel: str, thread_id: str, limit: int = 200) -> list[Turn]:
     """The latest `limit` turns of a channel thread's dialogues with the assistant, oldest
     first: what a web chat widget shows again after a reload."""
-    turns = Turn.objects.filter(dialogue__channel=channel, dialogue__thread_id=thread_id).order_by(
-        "-id"
-    )[:limit]
+    turns = Turn.objects.filter(
+        dialogue__channel=channel, dialogue__thread_id=thread_key(channel, thread_id)
+    ).order_by("-id")[:limit]
     return sorted(turns, key=lambda turn: turn.pk)
 
 

@@ -38,8 +38,8 @@ from bankdesk.lib.channels import Channel
 from bankdesk.lib.chinese import script_language, to_traditional
 from bankdesk.lib.errors import InvalidInput, NotFound
 from bankdesk.lib.languages import Language
+from bankdesk.lib.redaction import redact_personal_data
 from bankdesk.lib.text import clean_text, is_unusable
-from bankdesk.security.masking import redact_authentication_data
 from bankdesk.staff.models import User
 from bankdesk.tickets.choices import CaseStatus, Direction, Priority
 from bankdesk.tickets.models import Case, Category
@@ -50,6 +50,7 @@ from bankdesk.tickets.services import (
     case_message_add,
     case_status_change,
 )
+from bankdesk.tickets.threads import thread_key
 
 TEXT_MAX = 20_000
 # What the classifier reads: the opening of a long message says what it is about.
@@ -103,6 +104,8 @@ def _dialogue(
     actor: User | None,
     thread_id: str,
 ) -> Dialogue:
+    # A WeChat thread is the customer's openid: kept as its blind index (tickets.threads).
+    thread_id = thread_key(channel, thread_id)
     dialogue: Dialogue | None = None
     if conversation_id is not None:
         dialogue = Dialogue.objects.select_for_update().filter(public_id=conversation_id).first()
@@ -367,7 +370,7 @@ def _respond(
     thread_id: str,
     client_id: str,
 ) -> Reply:
-    masked = redact_authentication_data(text)
+    masked = redact_personal_data(text)
     detected = script_language(text, default="")
     dialogue = _dialogue(
         conversation_id,
