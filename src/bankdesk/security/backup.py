@@ -3,7 +3,7 @@
 A backup is one sealed archive (see backup_archive) around a tar stream:
 
     data/NNN-<app.model>/NNNNNN.jsonl   each table's rows (backup_tables), in load order
-    media/<path>                        every file under MEDIA_ROOT
+    media/<path>                        every file under MEDIA_ROOT, decrypted (see security.files)
     manifest.json                       rows per table, audit chain head, schema, version
 
 Restore and verify read and authenticate the whole archive before touching any database, then
