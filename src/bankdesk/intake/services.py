@@ -260,9 +260,10 @@ def _reply_channel(case: Case, customer: Customer | None) -> str:
 
 
 def _recipient(case: Case, channel: str, customer: Customer | None) -> str:
-    """Where a reply on `channel` goes: the customer's identity of that channel's kind — the
-    very one they wrote from on this case when the thread is its blind index — else the
-    thread itself where the thread is the address (a web chat session, a social author)."""
+    """Where a reply on `channel` goes: on a channel that answers an identity, the customer's
+    identity of that kind — the very one they wrote from on this case, whose blind index the
+    thread is; on the others the thread itself, which is the address (a web chat session, a
+    social author). An e-mail thread root or a thread's blind index is never an address."""
     thread = (
         Conversation.objects.filter(case=case, channel=channel)
         .exclude(external_thread_id="")
@@ -279,8 +280,7 @@ def _recipient(case: Case, channel: str, customer: Customer | None) -> str:
         ) or identities.first()
         if identity is not None:
             return identity.value
-    # A thread kept as a blind index is no address: only the customer's identity holds it.
-    if thread and not is_thread_index(thread):
+    if kind is None and thread and not is_thread_index(thread):
         return thread
     raise InvalidInput(f"there is no {channel} address to reply to", field="channel")
 
