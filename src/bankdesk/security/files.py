@@ -187,9 +187,9 @@ class DecryptingReader(io.RawIOBase):
         super().close()
 
 
-def open_decrypted(path: Path, *, name: str) -> io.BufferedReader:
+def open_decrypted(path: Path, *, name: str, ring: KeyRing | None = None) -> io.BufferedReader:
     """The plaintext of the encrypted file at `path`, stored as `name`, as a stream."""
-    return io.BufferedReader(DecryptingReader(path.open("rb"), name=name), CHUNK_BYTES)
+    return io.BufferedReader(DecryptingReader(path.open("rb"), name=name, ring=ring), CHUNK_BYTES)
 
 
 def _write_encrypted(path: Path, source: IO[bytes], *, name: str, ring: KeyRing) -> None:
