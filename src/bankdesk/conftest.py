@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from bankdesk.customers.models import Customer
@@ -38,6 +39,13 @@ def _fresh_rate_windows() -> None:
     from bankdesk.security.ratelimit import rate_windows_forget
 
     rate_windows_forget()
+
+
+@pytest.fixture(autouse=True)
+def _uploads_in_a_scratch_folder(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Files a test uploads land in a folder of its own, never in BANKDESK_HOME: uploads are
+    encrypted under the keys of the moment, which some tests replace."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("uploads")
 
 
 class ApiClient:
@@ -219,3 +227,25 @@ def browser_sign_in(page: Any, server: str, user: User) -> None:
     page.fill('input[name="password"]', PASSWORD)
     page.press('input[name="password"]', "Enter")
     page.wait_for_url(f"{server}/home/")
+
+
+# -- the database as an attacker with a copy of it reads it -----------------------------------
+
+
+@pytest.fixture
+def database_dump() -> Callable[[], str]:
+    """Every row of every table, as text, read the way an attacker with the database would:
+    SQLite's own dump, or each PostgreSQL table's rows cast to text (through the test's own
+    connection, so rows of its unfinished transaction are in it too)."""
+
+    def dump() -> str:
+        if connection.vendor == "sqlite":
+            return "\n".join(connection.connection.iterdump())
+        lines: list[str] = []
+        with connection.cursor() as cursor:
+            for table in connection.introspection.table_names(cursor):
+                cursor.execute(f"SELECT t::text FROM {connection.ops.quote_name(table)} t")  # noqa: S608
+                lines.extend(row[0] for row in cursor.fetchall())
+        return "\n".join(lines)
+
+    return dump

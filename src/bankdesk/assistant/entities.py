@@ -1,8 +1,10 @@
 """What a customer's message names: amounts, dates, a card's last four digits, transaction
 references. Rules, not a model: they are exact, explainable and cost microseconds.
 
-A full card number typed by the customer yields only its last four digits here, and the
-text itself is masked before it is stored (`security.masking.redact_authentication_data`).
+Entities are read from what the customer typed, before masking, but never hold more than the
+masked text would: a full card number yields only its last four digits, and anything that
+would carry an identifier (a phone number said as an "order number") is not an entity. The
+text itself is masked before it is stored (`lib.redaction.redact_personal_data`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from bankdesk.lib.chinese import to_simplified
-from bankdesk.security.masking import luhn_valid
+from bankdesk.lib.masking import luhn_valid
+from bankdesk.lib.redaction import redact_personal_data
 
 
 @dataclass(frozen=True)
@@ -316,6 +319,13 @@ def extract_entities(text: str, *, today: date) -> list[Entity]:
             add(match.span(), Entity("card_last4", match.group(0), match.group(1)))
     for match in REFERENCE.finditer(simplified):
         reference = match.group(1)
-        if any(c.isdigit() for c in reference):
+        # Read with the words before it, as the masking reads it: "流水号 <19 digits>" is a
+        # reference, "order number <a mobile number>" a phone.
+        if any(c.isdigit() for c in reference) and _is_clear(match.group(0)):
             add(match.span(1), Entity("reference", reference, reference.upper()))
-    return found
+    return [entity for entity in found if entity.kind == "reference" or _is_clear(entity.text)]
+
+
+def _is_clear(text: str) -> bool:
+    """Whether the text holds nothing the masking of stored text would hide."""
+    return redact_personal_data(text) == text

@@ -2,7 +2,7 @@
 
 Intents and examples live in the database so admins can teach the assistant without a
 release; training reads them and writes a versioned artifact under BANKDESK_HOME. Dialogue
-turns are stored with card numbers, CVVs and passwords already masked.
+turns are stored with every identifier the customer typed already masked (`lib.redaction`).
 """
 
 from __future__ import annotations
@@ -111,8 +111,9 @@ class Dialogue(models.Model):
     pending_choices = models.JSONField(default=list, blank=True)
     # Messages in a row the assistant could not place; the second one goes to a person.
     misses = models.PositiveSmallIntegerField(default=0)
-    # The channel's thread the dialogue is on: a web chat session, a WeChat openid (empty for
-    # dialogues through the API, which name the dialogue by its public id).
+    # The channel's thread the dialogue is on: a web chat session, or a WeChat openid's blind
+    # index (`tickets.threads.thread_key`); empty for dialogues through the API, which name the
+    # dialogue by its public id.
     thread_id = models.CharField(max_length=128, blank=True)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -24,6 +24,7 @@ from bankdesk.staff.models import User
 from bankdesk.tickets.access import cases_visible_to
 from bankdesk.tickets.choices import EventKind
 from bankdesk.tickets.models import Case, CaseEvent
+from bankdesk.tickets.threads import thread_key
 
 
 def case_handoff(case: Case) -> dict[str, Any] | None:
@@ -62,7 +63,7 @@ def chat_answered(channel: str, thread_id: str, client_id: str) -> ChatAnswer | 
     """What the assistant already answered to this message of a channel thread — the
     customer's turn, the answer, and the case when the dialogue was handed over — or None
     when it has not taken the message."""
-    key = channel_message_key(channel, thread_id, client_id)
+    key = channel_message_key(channel, thread_key(channel, thread_id), client_id)
     if key is None:
         return None
     earlier = Turn.objects.filter(channel_key=key).select_related("dialogue__case").first()
@@ -82,9 +83,9 @@ def chat_answered(channel: str, thread_id: str, client_id: str) -> ChatAnswer | 
 def chat_turns(channel: str, thread_id: str, limit: int = 200) -> list[Turn]:
     """The latest `limit` turns of a channel thread's dialogues with the assistant, oldest
     first: what a web chat widget shows again after a reload."""
-    turns = Turn.objects.filter(dialogue__channel=channel, dialogue__thread_id=thread_id).order_by(
-        "-id"
-    )[:limit]
+    turns = Turn.objects.filter(
+        dialogue__channel=channel, dialogue__thread_id=thread_key(channel, thread_id)
+    ).order_by("-id")[:limit]
     return sorted(turns, key=lambda turn: turn.pk)
 
 

@@ -39,8 +39,8 @@ from bankdesk.lib.channels import Channel
 from bankdesk.lib.chinese import script_language, to_traditional
 from bankdesk.lib.errors import InvalidInput, NotFound
 from bankdesk.lib.languages import Language
+from bankdesk.lib.redaction import redact_personal_data
 from bankdesk.lib.text import clean_text, is_unusable
-from bankdesk.security.masking import redact_authentication_data
 from bankdesk.staff.models import User
 from bankdesk.tickets.choices import CaseStatus, Direction, Priority
 from bankdesk.tickets.models import Case, Category
@@ -51,6 +51,7 @@ from bankdesk.tickets.services import (
     case_message_add,
     case_status_change,
 )
+from bankdesk.tickets.threads import thread_key
 
 TEXT_MAX = 20_000
 # What the classifier reads: the opening of a long message says what it is about.
@@ -104,6 +105,8 @@ def _dialogue(
     actor: User | None,
     thread_id: str,
 ) -> Dialogue:
+    # A WeChat thread is the customer's openid: kept as its blind index (tickets.threads).
+    thread_id = thread_key(channel, thread_id)
     dialogue: Dialogue | None = None
     if conversation_id is not None:
         dialogue = (
@@ -385,7 +388,7 @@ def _respond(
     thread_id: str,
     client_id: str,
 ) -> Reply:
-    masked = redact_authentication_data(text)
+    masked = redact_personal_data(text)
     detected = script_language(text, default="")
     dialogue = _dialogue(
         conversation_id,
@@ -412,7 +415,7 @@ def _respond(
         sentiment=signals.sentiment,
         anger=signals.anger,
         client_id=client_id,
-        channel_key=channel_message_key(channel, thread_id, client_id),
+        channel_key=channel_message_key(channel, dialogue.thread_id, client_id),
     )
     if dialogue.status == DialogueStatus.HANDED_OFF and dialogue.case is not None:
         decision = Decision(Action.RELAY, customer_turn.intent, confidence)

@@ -29,10 +29,10 @@ from bankdesk.assistant.models import LABEL_PATTERN, Intent, IntentExample, Mode
 from bankdesk.assistant.nlu import IntentModel, train
 from bankdesk.assistant.splits import stratified_split
 from bankdesk.lib.errors import Conflict, InvalidInput
+from bankdesk.lib.redaction import redact_personal_data
 from bankdesk.lib.stats import percentile
 from bankdesk.lib.text import clean_text, is_unusable
 from bankdesk.security.audit import audit_record
-from bankdesk.security.masking import redact_authentication_data
 from bankdesk.staff.models import User
 from bankdesk.tickets.models import Category
 
@@ -77,7 +77,7 @@ def read_labelled_csv(path: Path) -> list[tuple[str, str]]:
 def _clean_example(text: str) -> str:
     if is_unusable(text):
         raise InvalidInput("an example contains control characters", field="text")
-    text = redact_authentication_data(clean_text(text))
+    text = redact_personal_data(clean_text(text))
     if not text or len(text) > TEXT_MAX:
         raise InvalidInput(f"an example is 1–{TEXT_MAX} characters", field="text")
     return text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bankdesk.customers.choices import IdentityKind
-from bankdesk.security.masking import (
+from bankdesk.lib.masking import (
     mask_email,
     mask_identifier,
     mask_national_id,

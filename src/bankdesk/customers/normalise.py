@@ -10,6 +10,7 @@ from django.core.validators import validate_email
 
 from bankdesk.customers.choices import IdentityKind
 from bankdesk.customers.errors import InvalidIdentity
+from bankdesk.lib.masking import cn_resident_id_checksum_ok
 from bankdesk.security.crypto import keyring
 
 DEFAULT_REGION = "CN"
@@ -40,16 +41,10 @@ def email_canonical(raw: str) -> str:
     return value
 
 
-def _cn_id_checksum_ok(value: str) -> bool:
-    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    total = sum(int(d) * w for d, w in zip(value[:17], weights, strict=True))
-    return "10X98765432"[total % 11] == value[17]
-
-
 def national_id_canonical(raw: str) -> str:
     value = re.sub(r"\s+", "", raw).upper()
     if _CN_ID.match(value):
-        if not _cn_id_checksum_ok(value):
+        if not cn_resident_id_checksum_ok(value):
             raise InvalidIdentity("ID number check digit does not match", field="national_id")
         return value
     if not _GENERIC_ID.match(value):

@@ -17,8 +17,8 @@ from bankdesk.customers.models import Customer, Holding, Identity
 from bankdesk.customers.selectors import customer_by_identity
 from bankdesk.customers.services import IdentityInput, customer_create
 from bankdesk.lib.errors import InvalidInput
+from bankdesk.lib.masking import mask_identifier
 from bankdesk.security.audit import audit_record
-from bankdesk.security.masking import mask_identifier
 from bankdesk.staff.models import User
 from bankdesk.tickets.models import Case
 

@@ -40,6 +40,7 @@ from bankdesk.tickets.errors import DuplicateMessage
 from bankdesk.tickets.models import Case, Conversation, Message
 from bankdesk.tickets.selectors import thread_case
 from bankdesk.tickets.services import case_create, case_message_add, case_status_change
+from bankdesk.tickets.threads import is_thread_index, thread_identity_lookup
 
 SUBJECT_FROM_TEXT = 60
 RETRIES = 5
@@ -259,19 +260,27 @@ def _reply_channel(case: Case, customer: Customer | None) -> str:
 
 
 def _recipient(case: Case, channel: str, customer: Customer | None) -> str:
-    kind = REPLY_IDENTITY.get(channel)
-    if kind is not None and customer is not None:
-        identity = Identity.objects.filter(customer=customer, kind=kind).order_by("id").first()
-        if identity is not None:
-            return identity.value
+    """Where a reply on `channel` goes: on a channel that answers an identity, the customer's
+    identity of that kind — the very one they wrote from on this case, whose blind index the
+    thread is; on the others the thread itself, which is the address (a web chat session, a
+    social author). An e-mail thread root or a thread's blind index is never an address."""
     thread = (
         Conversation.objects.filter(case=case, channel=channel)
         .exclude(external_thread_id="")
         .order_by("-id")
         .values_list("external_thread_id", flat=True)
         .first()
-    )
-    if thread:
+    ) or ""
+    kind = REPLY_IDENTITY.get(channel)
+    if kind is not None and customer is not None:
+        identities = Identity.objects.filter(customer=customer, kind=kind).order_by("id")
+        lookup = thread_identity_lookup(thread)
+        identity = (
+            identities.filter(lookup=lookup).first() if lookup is not None else None
+        ) or identities.first()
+        if identity is not None:
+            return identity.value
+    if kind is None and thread and not is_thread_index(thread):
         return thread
     raise InvalidInput(f"there is no {channel} address to reply to", field="channel")
 

@@ -6,8 +6,8 @@ import json
 import logging
 from datetime import UTC, datetime
 
+from bankdesk.lib.redaction import redact_personal_data
 from bankdesk.lib.requestid import request_id_var
-from bankdesk.security.masking import redact_authentication_data
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -26,13 +26,13 @@ class JsonFormatter(logging.Formatter):
             ),
             "level": record.levelname.lower(),
             "logger": record.name,
-            # Card numbers, security codes and passwords never reach a log line.
-            "message": redact_authentication_data(record.getMessage()),
+            # No identifier a customer typed (card, ID, phone, e-mail, password) reaches a log line.
+            "message": redact_personal_data(record.getMessage()),
             "request_id": getattr(record, "request_id", request_id_var.get()),
         }
         for key, value in vars(record).items():
             if key not in _STANDARD and key not in entry and not key.startswith("_"):
                 entry[key] = value
         if record.exc_info:
-            entry["exception"] = redact_authentication_data(self.formatException(record.exc_info))
+            entry["exception"] = redact_personal_data(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False, default=str)

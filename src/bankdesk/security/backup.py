@@ -3,7 +3,7 @@
 A backup is one sealed archive (see backup_archive) around a tar stream:
 
     data/NNN-<app.model>/NNNNNN.jsonl   each table's rows (backup_tables), in load order
-    media/<path>                        every file under MEDIA_ROOT
+    media/<path>                        every file under MEDIA_ROOT, decrypted (see security.files)
     manifest.json                       rows per table, audit chain head, schema, version
 
 Restore and verify read and authenticate the whole archive before touching any database, then
@@ -58,7 +58,8 @@ from bankdesk.security.backup_tables import (
     tables_empty,
     tables_with_rows,
 )
-from bankdesk.security.crypto import keyring
+from bankdesk.security.crypto import DecryptionError, keyring
+from bankdesk.security.files import open_stored, plaintext_size
 
 
 class BackupRefused(BackupError):
@@ -146,17 +147,24 @@ def _media_files(media_root: Path) -> list[Path]:
 
 
 def _media_dump(tar: tarfile.TarFile, media_root: Path, *, progress: bool) -> tuple[int, int]:
+    """Every upload, decrypted into the sealed archive: like the rows, it is encrypted again
+    under the keys of the installation it is restored into. Reading it authenticates every
+    chunk, so a damaged upload stops the backup instead of being copied into it."""
     paths = _media_files(media_root) if media_root.is_dir() else []
     total = 0
     with tqdm(desc="uploads", unit="B", unit_scale=True, disable=not progress) as bar:
         for path in paths:
-            info = tarfile.TarInfo("media/" + path.relative_to(media_root).as_posix())
+            name = path.relative_to(media_root).as_posix()
+            info = tarfile.TarInfo("media/" + name)
             try:
-                with path.open("rb") as handle:
-                    stat = os.fstat(handle.fileno())
-                    info.size, info.mtime, info.mode = stat.st_size, int(stat.st_mtime), 0o600
+                info.size, info.mtime, info.mode = (
+                    plaintext_size(path),
+                    int(path.stat().st_mtime),
+                    0o600,
+                )
+                with open_stored(path, name=name) as handle:
                     tar.addfile(info, handle)
-            except OSError as exc:
+            except (OSError, DecryptionError) as exc:
                 raise BackupError(f"uploaded file {path} cannot be read: {exc}") from exc
             total += info.size
             bar.update(info.size)

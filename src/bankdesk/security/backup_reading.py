@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import tarfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,6 +24,8 @@ from tqdm import tqdm
 from bankdesk.security.backup_archive import ArchiveReader, BackupError, BackupUnreadable
 from bankdesk.security.backup_manifest import MANIFEST_NAME, Manifest
 from bankdesk.security.backup_tables import model_for_label, table_rows_load
+from bankdesk.security.crypto import keyring
+from bankdesk.security.files import encrypt_stream
 
 _DATA_MEMBER = re.compile(r"^data/(\d{3,})-([a-z0-9_]+\.[a-z0-9_]+)/(\d{6,})\.jsonl$")
 
@@ -127,10 +128,12 @@ def _member_read(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
 
 
 def _media_write(folder: Path, relative: str, content: IO[bytes], member: tarfile.TarInfo) -> None:
+    """One upload back in place, encrypted under this installation's primary key."""
     target = folder.joinpath(*PurePosixPath(relative).parts)
     target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("xb") as handle:
-        shutil.copyfileobj(content, handle)
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        encrypt_stream(content, handle, name=relative, ring=keyring())
     os.utime(target, (member.mtime, member.mtime))
 
 

@@ -18,7 +18,7 @@ from bankdesk.staff.predicates import assigns_cases
 from bankdesk.staff.selectors import staff_get
 from bankdesk.tickets import services
 from bankdesk.tickets.access import access_case_by_id, case_page_for
-from bankdesk.tickets.attachments import attachment_add
+from bankdesk.tickets.attachments import attachment_add, attachment_open
 from bankdesk.tickets.choices import Activity
 from bankdesk.tickets.collision import case_activity_end, case_activity_report, case_watchers
 from bankdesk.tickets.errors import AttachmentNotFound, MessageNotFound
@@ -266,11 +266,13 @@ def attachment_download(request: HttpRequest, case_id: Id, attachment_id: Id) ->
     if attachment is None:
         raise AttachmentNotFound(f"attachment {attachment_id} not found", field="attachment_id")
     response = FileResponse(
-        attachment.file.open("rb"),
+        attachment_open(attachment),
         as_attachment=True,
         filename=attachment.filename,
         content_type=attachment.content_type,
     )
+    # The stream is decrypted as it is sent: its length is the upload's, not the file's on disk.
+    response["Content-Length"] = str(attachment.size)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

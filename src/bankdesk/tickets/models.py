@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from bankdesk.customers.choices import Language, Tier
 from bankdesk.customers.models import Customer
 from bankdesk.lib.channels import Channel
+from bankdesk.security.files import EncryptedFileStorage
 from bankdesk.staff.models import Branch, Skill, Team
 from bankdesk.tickets.choices import (
     Activity,
@@ -198,6 +199,8 @@ class Conversation(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="conversations")
     channel = models.CharField(max_length=20, choices=Channel.choices)
+    # The channel's thread: a web chat session, an e-mail thread root; where the thread is the
+    # customer's own identifier (a phone, an openid), its blind index (`tickets.threads`).
     external_thread_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -246,10 +249,13 @@ class Message(models.Model):
 
 
 class Attachment(models.Model):
-    """A file that came with a message; served only as a download, never rendered inline."""
+    """A file that came with a message; served only as a download, never rendered inline.
+
+    Kept encrypted under the data keys (`security.files`): a customer's ID card photo or a
+    call recording is personal data like any field."""
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(upload_to="attachments/%Y/%m/")
+    file = models.FileField(upload_to="attachments/%Y/%m/", storage=EncryptedFileStorage())
     filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=120)
     size = models.PositiveBigIntegerField()

@@ -18,6 +18,7 @@ from bankdesk.tickets.models import (
     Message,
     Tag,
 )
+from bankdesk.tickets.threads import thread_key
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,9 @@ def thread_case(channel: str, thread_id: str) -> Case | None:
     """The case of a channel thread's latest conversation (a web chat session, a WeChat
     openid, an e-mail thread), as it was put there: merges are not followed."""
     conversation = (
-        Conversation.objects.filter(channel=channel, external_thread_id=thread_id[:255])
+        Conversation.objects.filter(
+            channel=channel, external_thread_id=thread_key(channel, thread_id)
+        )
         .select_related("case")
         .order_by("-id")
         .first()

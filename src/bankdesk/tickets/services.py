@@ -14,8 +14,8 @@ from bankdesk.customers.models import Customer
 from bankdesk.lib.channels import Channel
 from bankdesk.lib.errors import InvalidInput
 from bankdesk.lib.html import sanitise_html
+from bankdesk.lib.redaction import redact_authentication_data, redact_personal_data
 from bankdesk.security.audit import audit_chain_lock, audit_record
-from bankdesk.security.masking import redact_authentication_data
 from bankdesk.sla.clocks import sla_clocks_sync
 from bankdesk.staff.choices import Role
 from bankdesk.staff.models import Branch, Team, User
@@ -44,6 +44,7 @@ from bankdesk.tickets.models import (
     Tag,
 )
 from bankdesk.tickets.numbering import case_number_next
+from bankdesk.tickets.threads import thread_key
 
 SUBJECT_MAX = 200
 TEXT_MAX = 100_000
@@ -101,7 +102,7 @@ def _touch(case: Case, *fields: str) -> None:
 
 
 def _check_subject(subject: str) -> str:
-    subject = redact_authentication_data(subject.strip())
+    subject = redact_personal_data(subject.strip())
     if not subject:
         raise InvalidInput("subject is required", field="subject")
     if len(subject) > SUBJECT_MAX:
@@ -109,9 +110,19 @@ def _check_subject(subject: str) -> str:
     return subject
 
 
-def _check_text(text: str, field: str = "text") -> str:
-    """Required free text, with card numbers, security codes and passwords masked."""
-    text = redact_authentication_data(text.strip())
+def _redacted(text: str, *, direction: str = Direction.INBOUND) -> str:
+    """Free text as it may be stored: what the customer wrote (and notes, reasons, subjects)
+    keeps no identifier; a reply to the customer keeps the phone numbers and e-mail addresses
+    staff wrote in it (the bank's own, which it must reach the customer with) but no card, ID
+    number or password."""
+    if direction == Direction.OUTBOUND:
+        return redact_authentication_data(text)
+    return redact_personal_data(text)
+
+
+def _check_text(text: str, field: str = "text", *, direction: str = Direction.INBOUND) -> str:
+    """Required free text, with the identifiers typed into it masked (see `_redacted`)."""
+    text = _redacted(text.strip(), direction=direction)
     if not text:
         raise InvalidInput(f"{field} is required", field=field)
     if len(text) > TEXT_MAX:
@@ -209,7 +220,9 @@ def case_create(
             external_id=external_id,
             # A new case has no conversation yet: no need to look for one.
             conversation=Conversation.objects.create(
-                case=case, channel=channel, external_thread_id=external_thread_id[:255]
+                case=case,
+                channel=channel,
+                external_thread_id=thread_key(channel, external_thread_id),
             ),
         )
     if tags:
@@ -244,7 +257,7 @@ def case_status_change(*, case: Case, status: str, actor: User | None, reason: s
     elif previous == CaseStatus.RESOLVED:  # reopened
         case.resolved_at = None
     _touch(case, "status", "resolved_at", "closed_at")
-    reason = redact_authentication_data(reason)
+    reason = redact_personal_data(reason)
     _event(
         case, EventKind.STATUS_CHANGED, actor, **{"from": previous, "to": status, "reason": reason}
     )
@@ -327,7 +340,7 @@ def _message_add(
         raise InvalidInput("unknown direction", field="direction")
     if channel not in Channel.values:
         raise InvalidInput("unknown channel", field="channel")
-    text = _check_text(text)
+    text = _check_text(text, direction=direction)
     if external_id is not None:
         existing = Message.objects.filter(channel=channel, external_id=external_id).first()
         if existing is not None:
@@ -335,11 +348,12 @@ def _message_add(
                 "this message was already received", existing_id=existing.pk, field="external_id"
             )
     if conversation is None:
+        thread = thread_key(channel, external_thread_id)
         threads = Conversation.objects.filter(case=case, channel=channel)
-        if external_thread_id:
-            threads = threads.filter(external_thread_id=external_thread_id[:255])
+        if thread:
+            threads = threads.filter(external_thread_id=thread)
         conversation = threads.order_by("-id").first() or Conversation.objects.create(
-            case=case, channel=channel, external_thread_id=external_thread_id[:255]
+            case=case, channel=channel, external_thread_id=thread
         )
     try:
         with transaction.atomic():
@@ -350,7 +364,7 @@ def _message_add(
                 channel=channel,
                 author=author,
                 text=text,
-                html=redact_authentication_data(sanitise_html(html)) if html else "",
+                html=_redacted(sanitise_html(html), direction=direction) if html else "",
                 external_id=external_id,
             )
     except IntegrityError as exc:  # the same external id arrived twice at the same moment
@@ -493,7 +507,7 @@ def case_merge(*, source: Case, target: Case, actor: User | None, reason: str = 
         actor,
         into_case_id=target.pk,
         into_number=target.number,
-        reason=reason,
+        reason=redact_personal_data(reason),
         **{"from": previous_status, "to": CaseStatus.CLOSED},
     )
     _event(

@@ -130,10 +130,9 @@ def test_a_typed_card_number_is_masked_wherever_it_is_kept(
         *(json.dumps(d) for d in CaseEvent.objects.values_list("data", flat=True)),
         *(json.dumps([a.reason, a.fields]) for a in AuditEntry.objects.all()),
     ]
-    # Stored as the bank masks card numbers everywhere: the issuer's six digits and the last
-    # four, never the whole number.
+    # Stored as the bank masks card numbers everywhere: the last four digits only.
     assert stored and not any("4111111111111111" in s.replace(" ", "") for s in stored)
-    assert "411111******1111" in Turn.objects.filter(speaker=Speaker.CUSTOMER).get().text
+    assert "************1111" in Turn.objects.filter(speaker=Speaker.CUSTOMER).get().text
 
 
 def test_risk_signals_hand_off_with_priority(say: Callable[..., dict[str, Any]]) -> None:

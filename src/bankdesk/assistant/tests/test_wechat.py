@@ -19,6 +19,7 @@ from bankdesk.intake.tests.test_wechat_webhook import (  # the official account'
 )
 from bankdesk.tickets.choices import CaseStatus
 from bankdesk.tickets.models import Case
+from bankdesk.tickets.threads import thread_key
 
 pytestmark = pytest.mark.usefixtures("assistant", "endpoint")
 
@@ -47,8 +48,22 @@ def test_a_common_question_is_answered_in_the_passive_reply() -> None:
     assert said("怎么修改银行卡密码") == "您可以在本行任意自动柜员机修改密码。"
     assert Case.objects.count() == 0
     dialogue = Dialogue.objects.get()
-    assert (dialogue.channel, dialogue.thread_id) == ("wechat", OPENID)
+    assert (dialogue.channel, dialogue.thread_id) == ("wechat", thread_key("wechat", OPENID))
     assert dialogue.customer is not None  # the openid's (provisional) customer
+
+
+def test_the_openid_is_kept_only_as_its_blind_index(database_dump) -> None:
+    """An openid is the customer's identifier: neither the assistant's dialogue nor the case's
+    conversation holds it readable, and the thread still carries the hand-off and the case."""
+    said("怎么修改银行卡密码")
+    handed = said("转人工")
+    case = Case.objects.get()
+    assert case.number in said("请尽快处理") and case.number in handed
+
+    assert OPENID not in database_dump()
+    dialogue = Dialogue.objects.get()
+    assert dialogue.thread_id.startswith("bi1:")
+    assert case.conversations.get().external_thread_id == dialogue.thread_id
 
 
 def test_wechats_retry_of_a_message_gets_the_same_answer_once() -> None:

@@ -60,7 +60,11 @@ def test_a_signed_text_opens_a_case_for_the_customer_behind_the_number(endpoint,
     assert message.text == "我的信用卡被冻结了"
     assert message.case.customer == customer
     assert message.case.number == response.json()["case_number"]
-    assert Conversation.objects.get().external_thread_id == "+8613812345678"
+    # The phone is the thread, kept as the blind index its identity is found by.
+    assert (
+        Conversation.objects.get().external_thread_id
+        == "bi1:" + customer.identities.get(kind="phone").lookup
+    )
 
 
 def test_the_providers_retry_is_answered_as_a_duplicate(endpoint):

@@ -107,3 +107,23 @@ def test_a_multipart_body_without_a_boundary_is_a_400(agent_api, message):
     assert response.status_code == 400
     assert response.json()["code"] == "bad_request"
     assert Attachment.objects.count() == 0
+
+
+def test_a_file_is_encrypted_on_disk_and_served_whole_only_to_who_may_see_the_case(
+    agent_api, message, settings, tmp_path, make_staff, api_for, complaint_team
+):
+    settings.MEDIA_ROOT = tmp_path
+    # A scanned ID card of a few chunks, with text an attacker with the disk would look for.
+    content = b"%PDF-1.7 ID 11010519491231002X " + bytes(range(256)) * 1200
+    body = _upload(agent_api, message, "身份证.pdf", content, "application/pdf").json()
+
+    on_disk = (tmp_path / Attachment.objects.get().file.name).read_bytes()
+    assert on_disk.startswith(b"BDF1") and len(on_disk) > len(content)
+    assert b"11010519491231002X" not in on_disk and bytes(range(256)) not in on_disk
+    url = f"/api/v1/cases/{message.case_id}/attachments/{body['id']}"
+    download = Client().get(url, headers=agent_api.headers)
+    assert download.status_code == 200
+    assert download["Content-Length"] == str(len(content))
+    assert b"".join(download.streaming_content) == content
+    outsider = api_for(make_staff("cards-agent", "agent", [complaint_team]))
+    assert Client().get(url, headers=outsider.headers).status_code == 404

@@ -20,6 +20,7 @@ from bankdesk.security.crypto import (
     new_key_id,
     write_key_file,
 )
+from bankdesk.security.files import PLAINTEXT, file_key_usage, files_reencrypt
 from bankdesk.security.keycheck import keycheck_record
 from bankdesk.security.rotation import key_usage, reencrypt_batches
 
@@ -54,12 +55,24 @@ class Command(BaseCommand):
     def _status(self, options: dict[str, Any]) -> None:
         ring = keyring()
         usage = key_usage()
+        files = file_key_usage()
+        plaintext = files.pop(PLAINTEXT, 0)
         self.stdout.write(f"key ring: {ring.source}")
         for key_id in ring.keys:
             primary = " (primary)" if key_id == ring.primary_id else ""
-            self.stdout.write(f"  {key_id}{primary}: {usage.pop(key_id, 0)} values")
-        for key_id, count in usage.items():
-            self.stdout.write(f"  {key_id} MISSING FROM THE RING: {count} values")
+            self.stdout.write(
+                f"  {key_id}{primary}: {usage.pop(key_id, 0)} values, {files.pop(key_id, 0)} files"
+            )
+        for key_id in sorted(set(usage) | set(files)):
+            self.stdout.write(
+                f"  {key_id} MISSING FROM THE RING: {usage.get(key_id, 0)} values, "
+                f"{files.get(key_id, 0)} files"
+            )
+        if plaintext:
+            self.stdout.write(
+                f"  {plaintext} uploaded files are not encrypted yet: run "
+                "`bankdesk keys rotate --resume`"
+            )
 
     def _rotate(self, options: dict[str, Any]) -> None:
         if not 1 <= options["batch_size"] <= 100_000:
@@ -86,6 +99,16 @@ class Command(BaseCommand):
             progress.update(count)
         progress.close()
         self.stdout.write(f"re-encrypted {total} values under {ring.primary_id}")
+        # Uploaded files too: those under an older key, and any kept from before encryption.
+        files = 0
+        for _name in tqdm(
+            files_reencrypt(ring),
+            desc="re-encrypting",
+            unit=" files",
+            disable=not self.stdout.isatty(),
+        ):
+            files += 1
+        self.stdout.write(f"re-encrypted {files} uploaded files under {ring.primary_id}")
         self.stdout.write(
             "restart running bankdesk processes so they encrypt new values with it, then run "
             "`bankdesk keys rotate --resume` once more to catch values they wrote meanwhile"
@@ -104,6 +127,11 @@ class Command(BaseCommand):
         in_use = key_usage().get(key_id, 0)
         if in_use:
             raise CommandError(f"{in_use} values still use {key_id}; run `keys rotate --resume`")
+        files_in_use = file_key_usage().get(key_id, 0)
+        if files_in_use:
+            raise CommandError(
+                f"{files_in_use} uploaded files still use {key_id}; run `keys rotate --resume`"
+            )
         if self._from_env():
             self.stdout.write(f"remove {key_id} from BANKDESK_DATA_KEYS; nothing uses it")
             return

@@ -27,7 +27,7 @@ def key_existing_turns(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("assistant", "0002_channel_threads"),
+        ("assistant", "0003_dialogue_threads_blind_indexed"),
     ]
 
     operations = [
