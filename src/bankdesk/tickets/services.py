@@ -391,7 +391,16 @@ def case_message_add(
     external_id: str | None = None,
     external_thread_id: str = "",
 ) -> Message:
-    """Add a message to a case. A staff reply (outbound) counts as the first response."""
+    """Add a message to a case. A staff reply (outbound) counts as the first response.
+
+    A customer's message (inbound) comes in through a channel — `intake.services` — and never
+    in a member of staff's name; a staff reply goes out through `intake.services.case_reply`,
+    which queues its delivery in the same transaction.
+    """
+    if direction == Direction.INBOUND and actor is not None:
+        raise InvalidInput(
+            "a customer's message comes in through a channel, never from staff", field="direction"
+        )
     case = _locked(case)
     _require_workable(case)
     author = actor if direction == Direction.OUTBOUND else None
