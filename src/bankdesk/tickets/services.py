@@ -14,6 +14,7 @@ from bankdesk.customers.models import Customer
 from bankdesk.lib.channels import Channel
 from bankdesk.lib.errors import InvalidInput
 from bankdesk.lib.html import sanitise_html
+from bankdesk.lib.text import one_line
 from bankdesk.security.audit import audit_chain_lock, audit_record
 from bankdesk.security.masking import redact_authentication_data
 from bankdesk.sla.clocks import sla_clocks_sync
@@ -24,6 +25,7 @@ from bankdesk.tickets.choices import (
     CaseStatus,
     Direction,
     EventKind,
+    LinkRelation,
     Priority,
 )
 from bankdesk.tickets.errors import (
@@ -62,6 +64,8 @@ _EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     EventKind.MERGED_INTO: ("status", "merged_into", "messages", "notes"),
     EventKind.MERGED_FROM: ("messages", "notes"),
     EventKind.ASSISTANT_HANDOFF: ("events",),
+    EventKind.LINKED: ("links",),
+    EventKind.CONTACT_NOT_ON_FILE: ("messages",),
 }
 
 
@@ -101,7 +105,8 @@ def _touch(case: Case, *fields: str) -> None:
 
 
 def _check_subject(subject: str) -> str:
-    subject = redact_authentication_data(subject.strip())
+    """One line, whoever wrote it: the subject goes out in the header of every reply."""
+    subject = redact_authentication_data(one_line(subject))
     if not subject:
         raise InvalidInput("subject is required", field="subject")
     if len(subject) > SUBJECT_MAX:
@@ -417,6 +422,47 @@ def case_message_add(
     )
     sla_clocks_sync(case=case)
     return message
+
+
+@transaction.atomic
+def case_link(*, case: Case, referred: Case, actor: User | None) -> None:
+    """Link a case to another that one of its messages named but may not write into (a mail
+    quoting someone else's case number): staff see the link on both. The named case is only
+    told: its status, clocks and time of last change stay as they were, since its own customer
+    did nothing."""
+    _event(
+        case,
+        EventKind.LINKED,
+        actor,
+        linked_case_id=referred.pk,
+        linked_number=referred.number,
+        relation=LinkRelation.REFERS_TO,
+    )
+    _event(
+        referred,
+        EventKind.LINKED,
+        actor,
+        linked_case_id=case.pk,
+        linked_number=case.number,
+        relation=LinkRelation.REFERRED_TO_BY,
+    )
+
+
+@transaction.atomic
+def case_contact_not_on_file_record(
+    *, case: Case, message: Message, contact: Customer | None
+) -> CaseEvent:
+    """Tell staff that a message on the case came from a contact not on its customer's file,
+    let in by the bank's reply token: the customer answering from another mailbox, or someone
+    they passed the bank's mail to. The contact is not added to the customer; staff who know it
+    is theirs fold it in (a provisional contact's merge), and replies still go to the file."""
+    return _event(
+        case,
+        EventKind.CONTACT_NOT_ON_FILE,
+        None,
+        message_id=message.pk,
+        contact_customer_id=contact.pk if contact is not None else None,
+    )
 
 
 @transaction.atomic

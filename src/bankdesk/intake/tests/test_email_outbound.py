@@ -53,14 +53,16 @@ def test_a_reply_goes_out_threaded_with_the_case_token_and_a_stable_message_id(
     assert mail["Subject"] == f"Re: 贷款提前还款 [{case.number}]"
     assert mail["In-Reply-To"] == "<first-0001@mail.example.cn>"
     assert mail["References"] == "<first-0001@mail.example.cn>"
-    assert mail["Message-ID"] == f"<{item.idempotency_key}@bank.example>"
+    token = item.payload_data()["reply_token"]
+    assert token.startswith(f"{case.number}.")
+    assert mail["Message-ID"] == f"<bd.{token}.{item.idempotency_key}@bank.example>"
     assert mail["From"].addresses[0].addr_spec == BANK
     assert mail["From"].addresses[0].display_name == "示例银行客服"
     assert mail["Auto-Submitted"] is None
     assert mail.get_content().strip() == "您好，提前还款需要带身份证和合同。"
     item.refresh_from_db()
     assert item.status == OutboxStatus.SENT
-    assert item.provider_message_id == f"{item.idempotency_key}@bank.example"
+    assert item.provider_message_id == f"bd.{token}.{item.idempotency_key}@bank.example"
 
 
 def test_the_customers_answer_to_a_reply_comes_back_to_its_case(
@@ -70,6 +72,7 @@ def test_the_customers_answer_to_a_reply_comes_back_to_its_case(
     _message, item = case_reply(case=case, text="请提供合同编号。", actor=agent)
     outbox_deliver()
     assert item is not None
+    # The id of a reply sent before reply tokens: the outbox key alone still finds the case.
     answer = (
         "From: zhao.liu@example.cn\r\nTo: service@bank.example\r\nSubject: =?UTF-8?B?"
         "5aW955qE?=\r\nMessage-ID: <answer-1@example.cn>\r\n"
@@ -148,4 +151,5 @@ def test_every_attempt_carries_the_same_message_id(
 
     item.refresh_from_db()
     assert item.status == OutboxStatus.SENT and item.attempts == 2
-    assert relay.last()["Message-ID"] == f"<{item.idempotency_key}@bank.example>"
+    token = item.payload_data()["reply_token"]
+    assert relay.last()["Message-ID"] == f"<bd.{token}.{item.idempotency_key}@bank.example>"
