@@ -24,6 +24,9 @@ from bankdesk.tickets.models import Conversation, Message
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SMUGGLED = "Bcc:spy@attacker.example"
+# RFC 5322 msg-id: atext and dots either side of the "@", in angle brackets.
+ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+"
+MSG_ID = re.compile(rf"<{ATEXT}@{ATEXT}>")
 
 
 def _encoded(text: str) -> str:
@@ -115,6 +118,7 @@ def test_a_poisoned_header_is_stored_clean_and_the_reply_to_it_is_valid(
         assert _is_one_safe_line(str(value).strip()), (name, value)
         assert not getattr(value, "defects", ()), (name, value.defects)
     if sent["In-Reply-To"] is not None:  # only ever the customer's own, well-formed id
-        assert re.fullmatch(r"<[!-;=?-~]+@[!-;=?-~]+>", str(sent["In-Reply-To"]))
-        assert str(sent["In-Reply-To"]) == f"<{message.external_id}>"
+        answered = str(sent["In-Reply-To"]).strip()
+        assert MSG_ID.fullmatch(answered), answered
+        assert answered == f"<{message.external_id}>"
     assert OutboxMessage.objects.count() == 1
