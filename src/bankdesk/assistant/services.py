@@ -499,12 +499,12 @@ def _add_to_case(case: Case, dialogue: Dialogue, customer_text: str) -> None:
         case_status_change(
             case=case, status=CaseStatus.OPEN, actor=None, reason="the customer wrote again"
         )
-    # Through the API, the customer's words reach the case by way of the member of staff or
-    # integration that started the dialogue: the case's history names who relayed them.
+    # The customer's words, never anyone else's: through the API only the dialogue's own
+    # caller reaches it (assistant.access), and the hand-off event names the dialogue.
     case_message_add(
         case=case,
         direction=Direction.INBOUND,
         text=customer_text,
         channel=dialogue.channel,
-        actor=dialogue.started_by,
+        actor=None,
     )

@@ -24,6 +24,7 @@ from bankdesk.staff.mfa import mfa_required
 from bankdesk.tickets.access import access_case_by_id
 from bankdesk.tickets.choices import Direction
 from bankdesk.tickets.models import Case, Message
+from bankdesk.tickets.selectors import case_links, case_messages_from_contacts_not_on_file
 
 MESSAGES_SHOWN = 200
 REPLY_MAX = 4000
@@ -71,6 +72,8 @@ def case_live(request: HttpRequest, case_id: int) -> HttpResponse:
         {
             "case": case,
             "case_messages": shown,
+            "links": case_links(case=case),
+            "contacts_not_on_file": case_messages_from_contacts_not_on_file(case=case),
             "form": ReplyForm(),
             "handoff": case_handoff(case),
             "suggestions": case_suggestions(case)

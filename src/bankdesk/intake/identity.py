@@ -23,6 +23,7 @@ from bankdesk.staff.models import User
 from bankdesk.tickets.models import Case
 
 PROVISIONAL_PREFIX = "P"
+PROVISIONAL_NAME_MAX = 120
 
 
 def _provisional_number() -> str:
@@ -32,7 +33,7 @@ def _provisional_number() -> str:
 def _provisional_name(kind: str, value: str, name: str) -> str:
     """The name the contact gave, else its masked identifier: a provisional customer's name is
     shown to every agent, so it must not spell out a phone or an address."""
-    return name.strip()[:120] or MASKERS.get(kind, mask_identifier)(value)
+    return name.strip()[:PROVISIONAL_NAME_MAX] or MASKERS.get(kind, mask_identifier)(value)
 
 
 def customer_for_contact(*, kind: str, value: str, name: str = "") -> Customer | None:

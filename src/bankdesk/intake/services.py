@@ -5,10 +5,18 @@ the sender → the case the message continues, or a new one (routed, clocks star
 message and its attachments, all in one transaction. `case_reply` is the one door out: the
 staff reply and its outbox entry are written together, so a reply is never recorded without
 being sent, nor sent without being recorded.
+
+A message continues a case only on proof that its writer may: the case's own customer wrote it,
+the channel's thread vouches for the sender (a chat session, an openid, a phone number), or it
+carries the reply token the bank sent with its reply on that case. What the sender merely
+claims — a quoted case number, the id of a message it answers, an e-mail thread — continues
+only the sender's own cases; a message claiming another's opens a case of its own, linked to
+the one it named so staff see both, and the named case is left exactly as it was.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import random
@@ -20,32 +28,54 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from bankdesk.customers.choices import IdentityKind
+from bankdesk.customers.errors import InvalidIdentity
 from bankdesk.customers.models import Customer, Identity
+from bankdesk.customers.normalise import identity_blind_index
 from bankdesk.intake.channels.base import (
     ATTACHMENTS_MAX,
+    DIGEST_ID_PREFIX,
     EXTERNAL_ID_MAX,
+    REPLIES_TO_MAX,
     InboundMessage,
 )
 from bankdesk.intake.choices import IntakeOutcome
 from bankdesk.intake.errors import MalformedPayload
-from bankdesk.intake.identity import customer_for_contact
+from bankdesk.intake.identity import PROVISIONAL_NAME_MAX, customer_for_contact
 from bankdesk.intake.models import ChannelEndpoint, OutboxMessage
+from bankdesk.intake.reply_tokens import (
+    TOKEN,
+    reply_token_case,
+    reply_token_issue,
+    reply_token_number,
+)
 from bankdesk.lib.channels import Channel
 from bankdesk.lib.errors import InvalidInput
 from bankdesk.lib.languages import Language
+from bankdesk.lib.text import is_one_line, one_line
 from bankdesk.staff.models import Branch, User
 from bankdesk.tickets.attachments import attachment_add
 from bankdesk.tickets.choices import CaseStatus, Direction
 from bankdesk.tickets.errors import DuplicateMessage
 from bankdesk.tickets.models import Case, Conversation, Message
 from bankdesk.tickets.selectors import thread_case
-from bankdesk.tickets.services import case_create, case_message_add, case_status_change
+from bankdesk.tickets.services import (
+    case_contact_not_on_file_record,
+    case_create,
+    case_link,
+    case_message_add,
+    case_status_change,
+)
 from bankdesk.tickets.threads import is_thread_index, thread_identity_lookup
 
 SUBJECT_FROM_TEXT = 60
+SUBJECT_MAX = 998  # RFC 5322's longest line; a case keeps the first 200 characters
 RETRIES = 5
 # The case number as bankdesk writes it into subjects: [C20260000123].
 CASE_TOKEN = re.compile(r"\[(C\d{11})\]")
+CASE_NUMBER = re.compile(r"C\d{11}")
+# Channels whose thread id the sender writes (an e-mail thread is built from its References):
+# there it is a claim, like a quoted case number. Elsewhere the channel vouches for it.
+SENDER_CHOSEN_THREADS = frozenset({Channel.EMAIL})
 # Which identity a channel's replies go to.
 REPLY_IDENTITY: dict[str, str] = {
     Channel.EMAIL: IdentityKind.EMAIL,
@@ -66,19 +96,46 @@ def case_token(case: Case) -> str:
     return f"[{case.number}]"
 
 
+def _check_id(value: str, field: str) -> None:
+    """An id that may later go into a reply's header or a provider's payload: one line, bounded."""
+    if not value or len(value) > EXTERNAL_ID_MAX or not is_one_line(value):
+        raise MalformedPayload(
+            f"an id of 1–{EXTERNAL_ID_MAX} characters, without line breaks or control "
+            "characters, is required",
+            field=field,
+        )
+
+
 def _check(inbound: InboundMessage) -> None:
     if inbound.channel not in Channel.values:
         raise MalformedPayload("unknown channel", field="channel")
-    if not inbound.external_id or len(inbound.external_id) > EXTERNAL_ID_MAX:
-        raise MalformedPayload(
-            f"a message id of 1–{EXTERNAL_ID_MAX} characters is required", field="external_id"
-        )
+    _check_id(inbound.external_id, "external_id")
+    if inbound.thread_id:
+        _check_id(inbound.thread_id, "thread_id")
+    if len(inbound.replies_to) > REPLIES_TO_MAX:
+        raise MalformedPayload(f"at most {REPLIES_TO_MAX} answered ids", field="replies_to")
+    for answered in inbound.replies_to:
+        _check_id(answered, "replies_to")
+    if inbound.case_number and not CASE_NUMBER.fullmatch(inbound.case_number):
+        raise MalformedPayload("not a case number", field="case_number")
+    if inbound.reply_token and not TOKEN.fullmatch(inbound.reply_token):
+        raise MalformedPayload("not a reply token", field="reply_token")
     if not inbound.text.strip() and not inbound.attachments:
         raise MalformedPayload("the message has neither text nor attachments", field="text")
     if len(inbound.attachments) > ATTACHMENTS_MAX:
         raise MalformedPayload(f"at most {ATTACHMENTS_MAX} attachments", field="attachments")
     if inbound.language and inbound.language not in Language.values:
         raise MalformedPayload("unknown language", field="language")
+
+
+def _one_line_headers(inbound: InboundMessage) -> InboundMessage:
+    """The subject and the sender's name as one clean line each: they become the case's subject
+    and a provisional customer's name, and the subject goes back out in the bank's replies."""
+    subject = one_line(inbound.subject, SUBJECT_MAX)
+    sender_name = one_line(inbound.sender_name, PROVISIONAL_NAME_MAX)
+    if (subject, sender_name) == (inbound.subject, inbound.sender_name):
+        return inbound
+    return dataclasses.replace(inbound, subject=subject, sender_name=sender_name)
 
 
 def _surviving(case: Case) -> Case:
@@ -90,16 +147,31 @@ def _surviving(case: Case) -> Case:
     return case
 
 
-def _belongs(case: Case, customer: Customer | None) -> bool:
-    """A message may continue a case only if it comes from that case's customer (or neither
-    side is known): quoting someone else's case number must not put words in their case."""
+@dataclass(frozen=True)
+class _Continuation:
+    """Where a message goes: the case it may continue, if any; whether it came in on the reply
+    token from a contact not on that case's customer's file; and the cases it named but may not
+    continue, which a new case is linked to."""
+
+    case: Case | None = None
+    is_contact_on_file: bool = True
+    refused: tuple[Case, ...] = ()
+
+
+def _is_customers_own(case: Case, customer: Customer | None) -> bool:
+    return customer is not None and case.customer_id == customer.pk
+
+
+def _on_thread(case: Case, customer: Customer | None) -> bool:
+    """A thread the channel vouches for continues its case unless the sender is known to be
+    someone other than the case's customer (a number moved to another customer since)."""
     return case.customer_id is None or customer is None or case.customer_id == customer.pk
 
 
-def _continued_case(inbound: InboundMessage, customer: Customer | None) -> Case | None:
-    """The case this message continues: the message it answers, a quoted case number, or the
-    channel's thread. A closed case is final: a new message after it opens a new case."""
-    candidates: list[Case] = []
+def _claimed_cases(inbound: InboundMessage) -> list[tuple[Case, bool]]:
+    """The cases a message points at, nearest first, each with whether the channel vouches for
+    the pointer (True) or the sender merely claims it (False)."""
+    found: list[tuple[Case, bool]] = []
     if inbound.replies_to:
         answered = (
             Message.objects.filter(channel=inbound.channel, external_id__in=inbound.replies_to)
@@ -108,21 +180,43 @@ def _continued_case(inbound: InboundMessage, customer: Customer | None) -> Case 
             .first()
         )
         if answered is not None:
-            candidates.append(answered.case)
-    number = inbound.case_number or next(iter(CASE_TOKEN.findall(inbound.subject)), "")
-    if number:
+            found.append((answered.case, False))
+    numbers = [
+        reply_token_number(inbound.reply_token),  # a token that did not verify is only a quote
+        inbound.case_number,
+        *CASE_TOKEN.findall(inbound.subject),
+    ]
+    for number in dict.fromkeys(number for number in numbers if number):
         quoted = Case.objects.filter(number=number).first()
         if quoted is not None:
-            candidates.append(quoted)
+            found.append((quoted, False))
     if inbound.thread_id:
         on_thread = thread_case(inbound.channel, inbound.thread_id)
         if on_thread is not None:
-            candidates.append(on_thread)
-    for candidate in candidates:
+            found.append((on_thread, inbound.channel not in SENDER_CHOSEN_THREADS))
+    return found
+
+
+def _continued_case(inbound: InboundMessage, customer: Customer | None) -> _Continuation:
+    """The case this message continues, on proof that its writer may (see the module's
+    docstring). A closed case is final: a new message after it opens a new case."""
+    if inbound.reply_token and customer is not None:
+        signed_for = reply_token_case(inbound.reply_token)
+        if signed_for is not None:
+            case = _surviving(signed_for)
+            if case.status != CaseStatus.CLOSED:
+                return _Continuation(case, is_contact_on_file=_is_customers_own(case, customer))
+    refused: dict[int, Case] = {}
+    for candidate, is_vouched in _claimed_cases(inbound):
         case = _surviving(candidate)
-        if case.status != CaseStatus.CLOSED and _belongs(case, customer):
-            return case
-    return None
+        may_continue = (
+            _on_thread(case, customer) if is_vouched else _is_customers_own(case, customer)
+        )
+        if not may_continue:
+            refused.setdefault(case.pk, case)
+        elif case.status != CaseStatus.CLOSED:
+            return _Continuation(case)
+    return _Continuation(refused=tuple(refused.values()))
 
 
 def _customer(inbound: InboundMessage) -> Customer | None:
@@ -158,7 +252,8 @@ def _receive(inbound: InboundMessage) -> IntakeResult:
     if duplicate is not None:
         return duplicate
     customer = _customer(inbound)
-    case = _continued_case(inbound, customer)
+    continuation = _continued_case(inbound, customer)
+    case = continuation.case
     text = inbound.text.strip() or "（附件）"
     if inbound.is_automatic and (case is None or case.status == CaseStatus.RESOLVED):
         return IntakeResult(IntakeOutcome.IGNORED, case, None)
@@ -180,6 +275,10 @@ def _receive(inbound: InboundMessage) -> IntakeResult:
         )
         message = case.messages.get()
         outcome = IntakeOutcome.NEW_CASE
+        for named in continuation.refused:
+            # The new case is routed on its own merits above: naming a complaint does not put
+            # it on the complaint's team, nor show it anything of the complaint but its number.
+            case_link(case=case, referred=named, actor=None)
     else:
         outcome = IntakeOutcome.ADDED
         if case.status == CaseStatus.RESOLVED:
@@ -197,6 +296,8 @@ def _receive(inbound: InboundMessage) -> IntakeResult:
             external_thread_id=inbound.thread_id,
             actor=None,
         )
+        if not continuation.is_contact_on_file:
+            case_contact_not_on_file_record(case=case, message=message, contact=customer)
     for attachment in inbound.attachments:
         attachment_add(
             message=message,
@@ -224,6 +325,7 @@ def inbound_receive(inbound: InboundMessage) -> IntakeResult:
     Inside a caller's transaction there is nothing to redo: the error goes to the caller.
     """
     _check(inbound)
+    inbound = _one_line_headers(inbound)
     for attempt in range(RETRIES + 1):
         try:
             return _receive(inbound)
@@ -311,6 +413,16 @@ def _deliver_soon() -> None:
     outbox_deliver_run.enqueue()
 
 
+def _reply_token(case: Case, address: str) -> str:
+    """The token the customer's answer to this e-mail will carry back, signed for the address
+    it goes to; none for an address that is not one (nothing could answer from it)."""
+    try:
+        lookup = identity_blind_index(IdentityKind.EMAIL, address)
+    except InvalidIdentity:
+        return ""
+    return reply_token_issue(case=case, recipient_lookup=lookup)
+
+
 @transaction.atomic
 def case_reply(
     *, case: Case, text: str, actor: User, channel: str | None = None
@@ -330,6 +442,7 @@ def case_reply(
     last_inbound = (
         Message.objects.filter(case=case, channel=channel, direction=Direction.INBOUND)
         .exclude(external_id=None)
+        .exclude(external_id__startswith=DIGEST_ID_PREFIX)  # bankdesk's, not the customer's
         .order_by("-id")
         .values_list("external_id", flat=True)
         .first()
@@ -340,6 +453,10 @@ def case_reply(
         "case_number": case.number,
         "in_reply_to": last_inbound or "",
     }
+    if channel == Channel.EMAIL:
+        token = _reply_token(case, recipient)
+        if token:
+            payload["reply_token"] = token
     item = outbox_enqueue(
         case=case, message=message, channel=channel, recipient=recipient, payload=payload
     )

@@ -25,3 +25,22 @@ def is_unusable(value: str) -> bool:
 def clean_text(value: str) -> str:
     """NFC-normalise and trim; callers reject controls before this."""
     return unicodedata.normalize("NFC", value).strip()
+
+
+def _is_break_or_control(char: str) -> bool:
+    """Line breaks of every kind (CR, LF, NEL, U+2028/2029), tabs and other controls."""
+    return char.isspace() or unicodedata.category(char) in {"Cc", "Cs", "Zl", "Zp"}
+
+
+def is_one_line(value: str) -> bool:
+    """Whether a value can go into a header or a provider's id field as it is: no line break,
+    tab or other control character, and no lone surrogate."""
+    return not any(_is_break_or_control(char) and char != " " for char in value)
+
+
+def one_line(value: str, max_length: int | None = None) -> str:
+    """A subject or a name as one line of text, cut to `max_length` characters: line breaks,
+    tabs and control characters become spaces and runs of spaces one, so nothing a sender
+    folds or smuggles into it can break a header the bank later writes from it."""
+    spaced = "".join(" " if _is_break_or_control(char) else char for char in value)
+    return " ".join(unicodedata.normalize("NFC", spaced).split())[:max_length].rstrip()

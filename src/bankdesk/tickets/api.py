@@ -36,7 +36,6 @@ from bankdesk.tickets.schemas import (
     CategoryOut,
     EventOut,
     MergeIn,
-    MessageIn,
     MessageOut,
     NoteIn,
     NoteOut,
@@ -208,28 +207,6 @@ def case_assign(request: HttpRequest, case_id: Id, payload: AssignIn) -> dict[st
 def case_message_list(request: HttpRequest, case_id: Id) -> list[dict[str, Any]]:
     case = access_case_by_id(request_staff(request), case_id)
     return [message_out(m) for m in case_messages(case=case)]
-
-
-@router.post(
-    "/{case_id}/messages",
-    response={201: MessageOut, **error_responses(404, 409)},
-    summary="Add a message: a reply to the customer (outbound) or one from them (inbound)",
-)
-def case_message_add(
-    request: HttpRequest, case_id: Id, payload: MessageIn
-) -> Status[dict[str, Any]]:
-    user = request_staff(request)
-    case = access_case_by_id(user, case_id, change=True)
-    message = services.case_message_add(
-        case=case,
-        direction=payload.direction,
-        text=payload.text,
-        html=payload.html,
-        channel=payload.channel,
-        external_id=payload.external_id,
-        actor=user,
-    )
-    return Status(201, message_out(message))
 
 
 @router.post(

@@ -52,6 +52,18 @@ class EventKind(models.TextChoices):
     MERGED_INTO = "merged_into", _("Merged into another case")
     MERGED_FROM = "merged_from", _("Another case merged in")
     ASSISTANT_HANDOFF = "assistant_handoff", _("Handed over by the assistant")
+    LINKED = "linked", _("Linked to another case")
+    CONTACT_NOT_ON_FILE = (
+        "contact_not_on_file",
+        _("Message from a contact not on the customer's file"),
+    )
+
+
+class LinkRelation(models.TextChoices):
+    """How a linked case stands to the other: a message on one named the other."""
+
+    REFERS_TO = "refers_to", _("Refers to")
+    REFERRED_TO_BY = "referred_to_by", _("Referred to by")
 
 
 class RoutingStrategy(models.TextChoices):

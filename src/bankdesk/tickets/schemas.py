@@ -13,7 +13,7 @@ from bankdesk.lib.api import AwareDatetime, Id, RequiredText, Text
 from bankdesk.lib.channels import Channel
 from bankdesk.sla.schemas import ClockOut
 from bankdesk.sla.selectors import clock_out
-from bankdesk.tickets.choices import Activity, CaseStatus, Direction, Priority
+from bankdesk.tickets.choices import Activity, CaseStatus, Priority
 from bankdesk.tickets.collision import Watcher
 from bankdesk.tickets.models import Attachment, Case, CaseEvent, Category, InternalNote, Message
 
@@ -65,14 +65,6 @@ class CategoryIn(Schema):
 class AssignIn(Schema):
     team_id: Id | None = None
     assignee_id: Id | None = None
-
-
-class MessageIn(Schema):
-    direction: Direction = Direction.OUTBOUND
-    text: RequiredText(100_000)  # type: ignore[valid-type]
-    html: Text(500_000) = ""  # type: ignore[valid-type]
-    channel: Channel | None = None
-    external_id: Text(255) | None = None  # type: ignore[valid-type]
 
 
 class NoteIn(Schema):

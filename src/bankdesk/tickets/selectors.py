@@ -9,6 +9,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from bankdesk.lib.cursor import cursor_decode, cursor_encode
 from bankdesk.sla.models import SlaClock
+from bankdesk.tickets.choices import EventKind, LinkRelation
 from bankdesk.tickets.models import (
     Case,
     CaseEvent,
@@ -135,6 +136,38 @@ def case_messages(*, case: Case) -> QuerySet[Message]:
 
 def case_notes(*, case: Case) -> QuerySet[InternalNote]:
     return InternalNote.objects.filter(case=case).select_related("author").order_by("id")
+
+
+@dataclass(frozen=True)
+class CaseLink:
+    """Another case linked to this one, because a message on one of them named the other."""
+
+    case_id: int
+    number: str
+    relation: str  # LinkRelation, from this case's side
+
+    @property
+    def relation_display(self) -> str:
+        return str(LinkRelation(self.relation).label)
+
+
+def case_links(*, case: Case) -> list[CaseLink]:
+    """The cases linked to this one, oldest link first."""
+    found = CaseEvent.objects.filter(case=case, kind=EventKind.LINKED).order_by("id")
+    return [
+        CaseLink(
+            case_id=data["linked_case_id"],
+            number=data["linked_number"],
+            relation=data["relation"],
+        )
+        for data in found.values_list("data", flat=True)
+    ]
+
+
+def case_messages_from_contacts_not_on_file(*, case: Case) -> set[int]:
+    """Ids of the case's messages that came from a contact not on its customer's file."""
+    flagged = CaseEvent.objects.filter(case=case, kind=EventKind.CONTACT_NOT_ON_FILE)
+    return {data["message_id"] for data in flagged.values_list("data", flat=True)}
 
 
 def thread_case(channel: str, thread_id: str) -> Case | None:

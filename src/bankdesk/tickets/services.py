@@ -15,6 +15,7 @@ from bankdesk.lib.channels import Channel
 from bankdesk.lib.errors import InvalidInput
 from bankdesk.lib.html import sanitise_html
 from bankdesk.lib.redaction import redact_authentication_data, redact_personal_data
+from bankdesk.lib.text import one_line
 from bankdesk.security.audit import audit_chain_lock, audit_record
 from bankdesk.sla.clocks import sla_clocks_sync
 from bankdesk.staff.choices import Role
@@ -24,6 +25,7 @@ from bankdesk.tickets.choices import (
     CaseStatus,
     Direction,
     EventKind,
+    LinkRelation,
     Priority,
 )
 from bankdesk.tickets.errors import (
@@ -63,6 +65,8 @@ _EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     EventKind.MERGED_INTO: ("status", "merged_into", "messages", "notes"),
     EventKind.MERGED_FROM: ("messages", "notes"),
     EventKind.ASSISTANT_HANDOFF: ("events",),
+    EventKind.LINKED: ("links",),
+    EventKind.CONTACT_NOT_ON_FILE: ("messages",),
 }
 
 
@@ -102,7 +106,8 @@ def _touch(case: Case, *fields: str) -> None:
 
 
 def _check_subject(subject: str) -> str:
-    subject = redact_personal_data(subject.strip())
+    """One line, whoever wrote it: the subject goes out in the header of every reply."""
+    subject = redact_personal_data(one_line(subject))
     if not subject:
         raise InvalidInput("subject is required", field="subject")
     if len(subject) > SUBJECT_MAX:
@@ -405,7 +410,16 @@ def case_message_add(
     external_id: str | None = None,
     external_thread_id: str = "",
 ) -> Message:
-    """Add a message to a case. A staff reply (outbound) counts as the first response."""
+    """Add a message to a case. A staff reply (outbound) counts as the first response.
+
+    A customer's message (inbound) comes in through a channel — `intake.services` — and never
+    in a member of staff's name; a staff reply goes out through `intake.services.case_reply`,
+    which queues its delivery in the same transaction.
+    """
+    if direction == Direction.INBOUND and actor is not None:
+        raise InvalidInput(
+            "a customer's message comes in through a channel, never from staff", field="direction"
+        )
     case = _locked(case)
     _require_workable(case)
     author = actor if direction == Direction.OUTBOUND else None
@@ -422,6 +436,47 @@ def case_message_add(
     )
     sla_clocks_sync(case=case)
     return message
+
+
+@transaction.atomic
+def case_link(*, case: Case, referred: Case, actor: User | None) -> None:
+    """Link a case to another that one of its messages named but may not write into (a mail
+    quoting someone else's case number): staff see the link on both. The named case is only
+    told: its status, clocks and time of last change stay as they were, since its own customer
+    did nothing."""
+    _event(
+        case,
+        EventKind.LINKED,
+        actor,
+        linked_case_id=referred.pk,
+        linked_number=referred.number,
+        relation=LinkRelation.REFERS_TO,
+    )
+    _event(
+        referred,
+        EventKind.LINKED,
+        actor,
+        linked_case_id=case.pk,
+        linked_number=case.number,
+        relation=LinkRelation.REFERRED_TO_BY,
+    )
+
+
+@transaction.atomic
+def case_contact_not_on_file_record(
+    *, case: Case, message: Message, contact: Customer | None
+) -> CaseEvent:
+    """Tell staff that a message on the case came from a contact not on its customer's file,
+    let in by the bank's reply token: the customer answering from another mailbox, or someone
+    they passed the bank's mail to. The contact is not added to the customer; staff who know it
+    is theirs fold it in (a provisional contact's merge), and replies still go to the file."""
+    return _event(
+        case,
+        EventKind.CONTACT_NOT_ON_FILE,
+        None,
+        message_id=message.pk,
+        contact_customer_id=contact.pk if contact is not None else None,
+    )
 
 
 @transaction.atomic

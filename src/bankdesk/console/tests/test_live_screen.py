@@ -19,6 +19,7 @@ from bankdesk.intake.services import inbound_receive
 from bankdesk.intake.tests.websocket_client import WebsocketCommunicator
 from bankdesk.staff.choices import Role
 from bankdesk.tickets.models import Case, Message
+from bankdesk.tickets.services import case_contact_not_on_file_record, case_link
 
 HOST = "localhost"
 
@@ -83,6 +84,23 @@ def test_the_case_page_shows_the_conversation_and_a_reply_box(client, agent):
     assert page.status_code == 200
     assert "我的卡被吞了" in html and 'name="text"' in html and "csrfmiddlewaretoken" in html
     assert "console/case_live" in html and "<script>" not in html
+
+
+@pytest.mark.django_db
+def test_the_case_page_shows_linked_cases_and_who_is_not_on_file(client, agent):
+    case = _in_team(chat_case(), agent)
+    named = _in_team(chat_case("另一个问题", session="s2"), agent)
+    case_link(case=case, referred=named, actor=None)
+    case_contact_not_on_file_record(case=case, message=case.messages.get(), contact=None)
+    client.force_login(agent)
+
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    other_page = client.get(f"/cases/{named.pk}/").content.decode()
+
+    assert f'<a href="/cases/{named.pk}/">{named.number}</a>' in page
+    assert f'<a href="/cases/{case.pk}/">{case.number}</a>' in other_page
+    assert page.count('class="contact-not-on-file"') == 1
+    assert 'class="contact-not-on-file"' not in other_page
 
 
 @pytest.mark.django_db

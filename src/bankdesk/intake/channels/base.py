@@ -19,6 +19,10 @@ from bankdesk.intake.models import ChannelEndpoint, OutboxMessage
 
 EXTERNAL_ID_MAX = 255
 ATTACHMENTS_MAX = 20
+REPLIES_TO_MAX = 50
+# An id bankdesk made for a message whose channel gave none it could keep (a digest): it dedupes
+# the message, and is never written back into a header as if the customer's program had made it.
+DIGEST_ID_PREFIX = "sha256:"
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,10 @@ class InboundMessage:
 
     `external_id` is the provider's own id for the message (Message-ID, MsgId …): the same id
     on the same channel is the same message, however often it arrives.
+
+    Ids and subjects may later go into the headers and payloads of the bank's replies, so
+    `intake.services.inbound_receive` refuses ids with line breaks or control characters and
+    keeps subjects and names as one clean line, whichever channel sent them.
     """
 
     channel: str
@@ -48,12 +56,18 @@ class InboundMessage:
     sender_name: str = ""
     # A customer the channel has already identified (a signed token from the bank's app).
     customer_id: int | None = None
-    # The channel's conversation (a chat session, an e-mail thread root, an openid).
+    # The channel's conversation (a chat session, an e-mail thread root, an openid). A chat
+    # session, an openid or a phone number is the channel's own word for who is writing; an
+    # e-mail thread is built from headers the sender writes, so it is only the sender's claim.
     thread_id: str = ""
-    # Ids of earlier messages this one answers (In-Reply-To and References).
+    # Ids of earlier messages this one answers (In-Reply-To and References): a claim.
     replies_to: tuple[str, ...] = ()
-    # A case number the customer quoted (a token in an e-mail subject).
+    # A case number the customer quoted (a token in an e-mail subject): a claim. Numbers are
+    # sequential and printed on every reply, so quoting one proves nothing.
     case_number: str = ""
+    # The reply token (intake.reply_tokens) of the bank's message this one answers: proof that
+    # its writer received the bank's reply on that case.
+    reply_token: str = ""
     language: str = ""
     received_at: datetime | None = None
     # Auto-replies, bounces, list mail: never open or reopen a case, never answered.

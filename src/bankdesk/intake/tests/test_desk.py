@@ -162,3 +162,19 @@ def test_an_admin_sets_channel_secrets_that_are_stored_encrypted_and_never_shown
     assert (
         AuditEntry.objects.filter(action__startswith="intake.channelendpoint.admin_").count() == 2
     )
+
+
+def test_the_one_way_to_answer_a_customer_goes_through_the_outbox(agent_api, general_team, client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    assert set(paths["/api/v1/cases/{case_id}/messages"]) == {"get"}
+    assert set(paths["/api/v1/cases/{case_id}/reply"]) == {"post"}
+    case = _inbound("email", "m1@example.cn", "email", "qian.qi@example.cn").case
+    _give_to(case, general_team)
+
+    body = agent_api.post(f"/cases/{case.pk}/reply", {"text": "已为您解锁"}).json_body
+
+    item = OutboxMessage.objects.get(pk=body["outbox_id"])
+    assert (item.channel, item.recipient, item.status) == ("email", "qian.qi@example.cn", "pending")
+    assert item.message_id == body["message"]["id"] and len(item.idempotency_key) == 32
+    listed = agent_api.get(f"/cases/{case.pk}/messages").json_body
+    assert [m["direction"] for m in listed] == ["inbound", "outbound"]

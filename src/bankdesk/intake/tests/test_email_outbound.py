@@ -3,16 +3,9 @@ customer's answer comes back to the same case, and never answered when it loops 
 
 from __future__ import annotations
 
-import email
-import socket
-from collections.abc import Iterator
-from email.message import Message as MimeMessage
-from email.policy import default as default_policy
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.test import override_settings
 
 from bankdesk.intake.channels.email.inbox import email_receive
@@ -20,41 +13,11 @@ from bankdesk.intake.choices import IntakeOutcome, OutboxStatus
 from bankdesk.intake.models import ChannelEndpoint, OutboxMessage
 from bankdesk.intake.outbox import outbox_deliver
 from bankdesk.intake.services import case_reply
+from bankdesk.intake.tests.mail_servers import BANK, Sink, free_port
 from bankdesk.staff.models import User
 from bankdesk.tickets.models import Case, Message
 
 FIXTURES = Path(__file__).parent / "fixtures" / "email"
-BANK = "service@bank.example"
-
-
-class Sink:
-    """A mail server that keeps what it is given, or refuses it with a set answer."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, list[str], bytes]] = []
-        self.answer = "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.answer.startswith("250"):
-            self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return self.answer
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def relay() -> Iterator[Sink]:
-    sink = Sink()
-    port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    with override_settings(BANKDESK_SMTP_RELAY=f"127.0.0.1:{port}"):
-        yield sink
-    controller.stop()
 
 
 @pytest.fixture
@@ -73,11 +36,6 @@ def customer_mail() -> Case:
     return result.case
 
 
-def sent_mail(sink: Sink) -> MimeMessage:
-    (_sender, _recipients, content) = sink.received[-1]
-    return email.message_from_bytes(content, policy=default_policy)
-
-
 def test_a_reply_goes_out_threaded_with_the_case_token_and_a_stable_message_id(
     relay: Sink, endpoint: ChannelEndpoint, agent: User
 ) -> None:
@@ -91,18 +49,20 @@ def test_a_reply_goes_out_threaded_with_the_case_token_and_a_stable_message_id(
     sender, recipients, _ = relay.received[0]
     assert sender == BANK
     assert recipients == ["zhao.liu@example.cn"]
-    mail = sent_mail(relay)
+    mail = relay.last()
     assert mail["Subject"] == f"Re: 贷款提前还款 [{case.number}]"
     assert mail["In-Reply-To"] == "<first-0001@mail.example.cn>"
     assert mail["References"] == "<first-0001@mail.example.cn>"
-    assert mail["Message-ID"] == f"<{item.idempotency_key}@bank.example>"
+    token = item.payload_data()["reply_token"]
+    assert token.startswith(f"{case.number}.")
+    assert mail["Message-ID"] == f"<bd.{token}.{item.idempotency_key}@bank.example>"
     assert mail["From"].addresses[0].addr_spec == BANK
     assert mail["From"].addresses[0].display_name == "示例银行客服"
     assert mail["Auto-Submitted"] is None
     assert mail.get_content().strip() == "您好，提前还款需要带身份证和合同。"
     item.refresh_from_db()
     assert item.status == OutboxStatus.SENT
-    assert item.provider_message_id == f"{item.idempotency_key}@bank.example"
+    assert item.provider_message_id == f"bd.{token}.{item.idempotency_key}@bank.example"
 
 
 def test_the_customers_answer_to_a_reply_comes_back_to_its_case(
@@ -112,6 +72,7 @@ def test_the_customers_answer_to_a_reply_comes_back_to_its_case(
     _message, item = case_reply(case=case, text="请提供合同编号。", actor=agent)
     outbox_deliver()
     assert item is not None
+    # The id of a reply sent before reply tokens: the outbox key alone still finds the case.
     answer = (
         "From: zhao.liu@example.cn\r\nTo: service@bank.example\r\nSubject: =?UTF-8?B?"
         "5aW955qE?=\r\nMessage-ID: <answer-1@example.cn>\r\n"
@@ -190,4 +151,5 @@ def test_every_attempt_carries_the_same_message_id(
 
     item.refresh_from_db()
     assert item.status == OutboxStatus.SENT and item.attempts == 2
-    assert sent_mail(relay)["Message-ID"] == f"<{item.idempotency_key}@bank.example>"
+    token = item.payload_data()["reply_token"]
+    assert relay.last()["Message-ID"] == f"<bd.{token}.{item.idempotency_key}@bank.example>"

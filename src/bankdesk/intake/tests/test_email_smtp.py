@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import smtplib
-import socket
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,48 +14,17 @@ from bankdesk.intake import services as intake_services
 from bankdesk.intake.channels.email import receiver as receiver_module
 from bankdesk.intake.channels.email.receiver import SmtpReceiver, smtp_receiver_start
 from bankdesk.intake.models import ChannelEndpoint, OutboxMessage
+from bankdesk.intake.tests.mail_servers import BANK, free_port, send
 from bankdesk.tickets.choices import CaseStatus
 from bankdesk.tickets.models import Attachment, Case, Message
 
 FIXTURES = Path(__file__).parent / "fixtures" / "email"
-BANK = "service@bank.example"
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def smtp_receiver() -> Iterator[SmtpReceiver]:
-    running = smtp_receiver_start(f"127.0.0.1:{free_port()}")
-    yield running
-    running.stop()
-
-
-def send(
-    receiver: SmtpReceiver,
-    raw: bytes,
-    *,
-    sender: str = "customer@example.cn",
-    to: str = BANK,
-) -> tuple[int, bytes]:
-    """Send one message; the server's answer to DATA (or the refusal before it)."""
-    with smtplib.SMTP(receiver.host, receiver.port, timeout=30) as client:
-        client.ehlo()
-        code, answer = client.mail(sender)
-        assert code == 250
-        code, answer = client.rcpt(to)
-        if code != 250:
-            return code, answer
-        return client.data(raw)
 
 
 def email_endpoint(**settings: object) -> ChannelEndpoint:

@@ -131,6 +131,21 @@ def test_attachments_are_stored_with_the_message(settings, tmp_path):
         (InboundMessage(channel="sms", external_id="x" * 256, text="hi"), "external_id"),
         (InboundMessage(channel="sms", external_id="x", text="  "), "text"),
         (InboundMessage(channel="sms", external_id="x", text="hi", language="fr"), "language"),
+        (InboundMessage(channel="sms", external_id="m1\r\nBcc: x", text="hi"), "external_id"),
+        (InboundMessage(channel="sms", external_id="m1\x00", text="hi"), "external_id"),
+        (InboundMessage(channel="sms", external_id="x", text="hi", thread_id="t\n1"), "thread_id"),
+        (
+            InboundMessage(channel="sms", external_id="x", text="hi", thread_id="t" * 256),
+            "thread_id",
+        ),
+        (
+            InboundMessage(channel="email", external_id="x", text="hi", replies_to=("a\r\n\tb",)),
+            "replies_to",
+        ),
+        (
+            InboundMessage(channel="email", external_id="x", text="hi", case_number="C1\r\nBcc"),
+            "case_number",
+        ),
     ],
 )
 def test_bad_messages_are_refused_and_nothing_is_kept(message, field):
@@ -143,3 +158,22 @@ def test_bad_messages_are_refused_and_nothing_is_kept(message, field):
 def test_a_sender_whose_number_cannot_be_read_is_taken_without_a_customer():
     result = inbound_receive(_sms("m1", phone="not a phone"))
     assert result.case.customer is None
+
+
+def test_a_subject_and_a_sender_name_are_kept_as_one_clean_line():
+    result = inbound_receive(
+        InboundMessage(
+            channel="email",
+            external_id="m1@example.cn",
+            text="卡被锁了",
+            subject="我的卡\r\n\tBcc: spy@attacker.example\x00\x07\u2028",
+            sender_kind="email",
+            sender_value="qian.qi@example.cn",
+            sender_name="钱七\r\nBcc: spy@attacker.example\x1b",
+            thread_id="m1@example.cn",
+        )
+    )
+
+    # One line; the typed e-mail address is masked like any identifier in a subject.
+    assert result.case.subject == "我的卡 Bcc: s***@attacker.example"
+    assert result.case.customer.name == "钱七 Bcc: spy@attacker.example"

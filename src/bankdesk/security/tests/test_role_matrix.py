@@ -160,12 +160,6 @@ OPERATIONS: list[Operation] = [
         lambda r: 403 if r == "agent" else _write(r, 200),
     ),
     ("get", "/api/v1/cases/{case_id}/messages", lambda w: None, lambda r: _read(r, SEES_CASE)),
-    (
-        "post",
-        "/api/v1/cases/{case_id}/messages",
-        lambda w: {"text": "您好"},
-        lambda r: _write(r, 201),
-    ),
     ("get", "/api/v1/cases/{case_id}/notes", lambda w: None, lambda r: _read(r, SEES_CASE)),
     (
         "post",

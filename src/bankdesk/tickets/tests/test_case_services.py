@@ -7,6 +7,7 @@ import re
 import pytest
 from django.utils import timezone
 
+from bankdesk.lib.errors import InvalidInput
 from bankdesk.tickets.choices import CaseStatus, EventKind
 from bankdesk.tickets.errors import (
     AssigneeNotInTeam,
@@ -98,6 +99,21 @@ def test_the_same_external_message_is_taken_once(agent):
     case_message_add(
         case=case, direction="inbound", text="hi", actor=None, channel="sms", external_id="wx-1"
     )
+
+
+def test_a_customers_message_is_never_written_in_the_name_of_staff(agent):
+    """Customers' words come in through a channel (intake); a member of staff who could write
+    one could also take the id of a message still on its way and get it dropped as a copy."""
+    case = case_create(subject="邮件", channel="email", actor=agent)
+
+    with pytest.raises(InvalidInput) as refused:
+        case_message_add(
+            case=case, direction="inbound", text="我是客户", actor=agent, external_id="m@x.cn"
+        )
+
+    assert refused.value.field == "direction"
+    assert not Message.objects.exists()
+    assert _kinds(case) == [EventKind.CREATED]
 
 
 def test_an_assignee_must_belong_to_the_team(agent, supervisor, complaint_team, general_team):

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from bankdesk.sla.services import TargetSpec, sla_policy_create
-from bankdesk.tickets.models import Case, CaseEvent
+from bankdesk.tickets.models import Case, CaseEvent, Message
 from bankdesk.tickets.services import case_create
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +66,13 @@ def test_every_change_through_the_api_appends_one_event(agent_api, categories, g
         ("post", "/priority", {"priority": "urgent"}, 200, "priority_changed"),
         ("post", "/category", {"category_id": categories["cards"].pk}, 200, "category_changed"),
         ("post", "/assign", {"team_id": general_team.pk, "assignee_id": agent.pk}, 200, "assigned"),
-        ("post", "/messages", {"text": "您好，已为您重置。"}, 201, "message_added"),
+        (
+            "post",
+            "/reply",
+            {"text": "您好，已为您重置。", "channel": "phone"},
+            201,
+            "message_added",
+        ),
         ("post", "/notes", {"text": "客户来电两次"}, 201, "note_added"),
         ("put", "/tags", {"tags": ["vip"]}, 200, "tags_changed"),
         ("post", "/status", {"status": "resolved"}, 200, "status_changed"),
@@ -95,12 +101,33 @@ def test_merge_through_the_api(agent_api, customer):
     assert again.status_code == 409 and again.json_body["code"] == "merge_not_allowed"
 
 
-def test_duplicate_external_message_is_a_409_with_a_code(agent_api):
-    case = _create(agent_api)
-    body = {"direction": "inbound", "text": "hi", "external_id": "ext-1"}
-    assert agent_api.post(f"/cases/{case['id']}/messages", body).status_code == 201
-    again = agent_api.post(f"/cases/{case['id']}/messages", body)
-    assert again.status_code == 409 and again.json_body["code"] == "duplicate_message"
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"text": "您好，已为您重置。"},
+        {"direction": "outbound", "text": "您好", "channel": "email"},
+        {"direction": "inbound", "text": "我是客户", "external_id": "real-0001@example.cn"},
+    ],
+)
+def test_staff_write_to_a_case_only_through_the_reply(agent_api, body):
+    """No message beside the reply: not an outbound one that is never delivered yet stops the
+    first-response clock, nor an inbound one in the customer's name whose made-up id could
+    later turn the customer's real message away as a duplicate."""
+    case = _create(agent_api, text="登录时提示密码错误")
+    messages_before = list(Message.objects.values_list("pk", flat=True))
+    events_before = CaseEvent.objects.count()
+
+    response = agent_api.client.post(
+        f"/api/v1/cases/{case['id']}/messages",
+        json.dumps(body),
+        content_type="application/json",
+        headers=agent_api.headers,
+    )
+
+    assert response.status_code == 405, response.content
+    assert list(Message.objects.values_list("pk", flat=True)) == messages_before
+    assert CaseEvent.objects.count() == events_before
+    assert Case.objects.get(pk=case["id"]).first_response_at is None
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,8 @@
 
 The Message-ID is made from the outbox message's idempotency key, so every attempt at one reply
 carries the same id: a receiving server (or the customer's mail program) that already has it
-can tell a retry from a new mail, and a customer's answer to it leads back to its case.
+can tell a retry from a new mail. It also carries the reply token (see reply_ids), so the
+customer's answer to it leads back to its case.
 Replies are written by staff, so they do not carry Auto-Submitted (RFC 3834): the customer's
 own auto-responder may answer them, and bankdesk's loop guards catch that answer.
 """
@@ -22,6 +23,7 @@ from django.conf import settings
 from bankdesk.intake.channels.base import ChannelAdapter
 from bankdesk.intake.channels.email.inbox import endpoint_addresses
 from bankdesk.intake.channels.email.receiver import listen_address
+from bankdesk.intake.channels.email.reply_ids import reply_message_id
 from bankdesk.intake.errors import DeliveryFailed
 from bankdesk.intake.models import ChannelEndpoint, OutboxMessage
 from bankdesk.lib.channels import Channel
@@ -52,9 +54,11 @@ def _sender(endpoint: ChannelEndpoint | None) -> str:
 
 
 def message_id(item: OutboxMessage, sender: str) -> str:
-    """The same id on every attempt at one reply (without angle brackets)."""
+    """The same id on every attempt at one reply (without angle brackets), carrying the reply's
+    token so the customer's answer proves which case it continues."""
     domain = sender.rpartition("@")[2] or "bankdesk.localdomain"
-    return f"{item.idempotency_key}@{domain}"
+    token = str(item.payload_data().get("reply_token") or "")
+    return reply_message_id(key=item.idempotency_key, token=token, domain=domain)
 
 
 def reply_build(item: OutboxMessage, endpoint: ChannelEndpoint | None) -> EmailMessage:

@@ -12,14 +12,13 @@ import logging
 
 from bankdesk.intake.channels.base import InboundMessage
 from bankdesk.intake.channels.email.parse import email_parse
+from bankdesk.intake.channels.email.reply_ids import answered_replies
 from bankdesk.intake.choices import IntakeOutcome
 from bankdesk.intake.models import ChannelEndpoint, OutboxMessage
 from bankdesk.intake.services import IntakeResult, inbound_receive
 from bankdesk.lib.channels import Channel
 
 logger = logging.getLogger(__name__)
-
-KEY_LENGTH = 32  # OutboxMessage idempotency keys: uuid4 hex
 
 
 def endpoint_addresses(endpoint: ChannelEndpoint) -> list[str]:
@@ -42,23 +41,25 @@ def own_addresses() -> set[str]:
     return addresses
 
 
-def _answered_case_number(inbound: InboundMessage) -> str:
-    """The case of a bankdesk reply this mail answers: our Message-IDs carry the outbox key."""
-    if inbound.case_number or not inbound.replies_to:
-        return inbound.case_number
-    keys = [
-        reply.split("@", 1)[0]
-        for reply in inbound.replies_to
-        if len(reply.split("@", 1)[0]) == KEY_LENGTH
-    ]
-    answered = (
-        OutboxMessage.objects.filter(channel=Channel.EMAIL, idempotency_key__in=keys)
-        .exclude(case=None)
-        .select_related("case")
-        .order_by("-id")
-        .first()
+def _answered(inbound: InboundMessage) -> InboundMessage:
+    """What the bank's own replies among the mails this one answers tell: the reply token they
+    carry (proof of the case), and the case of the nearest one (a claim, like a quoted number,
+    which is all a reply sent before reply tokens can give)."""
+    tokens, keys = answered_replies(inbound.replies_to)
+    case_number = inbound.case_number
+    if not case_number and keys:
+        answered = (
+            OutboxMessage.objects.filter(channel=Channel.EMAIL, idempotency_key__in=keys)
+            .exclude(case=None)
+            .select_related("case")
+            .order_by("-id")
+            .first()
+        )
+        if answered is not None and answered.case is not None:
+            case_number = answered.case.number
+    return dataclasses.replace(
+        inbound, case_number=case_number, reply_token=tokens[0] if tokens else ""
     )
-    return answered.case.number if answered is not None and answered.case is not None else ""
 
 
 def email_receive(
@@ -77,7 +78,4 @@ def email_receive(
     if inbound.metadata.get("automatic_reason") == "own_address":
         logger.info("e-mail from bankdesk's own address ignored: %s", inbound.external_id)
         return IntakeResult(IntakeOutcome.IGNORED, None, None)
-    case_number = _answered_case_number(inbound)
-    if case_number != inbound.case_number:
-        inbound = dataclasses.replace(inbound, case_number=case_number)
-    return inbound_receive(inbound)
+    return inbound_receive(_answered(inbound))

@@ -25,9 +25,13 @@ from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
 
+from bankdesk.customers.errors import InvalidIdentity
+from bankdesk.customers.normalise import email_canonical
 from bankdesk.intake.channels.base import (
     ATTACHMENTS_MAX,
+    DIGEST_ID_PREFIX,
     EXTERNAL_ID_MAX,
+    REPLIES_TO_MAX,
     InboundAttachment,
     InboundMessage,
 )
@@ -40,7 +44,6 @@ logger = logging.getLogger(__name__)
 
 # Larger than any attachment the bank keeps, base64-encoded, plus the text around it.
 MESSAGE_MAX_BYTES = 32 * 1024 * 1024
-REPLIES_TO_MAX = 50
 TEXT_MAX_CHARS = 100_000
 
 # A label names the widest encoding it could mean: mail programs write "gb2312" for text that
@@ -71,6 +74,10 @@ FALLBACK_CHARSETS = ("utf-8", "gb18030", "big5hkscs")
 AUTOMATIC_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 AUTOMATIC_SENDERS = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|bounce[s]?)([+@]|$)", re.I)
 MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
+# RFC 5322 msg-id without its brackets: dot-atom-text "@" (dot-atom-text / no-fold-literal).
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_DOT_ATOM = rf"{_ATOM}(?:\.{_ATOM})*"
+MSG_ID_SYNTAX = re.compile(rf"{_DOT_ATOM}@(?:{_DOT_ATOM}|\[[!-Z^-~]*\])")
 
 
 def decode_bytes(data: bytes, charset: str | None) -> str:
@@ -118,17 +125,21 @@ def decode_header_value(value: object) -> str:
 
 def message_ids(value: object) -> list[str]:
     """The ids in a Message-ID, In-Reply-To or References header, without angle brackets."""
-    text = str(value or "")
+    text = str(value or "").strip()
     found = MESSAGE_ID.findall(text)
-    if not found and text.strip() and " " not in text.strip():
-        found = [text.strip()]  # some programs leave the brackets off
-    return [_bounded_id(found_id) for found_id in found]
+    if not found and text and not any(char.isspace() for char in text):
+        found = [text]  # some programs leave the brackets off
+    return [_kept_id(found_id) for found_id in found]
 
 
-def _bounded_id(message_id: str) -> str:
-    if len(message_id) <= EXTERNAL_ID_MAX:
+def _kept_id(message_id: str) -> str:
+    """The id as bankdesk keeps it: as sent when it is a well-formed msg-id that fits, since it
+    will be written back into the In-Reply-To of the bank's reply; else a digest of it, which
+    still tells the same message from another and never reaches a header."""
+    if len(message_id) <= EXTERNAL_ID_MAX and MSG_ID_SYNTAX.fullmatch(message_id):
         return message_id
-    return "sha256:" + hashlib.sha256(message_id.encode("utf-8", "surrogateescape")).hexdigest()
+    digest = hashlib.sha256(message_id.encode("utf-8", "surrogateescape")).hexdigest()
+    return DIGEST_ID_PREFIX + digest
 
 
 class _TextFromHtml(HTMLParser):
@@ -288,6 +299,15 @@ def _first_address(value: object) -> tuple[str, str]:
     return "", ""
 
 
+def _usable_address(address: str) -> str:
+    """The sender's address when it is one a reply could reach, else "": `M <not-an-address>`
+    or `<a@@b>` name nobody, and so can neither be recognised nor continue anyone's case."""
+    try:
+        return email_canonical(address)
+    except InvalidIdentity:
+        return ""
+
+
 def _automatic_reason(
     message: MimePart, sender: str, envelope_sender: str | None, own_addresses: set[str]
 ) -> str:
@@ -358,25 +378,26 @@ def email_parse(
 
     own_ids = message_ids(message.get("Message-ID"))
     external_id = (
-        own_ids[0] if own_ids else "sha256:" + hashlib.sha256(raw).hexdigest()
+        own_ids[0] if own_ids else DIGEST_ID_PREFIX + hashlib.sha256(raw).hexdigest()
     )  # the same bytes again are the same message, even without an id
     in_reply_to = message_ids(message.get("In-Reply-To"))
     references = message_ids(" ".join(str(value) for value in message.get_all("References", [])))
     replies_to = list(dict.fromkeys([*in_reply_to, *reversed(references)]))[:REPLIES_TO_MAX]
     thread_root = references[0] if references else (in_reply_to[0] if in_reply_to else "")
     token = CASE_TOKEN.search(subject)
+    address = _usable_address(sender)
     return InboundMessage(
         channel=Channel.EMAIL,
         external_id=external_id,
         text=text,
         html=html,
         subject=subject,
-        sender_kind="email" if sender and "@" in sender else "",
-        sender_value=sender if "@" in sender else "",
+        sender_kind="email" if address else "",
+        sender_value=address,
         sender_name=sender_name,
         # The thread root ties a reply to its case even when the mail it answers is not ours;
         # only with a sender, since a thread without one would give replies nowhere to go.
-        thread_id=(thread_root or external_id) if "@" in sender else "",
+        thread_id=(thread_root or external_id) if address else "",
         replies_to=tuple(replies_to),
         case_number=token.group(1) if token else "",
         received_at=_received_at(message),
