@@ -167,6 +167,22 @@ def categories(db: None) -> dict[str, Category]:
     }
 
 
+def sign_in_with_second_factor(client: Client, user: User) -> Client:
+    """Sign a member of staff in with their second factor given, as the code page leaves a
+    session: a confirmed authenticator, and the session marked verified by it."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
 # -- a real server and a real browser, for the screens' acceptance tests ----------------------
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from bankdesk.intake.models import ChannelEndpoint, OutboxMessage
 from bankdesk.security.admin_audit import AuditedModelAdmin
@@ -60,12 +61,13 @@ class ChannelEndpointAdmin(AuditedModelAdmin):
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
-    """What is waiting to go out and what failed; recipients and texts stay out of sight."""
+    """What is waiting to go out and what failed; recipients and texts stay out of sight, and the
+    case is named by its number alone (its subject is the customer's words)."""
 
     list_display = (
         "id",
         "channel",
-        "case",
+        "case_number",
         "status",
         "attempts",
         "next_attempt_at",
@@ -73,10 +75,11 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         "last_error",
     )
     list_filter = ("status", "channel")
+    list_select_related = ("case",)
     fields = (
         "channel",
         "endpoint",
-        "case",
+        "case_number",
         "status",
         "attempts",
         "next_attempt_at",
@@ -86,6 +89,10 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         "last_error",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("case"), ordering="case__number")
+    def case_number(self, message: OutboxMessage) -> str:
+        return message.case.number if message.case else "-"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -11,9 +11,14 @@ from django.http import HttpRequest
 
 from bankdesk.security.audit import audit_record
 
+# Where construct_change_message leaves the changed fields' names for log_addition/log_change,
+# on the request being served (a ModelAdmin is shared by every request).
+_CHANGED_FIELDS = "_bankdesk_admin_changed_fields"
+
 
 def _fields(message: Any) -> list[str]:
-    """Field names (and inline objects) out of the admin's structured change message."""
+    """Field labels (and inline objects) out of the admin's structured change message: only
+    for a change logged without a form to name its fields."""
     names: list[str] = []
     for item in message if isinstance(message, list) else []:
         for kind, detail in item.items():
@@ -26,8 +31,20 @@ def _fields(message: Any) -> list[str]:
     return names
 
 
+def _changed_fields(form: Any, formsets: Any) -> list[str]:
+    """The names of the fields a form changed, and the related rows (by their relation's name,
+    e.g. `channel_capacities`) its inline formsets added, changed or deleted. Names, never
+    values, as on every audit entry."""
+    names = [str(name) for name in getattr(form, "changed_data", [])]
+    for formset in formsets or ():
+        if formset.new_objects or formset.changed_objects or formset.deleted_objects:
+            names.append(formset.prefix)
+    return names
+
+
 class AuditedModelAdmin(admin.ModelAdmin):
-    """A ModelAdmin whose additions, changes and deletions are also audit entries."""
+    """A ModelAdmin whose additions, changes and deletions are also audit entries, in the
+    transaction of the change (the admin's add, change and delete views each run in one)."""
 
     def _audit(self, request: HttpRequest, obj: models.Model, verb: str, fields: list[str]) -> None:
         with transaction.atomic():
@@ -38,12 +55,21 @@ class AuditedModelAdmin(admin.ModelAdmin):
                 fields=fields,
             )
 
+    def construct_change_message(
+        self, request: HttpRequest, form: Any, formsets: Any, add: bool = False
+    ) -> Any:
+        setattr(request, _CHANGED_FIELDS, _changed_fields(form, formsets))
+        return super().construct_change_message(request, form, formsets, add)
+
+    def _logged_fields(self, request: HttpRequest, message: Any) -> list[str]:
+        return getattr(request, _CHANGED_FIELDS, None) or _fields(message)
+
     def log_addition(self, request: HttpRequest, obj: models.Model, message: Any) -> Any:
-        self._audit(request, obj, "add", _fields(message) or ["*"])
+        self._audit(request, obj, "add", self._logged_fields(request, message) or ["*"])
         return super().log_addition(request, obj, message)
 
     def log_change(self, request: HttpRequest, obj: models.Model, message: Any) -> Any:
-        self._audit(request, obj, "change", _fields(message))
+        self._audit(request, obj, "change", self._logged_fields(request, message))
         return super().log_change(request, obj, message)
 
     def log_deletions(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:

@@ -10,6 +10,13 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
 
 
+class RoleChangeStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting a decision")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
 class SkillKind(models.TextChoices):
     LANGUAGE = "language", _("Language")
     PRODUCT = "product", _("Product")

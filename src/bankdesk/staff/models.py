@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser
+from typing import Any, NoReturn
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bankdesk.lib.channels import Channel
 from bankdesk.lib.languages import Language
-from bankdesk.staff.choices import Presence, Role, SkillKind, TokenScope
+from bankdesk.staff.choices import Presence, Role, RoleChangeStatus, SkillKind, TokenScope
 
 
 class Team(models.Model):
@@ -38,6 +41,8 @@ class Team(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
 
     def __str__(self) -> str:
         return self.name
@@ -81,31 +86,158 @@ class Skill(models.Model):
 
     class Meta:
         ordering = ["kind", "code"]
+        verbose_name = _("skill")
+        verbose_name_plural = _("skills")
 
     def __str__(self) -> str:
         return self.name
 
 
+class StaffManager(UserManager["User"]):
+    """Django's user manager without superusers: `bankdesk createsuperuser` and friends stop here
+    with the way the bank creates administrators instead."""
+
+    def create_superuser(self, *args: Any, **kwargs: Any) -> NoReturn:
+        # A ValidationError is what `createsuperuser` turns into a clean one-line refusal.
+        raise ValidationError(
+            "bankdesk has no superusers: `bankdesk createadmin` creates the first two "
+            "administrators; any other role is requested by one administrator and approved by "
+            "another in the admin screens (Staff › Role change requests)."
+        )
+
+
 class User(AbstractUser):
-    """A member of staff. One role decides what they may do; teams decide which cases they see."""
+    """A member of staff. One role decides what they may do; teams decide which cases they see.
+
+    The role changes only through a RoleChangeRequest one administrator makes and another
+    approves. Django's own flags follow from it and are held to it by the database: the admin
+    screens (is_staff) are for administrators alone, and nobody is a superuser, who would pass
+    every permission check, customers' data and cases included.
+    """
 
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.AGENT)
     display_name = models.CharField(_("display name"), max_length=120, blank=True)
     preferred_language = models.CharField(
+        _("preferred language"),
         max_length=10,
         choices=Language.choices,
         default=Language.ZH_HANS,
     )
-    teams = models.ManyToManyField(Team, related_name="members", blank=True)
-    skills = models.ManyToManyField(Skill, related_name="holders", blank=True)
-    # Routing: only available agents receive work, up to their capacity.
-    presence = models.CharField(max_length=10, choices=Presence.choices, default=Presence.OFFLINE)
-    max_open_cases = models.PositiveSmallIntegerField(
-        default=8, help_text=_("Open cases this person may hold at once.")
+    teams = models.ManyToManyField(
+        Team, related_name="members", blank=True, verbose_name=_("teams")
     )
+    skills = models.ManyToManyField(
+        Skill, related_name="holders", blank=True, verbose_name=_("skills")
+    )
+    # Routing: only available agents receive work, up to their capacity.
+    presence = models.CharField(
+        _("presence"), max_length=10, choices=Presence.choices, default=Presence.OFFLINE
+    )
+    max_open_cases = models.PositiveSmallIntegerField(
+        _("open cases at most"), default=8, help_text=_("Open cases this person may hold at once.")
+    )
+
+    objects = StaffManager()  # type: ignore[misc]
+
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]  # keeps its verbose names
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(is_superuser=False), name="staff_no_superuser"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role=Role.ADMIN, is_staff=True)
+                | (~models.Q(role=Role.ADMIN) & models.Q(is_staff=False)),
+                name="staff_admin_screens_for_administrators_only",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+
+class RoleChangeRequest(models.Model):
+    """One administrator asking that a member of staff be given another role, for a second
+    administrator to approve or reject: four eyes on every change to what someone may see and do.
+
+    The role they had when it was asked is kept, so the approver sees before and after, and an
+    approval of a request overtaken by another change is refused. Nobody decides their own
+    request or a request about themselves; the one who asked may withdraw it.
+    """
+
+    user = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        related_name="role_change_requests",
+        verbose_name=_("member of staff"),
+    )
+    role_before = models.CharField(_("role before"), max_length=20, choices=Role.choices)
+    role_requested = models.CharField(_("requested role"), max_length=20, choices=Role.choices)
+    reason = models.CharField(_("reason"), max_length=500)
+    requested_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=RoleChangeStatus.choices,
+        default=RoleChangeStatus.PENDING,
+    )
+    decided_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.CharField(_("decision note"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("role change request")
+        verbose_name_plural = _("role change requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(status=RoleChangeStatus.PENDING),
+                name="staff_one_pending_role_change_per_person",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(role_requested=models.F("role_before")),
+                name="staff_role_change_changes_the_role",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    status=RoleChangeStatus.PENDING,
+                    decided_by__isnull=True,
+                    decided_at__isnull=True,
+                )
+                | (
+                    ~models.Q(status=RoleChangeStatus.PENDING)
+                    & models.Q(decided_by__isnull=False, decided_at__isnull=False)
+                ),
+                name="staff_role_change_decided_once_decided",
+            ),
+            # Four eyes, held by the database too: an approval or rejection is by someone
+            # other than the one who asked and the one it is about; a withdrawal by the asker.
+            models.CheckConstraint(
+                condition=models.Q(status=RoleChangeStatus.PENDING)
+                | models.Q(status=RoleChangeStatus.WITHDRAWN, decided_by=models.F("requested_by"))
+                | (
+                    models.Q(status__in=[RoleChangeStatus.APPROVED, RoleChangeStatus.REJECTED])
+                    & ~models.Q(decided_by=models.F("requested_by"))
+                    & ~models.Q(decided_by=models.F("user"))
+                ),
+                name="staff_role_change_decided_by_another_administrator",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.user}: {self.get_role_before_display()} → {self.get_role_requested_display()}"
+        )
 
 
 class ChannelCapacity(models.Model):

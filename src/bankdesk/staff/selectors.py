@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from bankdesk.staff.models import ApiToken, Team, User
+from bankdesk.staff.models import ApiToken, RoleChangeRequest, Team, User
 from bankdesk.staff.services import TOKEN_PREFIX, token_digest
 
 # Writing last_used_at on every request would turn reads into writes; once a minute is plenty.
@@ -36,3 +37,13 @@ def team_get(*, team_id: int) -> Team | None:
 
 def team_list() -> list[Team]:
     return list(Team.objects.all())
+
+
+def role_change_list(*, status: str | None = None) -> QuerySet[RoleChangeRequest]:
+    """Role change requests, newest first, with the people named in them."""
+    changes = RoleChangeRequest.objects.select_related("user", "requested_by", "decided_by")
+    return changes.filter(status=status) if status else changes
+
+
+def role_change_get(*, change_id: int) -> RoleChangeRequest | None:
+    return role_change_list().filter(pk=change_id).first()

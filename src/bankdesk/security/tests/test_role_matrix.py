@@ -30,6 +30,7 @@ from bankdesk.sla.sweep import sla_sweep
 from bankdesk.sla.tasks import sla_firings_run
 from bankdesk.staff.choices import Role
 from bankdesk.staff.models import ApiToken
+from bankdesk.staff.role_changes import role_change_request
 from bankdesk.staff.services import api_token_create, team_create
 from bankdesk.tickets.attachments import attachment_add
 from bankdesk.tickets.routing_rules import routing_rule_create
@@ -108,6 +109,46 @@ OPERATIONS: list[Operation] = [
         lambda r: 403 if r == "read_only_token" else 200,
     ),
     ("get", "/api/v1/staff/teams", lambda w: None, lambda r: 200),
+    # Role changes: administrators ask and decide (never their own request); auditors read.
+    (
+        "get",
+        "/api/v1/staff/role-changes",
+        lambda w: None,
+        lambda r: 200 if r in {"admin", "auditor"} else 403,
+    ),
+    (
+        "post",
+        "/api/v1/staff/role-changes",
+        lambda w: {"user_id": w["users"]["auditor"].pk, "role": "supervisor", "reason": "调岗"},
+        lambda r: 201 if r == "admin" else 403,
+    ),
+    (
+        "post",
+        ByRole(
+            "/api/v1/staff/role-changes/{change_id}/approve",
+            "/api/v1/staff/role-changes/{others_change_id}/approve",
+        ),
+        lambda w: {"note": "已核对"},
+        lambda r: 200 if r == "admin" else 403,
+    ),
+    (
+        "post",
+        ByRole(
+            "/api/v1/staff/role-changes/{change_id}/reject",
+            "/api/v1/staff/role-changes/{others_change_id}/reject",
+        ),
+        lambda w: {"note": "未见调令"},
+        lambda r: 200 if r == "admin" else 403,
+    ),
+    (
+        "post",
+        ByRole(
+            "/api/v1/staff/role-changes/{change_id}/withdraw",
+            "/api/v1/staff/role-changes/{own_change_id}/withdraw",
+        ),
+        lambda w: {},
+        lambda r: 200 if r == "admin" else 403,
+    ),
     ("get", "/api/v1/categories", lambda w: None, lambda r: 200),
     ("get", "/api/v1/customers", lambda w: None, lambda r: 200),
     (
@@ -432,6 +473,17 @@ def world(
     settings.MEDIA_ROOT = tmp_path
     cards_team = team_create(code="cards", name="信用卡组")
     other_agent = make_staff("agent2", Role.AGENT, [cards_team])
+    # Two role changes awaiting a decision: one another administrator asked for, one the
+    # matrix's administrator asked for.
+    others_change = role_change_request(
+        user=other_agent,
+        role=Role.SUPERVISOR,
+        reason="晋升",
+        actor=make_staff("admin2", Role.ADMIN),
+    )
+    own_change = role_change_request(
+        user=supervisor, role=Role.COMPLAINT_OFFICER, reason="调岗", actor=admin_user
+    )
     other_case = case_create(
         subject="年费争议(重复)",
         channel="wechat",
@@ -522,6 +574,8 @@ def world(
         "alert": alert,
         "draft": draft,
         "in_review": in_review,
+        "others_change": others_change,
+        "own_change": own_change,
     }
 
 
@@ -548,6 +602,8 @@ def test_role_matrix(world, role, method, path, body, expected):
         article_id=world["draft"].article_id,
         draft_id=world["draft"].pk,
         review_id=world["in_review"].pk,
+        others_change_id=world["others_change"].pk,
+        own_change_id=world["own_change"].pk,
     )
     want = 401 if role == "anonymous" else expected(role)
     before = _snapshot()

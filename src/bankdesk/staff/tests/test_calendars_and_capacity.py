@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
 
+from bankdesk.conftest import sign_in_with_second_factor
 from bankdesk.lib.errors import InvalidInput
 from bankdesk.security.models import AuditEntry
 from bankdesk.sla.models import BusinessCalendar
@@ -96,12 +97,11 @@ def test_a_bad_channel_capacity_is_refused(agent, channel, limit, field):
 
 
 def test_admins_configure_branches_calendars_and_capacities_in_the_admin_screens(
-    client, monkeypatch, admin_user, agent, general_team, calendar
+    client, admin_user, agent, general_team, calendar
 ):
-    monkeypatch.setattr("bankdesk.staff.mfa.mfa_is_satisfied", lambda user: True)  # not under test
     branch_create(code="sz-futian", name="福田支行", calendar=calendar)
     channel_capacity_set(user=agent, channel="web_chat", max_open_cases=3)
-    client.force_login(admin_user)
+    sign_in_with_second_factor(client, admin_user)
     assert "福田支行" in client.get("/admin/staff/branch/").content.decode()
     assert client.get("/admin/staff/branch/add/").status_code == 200
     team_page = client.get(f"/admin/staff/team/{general_team.pk}/change/").content.decode()
