@@ -12,7 +12,7 @@ from django_tasks.base import Task
 from django_tasks_db.models import DBTaskResult
 
 from bankdesk.intake.tasks import mailbox_poll_run, outbox_deliver_run
-from bankdesk.sla.tasks import sla_firings_run, sla_sweep_run
+from bankdesk.sla.tasks import calendar_horizon_check_run, sla_firings_run, sla_sweep_run
 from bankdesk.tickets.tasks import case_activity_prune_run, case_autoclose_sweep
 
 logger = logging.getLogger("bankdesk.schedule")
@@ -33,6 +33,8 @@ SCHEDULE = [
     Periodic(task=mailbox_poll_run, every_seconds=60),
     # Escalations left over by a worker that stopped mid-run are picked up again.
     Periodic(task=sla_firings_run, every_seconds=5 * 60),
+    # A calendar whose published holidays are running out is logged daily (and at each start).
+    Periodic(task=calendar_horizon_check_run, every_seconds=24 * 60 * 60),
 ]
 
 
