@@ -169,3 +169,54 @@ def test_agents_are_not_shown_the_administrators_banner(mainland, client, agent)
         page = client.get("/home/")
         assert page.status_code == 200
         assert "calendar-horizon" not in page.content.decode()
+
+
+def test_a_clock_paused_past_the_horizon_is_provisional_and_one_met_before_it_is_not():
+    from bankdesk.sla.clocks import reaches_past_known_days
+    from bankdesk.sla.replay import ClockRun, Pause
+
+    spec = BusinessCalendarSpec(
+        time_zone="Asia/Shanghai", weekly={0: [(time(9), time(17))]}, known_until=date(2026, 12, 31)
+    )
+    opened = datetime(2026, 12, 28, 9, tzinfo=SHANGHAI)
+    after = datetime(2027, 1, 5, 9, tzinfo=SHANGHAI)
+    paused = ClockRun(
+        cycle=0,
+        started_at=opened,
+        status="paused",
+        pauses=(Pause(after, None, "pending_customer"),),
+        consumed=timedelta(hours=20),  # worked out across 1–4 January
+        due_at=None,
+        warn_at=None,
+    )
+    met = ClockRun(
+        cycle=0,
+        started_at=opened,
+        status="met",
+        pauses=(),
+        consumed=timedelta(hours=1),
+        due_at=datetime(2026, 12, 29, 9, tzinfo=SHANGHAI),
+        warn_at=None,
+        met_at=datetime(2026, 12, 28, 10, tzinfo=SHANGHAI),
+    )
+    assert reaches_past_known_days(paused, spec)
+    assert not reaches_past_known_days(met, spec)
+
+
+def test_the_calendars_api_says_how_far_each_is_known(mainland, agent_api, anonymous_api):
+    calendars = {c["code"]: c for c in agent_api.get("/sla/calendars").json_body}
+    assert calendars["cn-mainland"]["known_until"] == PUBLISHED_UNTIL.isoformat()
+    assert calendars["24x7"]["known_until"] is None
+    assert anonymous_api.get("/sla/calendars").status_code == 401
+
+
+def test_the_status_command_lists_horizons_and_warns_on_standard_error(mainland, capsys):
+    from django.core.management import call_command
+
+    within = datetime.combine(PUBLISHED_UNTIL - timedelta(weeks=4), time(10), SHANGHAI)
+    with time_machine.travel(within, tick=False):
+        call_command("calendars", "status")
+    out, err = capsys.readouterr()
+    assert f"cn-mainland          known until {PUBLISHED_UNTIL} (28 days)" in out
+    assert "24x7                 no horizon" in out
+    assert err.startswith("warning: calendar cn-mainland knows its holidays only until")

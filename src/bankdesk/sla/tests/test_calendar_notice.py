@@ -296,3 +296,47 @@ def test_staff_who_do_not_configure_calendars_cannot_load_a_notice(
     response = client.post(_notice_url(mainland), {"year": "2027", "file": upload})
     assert response.status_code in {302, 403}
     assert _state(mainland) == before
+
+
+def test_the_clocks_worked_out_again_keep_their_terms_and_other_calendars_are_left_alone(
+    new_years_eve_case, agent
+):
+    from bankdesk.sla.models import SlaTarget
+    from bankdesk.staff.services import team_calendar_set
+
+    # An edit to the policy not yet applied (that is `bankdesk sla recompute`'s to do).
+    SlaTarget.objects.filter(name="Resolution 1 day").update(minutes=240)
+    # A second open case whose clocks run in Hong Kong.
+    hong_kong_team = team_calendar_set(
+        team=agent.teams.get(), calendar=BusinessCalendar.objects.get(code="hk")
+    )
+    with time_machine.travel(datetime(2026, 12, 31, 16, tzinfo=SHANGHAI), tick=False):
+        other = case_create(
+            subject="查询", channel="phone", actor=agent, text="余额", team=hong_kong_team
+        )
+    assert SlaClock.objects.get(case=other).calendar.code == "hk"
+
+    call_command(
+        "calendars",
+        "load-notice",
+        "--calendar",
+        "cn-mainland",
+        "--year",
+        "2027",
+        str(FIXTURE),
+        stdout=StringIO(),
+    )
+    clock = SlaClock.objects.get(case=new_years_eve_case)
+    assert (clock.minutes, clock.due_at) == (480, datetime(2027, 1, 4, 16, tzinfo=SHANGHAI))
+    entry = AuditEntry.objects.get(action="sla.clocks_recompute")
+    assert "calendar cn-mainland: 1 cases, 1 clocks" in entry.reason
+
+
+def test_the_example_in_the_docs_loads_to_exactly_what_the_package_seeded_for_2026(mainland):
+    docs = Path(__file__).resolve().parents[4] / "docs" / "calendars.md"
+    example = docs.read_text(encoding="utf-8").split("```csv\n")[1].split("```")[0]
+    notice = notice_parse(content=example.encode(), year=2026)
+    seeded = set(mainland.days.filter(date__year=2026).values_list("date", "kind"))
+    assert {(day.date, day.kind) for day in notice.days} == seeded
+    report = calendar_notice_load(calendar=mainland, notice=notice, actor=None)
+    assert (report.added, report.known_until) == (0, date(2026, 12, 31))

@@ -146,6 +146,7 @@ class Command(BaseCommand):
 
     def _announce(self, host: str, port: int, seeded: bool, smtp: SmtpReceiver | None) -> None:
         from bankdesk.demo.seed import demo_password
+        from bankdesk.sla.selectors import calendar_horizon_warnings
         from bankdesk.staff.models import User
 
         shown_host = f"[{host}]" if ":" in host else host
@@ -168,5 +169,8 @@ class Command(BaseCommand):
                 self.stdout.write("  demo password: the value of BANKDESK_DEMO_PASSWORD")
         if seeded:
             self.stdout.write("  a demo bank was created; `bankdesk demo` adds more data")
+        # Whoever starts the bank reads this: a calendar running out of published holidays.
+        for horizon in calendar_horizon_warnings():
+            self.stdout.write(f"  warning: {horizon.describe()}")
         self.stdout.write("")
         self.stdout.flush()
