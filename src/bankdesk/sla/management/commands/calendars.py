@@ -55,6 +55,7 @@ class Command(BaseCommand):
                 days = (calendar.known_until - today).days
                 known = f"known until {calendar.known_until} ({days} days)"
             self.stdout.write(f"{calendar.code:<20} {known}")
+        self.stdout.flush()  # the list before the warnings, when both go to one terminal
         for horizon in calendar_horizon_warnings(today=today):
             self.stderr.write(f"warning: {horizon.describe()}")
 
