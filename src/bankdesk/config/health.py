@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import socket
+from typing import Any
 from urllib.parse import urlparse
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
+
+from bankdesk.sla.selectors import calendar_horizon_warnings
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -28,9 +31,28 @@ def _redis_ping(url: str) -> None:
             raise ConnectionError("redis did not answer PING")
 
 
+def _calendar_warnings() -> list[dict[str, Any]]:
+    return [
+        {
+            "check": "calendars",
+            "calendar": horizon.code,
+            "known_until": horizon.known_until.isoformat(),
+            "days_left": horizon.days_left,
+            "message": horizon.describe(),
+        }
+        for horizon in calendar_horizon_warnings()
+    ]
+
+
 def readyz(request: HttpRequest) -> JsonResponse:
-    """The database (and Redis, when configured) can be reached."""
+    """The database (and Redis, when configured) can be reached: 200, else 503.
+
+    What a load balancer needs is the status code, and only an unreachable store turns it to
+    503. Things administrators must act on soon while the bank goes on working (a calendar
+    whose published holidays are running out) make the body's status "warning", with details.
+    """
     checks: dict[str, str] = {}
+    warnings: list[dict[str, Any]] = []
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -43,7 +65,16 @@ def readyz(request: HttpRequest) -> JsonResponse:
             checks["redis"] = "ok"
         except (OSError, ConnectionError) as exc:
             checks["redis"] = f"error: {type(exc).__name__}"
-    ready = all(value == "ok" for value in checks.values())
-    return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
-    )
+    if checks["database"] == "ok":
+        try:
+            warnings = _calendar_warnings()
+            checks["calendars"] = "warning" if warnings else "ok"
+        except DatabaseError as exc:  # reachable, but not usable (not migrated?)
+            checks["calendars"] = f"error: {type(exc).__name__}"
+    ready = all(value in {"ok", "warning"} for value in checks.values())
+    body: dict[str, Any] = {"status": "unavailable", "checks": checks}
+    if ready:
+        body["status"] = "warning" if warnings else "ok"
+    if warnings:
+        body["warnings"] = warnings
+    return JsonResponse(body, status=200 if ready else 503)

@@ -13,7 +13,7 @@ from django_tasks_db.models import DBTaskResult
 
 from bankdesk.config.tasks import housekeeping_run
 from bankdesk.intake.tasks import mailbox_poll_run, outbox_deliver_run
-from bankdesk.sla.tasks import sla_firings_run, sla_sweep_run
+from bankdesk.sla.tasks import calendar_horizon_check_run, sla_firings_run, sla_sweep_run
 from bankdesk.tickets.tasks import case_activity_prune_run, case_autoclose_sweep
 
 logger = logging.getLogger("bankdesk.schedule")
@@ -36,6 +36,8 @@ SCHEDULE = [
     Periodic(task=sla_firings_run, every_seconds=5 * 60),
     # Rate-limit counters and finished task results would otherwise grow for ever.
     Periodic(task=housekeeping_run, every_seconds=60 * 60),
+    # A calendar whose published holidays are running out is logged daily (and at each start).
+    Periodic(task=calendar_horizon_check_run, every_seconds=24 * 60 * 60),
 ]
 
 

@@ -84,7 +84,8 @@ WSGI_APPLICATION = "bankdesk.config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Overrides of other packages' templates (the admin's frame); each app keeps its own.
+        "DIRS": [PACKAGE_DIR / "config" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -304,6 +305,9 @@ BANKDESK_DEMO_PASSWORD = env_str("BANKDESK_DEMO_PASSWORD")
 BANKDESK_BACKUP_KEY = env_str("BANKDESK_BACKUP_KEY")
 # Resolved cases close on their own after this many days without a customer reply.
 BANKDESK_AUTOCLOSE_DAYS = env_int("BANKDESK_AUTOCLOSE_DAYS", 7, minimum=1)
+# Administrators are warned this many weeks before a business calendar's published holidays end
+# (the State Council publishes the next year's in November or December).
+BANKDESK_CALENDAR_WARNING_WEEKS = env_int("BANKDESK_CALENDAR_WARNING_WEEKS", 8, minimum=1)
 BANKDESK_API_PAGE_SIZE_MAX = 200
 
 # --- logging --------------------------------------------------------------------------------

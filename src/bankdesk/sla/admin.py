@@ -1,10 +1,25 @@
-from datetime import time
+"""The admin screens for business calendars and service levels: the administrators' console."""
 
-from django.contrib import admin
-from django.core.exceptions import ValidationError
+from __future__ import annotations
+
+from datetime import time
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bankdesk.security.admin_audit import AuditedModelAdmin
+from bankdesk.sla.errors import NoticeInvalid
 from bankdesk.sla.models import (
     BusinessCalendar,
     CalendarDay,
@@ -13,6 +28,9 @@ from bankdesk.sla.models import (
     SlaTarget,
     WorkingPeriod,
 )
+from bankdesk.sla.notices import MAX_BYTES, notice_parse, notice_year_check
+from bankdesk.sla.services import calendar_notice_load
+from bankdesk.sla.tasks import sla_calendar_clocks_refresh_run
 
 
 class WorkingPeriodFormSet(BaseInlineFormSet):
@@ -43,11 +61,103 @@ class WorkingPeriodInline(admin.TabularInline):
     extra = 0
 
 
+class NoticeForm(forms.Form):
+    """A year's official holiday notice, as a CSV file (docs/calendars.md)."""
+
+    year = forms.IntegerField(label=gettext_lazy("Year"))
+    file = forms.FileField(
+        label=gettext_lazy("Notice file (CSV, UTF-8)"),
+        help_text=gettext_lazy(
+            "One line per day: date,kind,name_zh,name_en, with kind holiday or working_day."
+        ),
+    )
+
+    def clean_year(self) -> int:
+        year: int = self.cleaned_data["year"]
+        try:
+            notice_year_check(year)
+        except NoticeInvalid as exc:
+            raise ValidationError(list(exc.problems)) from exc
+        return year
+
+    def clean_file(self) -> bytes:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise ValidationError(
+                _("the file is larger than %(limit)s KB") % {"limit": MAX_BYTES // 1024}
+            )
+        content: bytes = upload.read()
+        return content
+
+
 @admin.register(BusinessCalendar)
 class BusinessCalendarAdmin(AuditedModelAdmin):
-    list_display = ("code", "name", "time_zone", "is_24x7")
+    list_display = ("code", "name", "time_zone", "is_24x7", "known_until")
     search_fields = ("code", "name")
     inlines = [WorkingPeriodInline]
+    change_form_template = "admin/sla/businesscalendar/change_form.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        notice = path(
+            "<int:calendar_id>/notice/",
+            self.admin_site.admin_view(self.notice_view),
+            name="sla_businesscalendar_notice",
+        )
+        return [notice, *super().get_urls()]
+
+    def notice_view(self, request: HttpRequest, calendar_id: int) -> HttpResponse:
+        """Load a year's official holiday notice; the worker then works the open cases' clocks
+        out again (a web request does not walk every open case)."""
+        calendar = get_object_or_404(BusinessCalendar, pk=calendar_id)
+        if not self.has_change_permission(request, calendar):
+            raise PermissionDenied
+        next_year = (calendar.known_until or timezone.localdate()).year + 1
+        form = NoticeForm(request.POST or None, request.FILES or None, initial={"year": next_year})
+        if request.method == "POST" and form.is_valid():
+            year = form.cleaned_data["year"]
+            try:
+                with transaction.atomic():
+                    notice = notice_parse(content=form.cleaned_data["file"], year=year)
+                    report = calendar_notice_load(
+                        calendar=calendar, notice=notice, actor=request.user
+                    )
+                    transaction.on_commit(
+                        lambda: sla_calendar_clocks_refresh_run.enqueue(
+                            calendar_code=calendar.code,
+                            reason=f"official notice for {year} loaded into {calendar.code}",
+                            actor_id=request.user.pk,
+                        )
+                    )
+            except NoticeInvalid as exc:
+                for problem in exc.problems:
+                    form.add_error("file", problem)
+            else:
+                self.message_user(
+                    request,
+                    _(
+                        "The official notice for %(year)s is loaded: %(holidays)s holidays and "
+                        "%(working)s adjusted working days; holidays are known until %(date)s. "
+                        "The clocks of open cases are being worked out again."
+                    )
+                    % {
+                        "year": year,
+                        "holidays": report.holidays,
+                        "working": report.working_days,
+                        "date": report.known_until.isoformat(),
+                    },
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:sla_businesscalendar_change", args=[calendar.pk])
+                )
+        context: dict[str, Any] = {
+            **self.admin_site.each_context(request),
+            "title": _("Load an official holiday notice"),
+            "calendar": calendar,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/sla/businesscalendar/notice_form.html", context)
 
 
 @admin.register(CalendarDay)

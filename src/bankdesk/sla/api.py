@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest
@@ -21,6 +21,7 @@ from bankdesk.sla.schemas import ClockDetailOut
 from bankdesk.sla.selectors import (
     calendar_deadline,
     calendar_get,
+    calendar_list,
     case_clocks,
     clock_out,
     policy_list,
@@ -43,6 +44,15 @@ class DeadlineQuery(Schema):
 
 class DeadlineOut(Schema):
     deadline: str
+    is_provisional: bool = Field(
+        description=(
+            "The deadline reaches past the calendar's published holidays (known_until): there "
+            "it counts weekends only, until the year's official notice is loaded"
+        )
+    )
+    known_until: date | None = Field(
+        description="The last date the calendar's holidays are published for; empty: no horizon"
+    )
 
 
 @router.get(
@@ -54,7 +64,39 @@ def calendar_deadline_get(
     request: HttpRequest, code: CalendarCode, query: Query[DeadlineQuery]
 ) -> dict[str, Any]:
     deadline = calendar_deadline(code=code, start=query.start, minutes=query.minutes)
-    return {"deadline": deadline.isoformat()}
+    return {
+        "deadline": deadline.moment.isoformat(),
+        "is_provisional": deadline.is_provisional,
+        "known_until": deadline.known_until,
+    }
+
+
+class CalendarOut(Schema):
+    code: str
+    name: str
+    time_zone: str
+    is_24x7: bool
+    known_until: date | None = Field(
+        description="The last date its holidays are published for; empty: no horizon"
+    )
+
+
+@router.get(
+    "/calendars",
+    response={200: list[CalendarOut], **error_responses()},
+    summary="Business calendars and how far their holidays are known",
+)
+def calendar_list_get(request: HttpRequest) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": calendar.code,
+            "name": calendar.name,
+            "time_zone": calendar.time_zone,
+            "is_24x7": calendar.is_24x7,
+            "known_until": calendar.known_until,
+        }
+        for calendar in calendar_list()
+    ]
 
 
 # -- policies -----------------------------------------------------------------------------------

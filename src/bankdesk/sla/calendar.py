@@ -13,6 +13,9 @@ Semantics the bank relies on:
   weekday. A date cannot be both.
 - Wall times that do not exist (spring forward) or occur twice (fall back) are read with fold=0
   (PEP 495): the offset in force before the change.
+- Past `known_until`, the last date the calendar's holidays are published for, only the weekly
+  pattern is known: arithmetic goes on with it (weekends, no holidays) and `is_known` tells the
+  caller its answer is provisional. It never refuses, and never pretends to know.
 """
 
 from __future__ import annotations
@@ -81,9 +84,12 @@ class BusinessCalendarSpec:
         holidays: Iterable[date] = (),
         extra_working_days: Iterable[date] = (),
         is_24x7: bool = False,
+        known_until: date | None = None,
     ) -> None:
         self.zone = ZoneInfo(time_zone)
         self.is_24x7 = is_24x7
+        # None: no horizon (round the clock, or a calendar with no published holidays).
+        self.known_until = None if is_24x7 else known_until
         self.holidays = frozenset(holidays)
         self.extra_working_days = frozenset(extra_working_days)
         both = self.holidays & self.extra_working_days
@@ -103,6 +109,15 @@ class BusinessCalendarSpec:
         self._years: dict[int, _Year] = {}
 
     # -- the day plan -------------------------------------------------------------------------
+
+    def is_known(self, moment: datetime) -> bool:
+        """Whether `moment` falls on a date whose holidays are known (in the calendar's zone).
+
+        A deadline or clock that reaches past it rests on days not yet published.
+        """
+        if self.known_until is None:
+            return True
+        return moment.astimezone(self.zone).date() <= self.known_until
 
     def periods_on(self, day: date) -> tuple[tuple[int, int], ...]:
         """Working periods of one local date, as (start, end) minutes after local midnight."""

@@ -122,12 +122,25 @@ def next_check(run: ClockRun, warned: bool, breached: bool) -> datetime | None:
     return None
 
 
+def reaches_past_known_days(run: ClockRun, spec: BusinessCalendarSpec) -> bool:
+    """Whether working out this clock used days whose holidays are not published yet.
+
+    The replay reads the calendar from the clock's start to the furthest of these moments (its
+    due time, or where it stopped or last paused), and nowhere else.
+    """
+    moments = [run.started_at, run.due_at, run.warn_at, run.met_at, run.stopped_at]
+    for pause in run.pauses:
+        moments += [pause.started_at, pause.ended_at]
+    return not spec.is_known(max(moment for moment in moments if moment is not None))
+
+
 def _write(
     case: Case,
     target_id: int,
     terms: Terms,
     runs: Iterable[ClockRun],
     existing: dict[tuple[int, int], SlaClock],
+    spec: BusinessCalendarSpec,
 ) -> list[SlaClock]:
     now = timezone.now()
     written = []
@@ -150,6 +163,7 @@ def _write(
             "warn_at": run.warn_at,
             "met_at": run.met_at,
             "stopped_at": run.stopped_at,
+            "is_provisional": reaches_past_known_days(run, spec),
             "next_check_at": next_check(
                 run, clock.warned_at is not None, clock.breached_at is not None
             ),
@@ -217,8 +231,9 @@ def _sync(case: Case, *, renew_terms: bool, specs: CalendarSpecs) -> list[SlaClo
             terms = terms_of(target, business_calendar)
         else:
             terms = terms_kept(kept)
-        runs = clock_runs(history, terms.rule, specs.get(terms.calendar_id))
-        written += _write(case, target.pk, terms, runs, existing)
+        spec = specs.get(terms.calendar_id)
+        runs = clock_runs(history, terms.rule, spec)
+        written += _write(case, target.pk, terms, runs, existing, spec)
     return written
 
 
@@ -229,15 +244,24 @@ def sla_clocks_sync(*, case: Case) -> list[SlaClock]:
 
 def _digest(case_id: int) -> dict[tuple[int, int], tuple[object, ...]]:
     return {
-        (c.target_id, c.cycle): (c.minutes, c.basis, c.calendar_id, c.due_at, c.status)
+        (c.target_id, c.cycle): (
+            c.minutes,
+            c.basis,
+            c.calendar_id,
+            c.due_at,
+            c.status,
+            c.is_provisional,
+        )
         for c in SlaClock.objects.filter(case_id=case_id)
     }
 
 
-def sla_clocks_recompute_case(*, case_id: int, specs: CalendarSpecs, dry_run: bool) -> int:
-    """Give one case's clocks its policy's current terms; returns how many clocks changed.
-
-    A dry run computes the same and rolls it back.
+def sla_clocks_recompute_case(
+    *, case_id: int, specs: CalendarSpecs, dry_run: bool, renew_terms: bool = True
+) -> int:
+    """Work one case's clocks out again: with its policy's current terms, or (`renew_terms`
+    False) with the terms they have, on their calendar as it now stands (after its holidays
+    changed). Returns how many clocks changed; a dry run computes the same and rolls it back.
     """
 
     class _DryRun(Exception):
@@ -249,7 +273,7 @@ def sla_clocks_recompute_case(*, case_id: int, specs: CalendarSpecs, dry_run: bo
             case = Case.objects.select_for_update(of=("self",)).select_related("team", "customer")
             locked = case.get(pk=case_id)
             before = _digest(case_id)
-            _sync(locked, renew_terms=True, specs=specs)
+            _sync(locked, renew_terms=renew_terms, specs=specs)
             after = _digest(case_id)
             changed = sum(1 for key, value in after.items() if before.get(key) != value)
             changed += sum(1 for key in before if key not in after)

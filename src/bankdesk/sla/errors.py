@@ -1,3 +1,5 @@
+from collections.abc import Sequence
+
 from bankdesk.lib.errors import Conflict, InvalidInput, NotFound
 
 
@@ -17,3 +19,14 @@ class PolicyNotFound(NotFound):
 
 class PolicyExists(Conflict):
     code = "sla_policy_exists"
+
+
+class NoticeInvalid(InvalidInput):
+    """An official holiday notice that cannot be loaded, with every problem found, each naming
+    its line in the file; nothing of it is loaded."""
+
+    code = "calendar_notice_invalid"
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(self.problems), field="file")

@@ -45,6 +45,18 @@ class BusinessCalendar(models.Model):
     is_24x7 = models.BooleanField(
         default=False, help_text=_("Every minute is working time; periods and days are ignored.")
     )
+    # Holidays are published a year at a time (the State Council's notice each November or
+    # December); past this date a deadline rests on the weekly pattern alone, and says so.
+    known_until = models.DateField(
+        _("holidays known until"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The last date this calendar's holidays and adjusted working days are published "
+            "for. Deadlines after it count weekends only and are provisional. Empty: no "
+            "horizon (round the clock, or no public holidays)."
+        ),
+    )
 
     class Meta:
         ordering = ["code"]
@@ -249,6 +261,13 @@ class SlaClock(models.Model):
     # What the sweep has noticed; each threshold's escalations fire once.
     warned_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
+    is_provisional = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Worked out across dates whose holidays are not yet published (weekends only); "
+            "loading the year's official notice works it out again."
+        ),
+    )
     next_check_at = models.DateTimeField(
         null=True, blank=True, help_text=_("When the sweep next looks at this clock.")
     )

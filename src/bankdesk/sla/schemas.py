@@ -22,6 +22,12 @@ class ClockOut(Schema):
         description="Working minutes left on the clock's calendar; negative once overdue"
     )
     met_at: datetime | None
+    is_provisional: bool = Field(
+        description=(
+            "The due time reaches past the calendar's published holidays and counts weekends "
+            "only there; it is worked out again when the year's official notice is loaded"
+        )
+    )
 
 
 class PauseOut(Schema):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import time as time_module
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from bankdesk.sla.calendar import BusinessCalendarSpec, CalendarRangeError
 from bankdesk.sla.choices import ClockState, ClockStatus, DayKind
@@ -16,6 +19,10 @@ from bankdesk.sla.models import BusinessCalendar, SlaClock, SlaPolicy
 
 def calendar_get(*, code: str) -> BusinessCalendar | None:
     return BusinessCalendar.objects.filter(code=code).first()
+
+
+def calendar_list() -> QuerySet[BusinessCalendar]:
+    return BusinessCalendar.objects.order_by("code")
 
 
 def calendar_spec(*, calendar: BusinessCalendar) -> BusinessCalendarSpec:
@@ -33,18 +40,88 @@ def calendar_spec(*, calendar: BusinessCalendar) -> BusinessCalendarSpec:
         holidays=holidays,
         extra_working_days=extra,
         is_24x7=calendar.is_24x7,
+        known_until=calendar.known_until,
     )
 
 
-def calendar_deadline(*, code: str, start: datetime, minutes: int) -> datetime:
-    """The moment `minutes` business minutes after `start` on calendar `code`."""
+@dataclass(frozen=True)
+class Deadline:
+    moment: datetime
+    # Worked out across days whose holidays are not published yet: weekends only.
+    is_provisional: bool
+    known_until: date | None
+
+
+def calendar_deadline(*, code: str, start: datetime, minutes: int) -> Deadline:
+    """The moment `minutes` business minutes after `start` on calendar `code`, and whether it
+    rests on days past the calendar's published holidays."""
     calendar = calendar_get(code=code)
     if calendar is None:
         raise CalendarNotFound(f"calendar {code} not found", field="code")
+    spec = calendar_spec(calendar=calendar)
     try:
-        return calendar_spec(calendar=calendar).add_business_minutes(start, minutes)
+        moment = spec.add_business_minutes(start, minutes)
     except CalendarRangeError as exc:
         raise DeadlineOutOfRange(str(exc), field="minutes") from exc
+    return Deadline(
+        moment=moment, is_provisional=not spec.is_known(moment), known_until=spec.known_until
+    )
+
+
+@dataclass(frozen=True)
+class CalendarHorizon:
+    """A calendar whose published holidays end soon, or have ended."""
+
+    calendar_id: int
+    code: str
+    name: str
+    known_until: date
+    days_left: int  # negative once passed
+
+    @property
+    def is_passed(self) -> bool:
+        return self.days_left < 0
+
+    @property
+    def next_year(self) -> int:
+        return self.known_until.year + 1
+
+    def describe(self) -> str:
+        """For operators' logs and the readiness check (English, like the rest of them)."""
+        if self.is_passed:
+            return (
+                f"calendar {self.code} knows its holidays only until {self.known_until} "
+                f"({-self.days_left} days ago): deadlines after it count weekends only and are "
+                f"provisional until the official notice for {self.next_year} is loaded "
+                "(bankdesk calendars load-notice)"
+            )
+        return (
+            f"calendar {self.code} knows its holidays only until {self.known_until} "
+            f"({self.days_left} days left): load the official notice for {self.next_year} "
+            "(bankdesk calendars load-notice), or deadlines after it count weekends only and "
+            "are provisional"
+        )
+
+
+def calendar_horizon_warnings(*, today: date | None = None) -> list[CalendarHorizon]:
+    """Calendars whose holidays are known for less than BANKDESK_CALENDAR_WARNING_WEEKS more
+    (or no longer), soonest first: what administrators must be told."""
+    today = today or timezone.localdate()
+    window = timedelta(weeks=settings.BANKDESK_CALENDAR_WARNING_WEEKS)
+    rows = (
+        BusinessCalendar.objects.filter(
+            is_24x7=False, known_until__isnull=False, known_until__lte=today + window
+        )
+        .order_by("known_until", "code")
+        .values_list("pk", "code", "name", "known_until")
+    )
+    return [
+        CalendarHorizon(
+            calendar_id=pk, code=code, name=name, known_until=known, days_left=(known - today).days
+        )
+        for pk, code, name, known in rows
+        if known is not None  # filtered above; for the type checker
+    ]
 
 
 # Specs for showing clocks: a case list must not rebuild a calendar per row. A calendar edited
@@ -104,6 +181,7 @@ def clock_out(clock: SlaClock, now: datetime) -> dict[str, Any]:
         "state": clock_state(clock, now),
         "remaining_business_minutes": clock_remaining_minutes(clock, now),
         "met_at": clock.met_at,
+        "is_provisional": clock.is_provisional,
     }
 
 

@@ -4,27 +4,38 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from bankdesk.customers.choices import Tier
 from bankdesk.lib.channels import Channel
 from bankdesk.lib.errors import InvalidInput
 from bankdesk.security.audit import audit_record
-from bankdesk.sla.choices import EscalationAction, Threshold, TimeBasis
+from bankdesk.sla.choices import (
+    ClockStatus,
+    DayKind,
+    EscalationAction,
+    Threshold,
+    TimeBasis,
+    Weekday,
+)
 from bankdesk.sla.clocks import CalendarSpecs, sla_clocks_recompute_case
-from bankdesk.sla.errors import PolicyExists, PolicyNotFound
+from bankdesk.sla.errors import NoticeInvalid, PolicyExists, PolicyNotFound
 from bankdesk.sla.models import (
     BusinessCalendar,
     CalendarDay,
+    SlaClock,
     SlaEscalation,
     SlaPolicy,
     SlaTarget,
     WorkingPeriod,
 )
-from bankdesk.sla.seed import SeedReport, calendars_seed_into
+from bankdesk.sla.notices import OfficialNotice
+from bankdesk.sla.seed import SeedReport, calendar_horizons_seed_into, calendars_seed_into
 from bankdesk.staff.models import Team
 from bankdesk.tickets.choices import ACTIVE_STATUSES, CaseStatus, Priority
 from bankdesk.tickets.models import Case, Category
@@ -34,20 +45,134 @@ PAUSABLE_STATUSES = (CaseStatus.PENDING_CUSTOMER, CaseStatus.PENDING_INTERNAL)
 
 
 def calendars_seed(*, actor: Any = None) -> SeedReport:
-    """Create the standard calendars and refresh their published holidays, audited."""
+    """Create the standard calendars, refresh their published holidays and move how far they
+    are known forward, audited."""
     with transaction.atomic():
         report = calendars_seed_into(
             calendar_model=BusinessCalendar, period_model=WorkingPeriod, day_model=CalendarDay
         )
-        if report.calendars_created or report.days_written:
+        horizons = calendar_horizons_seed_into(calendar_model=BusinessCalendar)
+        if report.calendars_created or report.days_written or horizons:
             audit_record(
                 actor=actor,
                 action="sla.calendars_seed",
                 object_type="sla.businesscalendar",
-                fields=["code", "periods", "days"],
-                reason=f"{report.calendars_created} calendars, {report.days_written} days",
+                fields=["code", "periods", "days", "known_until"],
+                reason=(
+                    f"{report.calendars_created} calendars, {report.days_written} days, "
+                    f"{horizons} horizons moved"
+                ),
             )
     return report
+
+
+@dataclass(frozen=True)
+class NoticeLoadReport:
+    year: int
+    holidays: int
+    working_days: int
+    added: int
+    corrected: int
+    known_until: date
+    # Days of the year already on the calendar that the notice does not list (the bank's own).
+    kept: tuple[date, ...]
+
+
+def _notice_problems(calendar: BusinessCalendar, notice: OfficialNotice) -> list[str]:
+    """What the notice cannot mean for this calendar: each line must change its week."""
+    if calendar.is_24x7:
+        return [
+            _("calendar %(code)s works round the clock: it has no holidays")
+            % {"code": calendar.code}
+        ]
+    known = calendar.known_until
+    if known is not None and notice.year > known.year + 1:
+        return [
+            _("calendar %(code)s is known until %(date)s: load %(next)s's notice first")
+            % {"code": calendar.code, "date": known.isoformat(), "next": known.year + 1}
+        ]
+    weekly = set(calendar.periods.values_list("weekday", flat=True).distinct())
+    problems = []
+    for day in notice.days:
+        weekday = Weekday(day.date.weekday()).label
+        facts = {"line": day.line, "date": day.date.isoformat(), "weekday": weekday}
+        works = day.date.weekday() in weekly
+        if day.kind == DayKind.HOLIDAY and not works:
+            problems.append(
+                _("line %(line)s: %(date)s is a %(weekday)s, not a working day on this calendar")
+                % facts
+            )
+        elif day.kind == DayKind.EXTRA_WORKING_DAY and works:
+            problems.append(
+                _("line %(line)s: %(date)s is a %(weekday)s, a working day already") % facts
+            )
+    return problems
+
+
+@transaction.atomic
+def calendar_notice_load(
+    *, calendar: BusinessCalendar, notice: OfficialNotice, actor: Any
+) -> NoticeLoadReport:
+    """Load a year's official holiday notice into a calendar: its holidays and adjusted working
+    days are added (or corrected to what the notice says), and the calendar is known to the end
+    of that year. Audited. Refused whole, changing nothing, if any line does not fit.
+
+    The clocks of open cases on the calendar are not touched here: the caller runs
+    `sla_clocks_recompute(calendar=…, renew_terms=False)` next, at once or on the worker.
+    """
+    calendar = BusinessCalendar.objects.select_for_update().get(pk=calendar.pk)
+    problems = _notice_problems(calendar, notice)
+    if problems:
+        raise NoticeInvalid(problems)
+    existing = {
+        day.date: day for day in calendar.days.filter(date__in=[d.date for d in notice.days])
+    }
+    added: list[CalendarDay] = []
+    corrected: list[CalendarDay] = []
+    for day in notice.days:
+        row = existing.get(day.date)
+        if row is None:
+            added.append(
+                CalendarDay(calendar=calendar, date=day.date, kind=day.kind, name=day.name)
+            )
+        elif (row.kind, row.name) != (day.kind, day.name):
+            row.kind, row.name = day.kind, day.name
+            corrected.append(row)
+    CalendarDay.objects.bulk_create(added)
+    CalendarDay.objects.bulk_update(corrected, ["kind", "name"])
+    # A correction to a year already known leaves the horizon where it is.
+    known_until = max(date(notice.year, 12, 31), calendar.known_until or date.min)
+    if calendar.known_until != known_until:
+        calendar.known_until = known_until
+        calendar.save(update_fields=["known_until"])
+    listed = {day.date for day in notice.days}
+    kept = tuple(
+        sorted(
+            d
+            for d in calendar.days.filter(date__year=notice.year).values_list("date", flat=True)
+            if d not in listed
+        )
+    )
+    audit_record(
+        actor=actor,
+        action="sla.calendar_notice_load",
+        target=calendar,
+        fields=["days", "known_until"],
+        reason=(
+            f"official notice for {notice.year}: {notice.holidays} holidays, "
+            f"{notice.working_days} adjusted working days; {len(added)} added, "
+            f"{len(corrected)} corrected; known until {known_until}"
+        ),
+    )
+    return NoticeLoadReport(
+        year=notice.year,
+        holidays=notice.holidays,
+        working_days=notice.working_days,
+        added=len(added),
+        corrected=len(corrected),
+        known_until=known_until,
+        kept=kept,
+    )
 
 
 @dataclass(frozen=True)
@@ -62,11 +187,17 @@ def sla_clocks_recompute(
     actor: Any,
     reason: str,
     policy_code: str | None = None,
+    calendar: BusinessCalendar | None = None,
+    renew_terms: bool = True,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> RecomputeReport:
     """Apply the policies as they stand now to the clocks of every open case (or of the open
     cases under one policy): the only way a policy change reaches cases already running.
+
+    With a `calendar` and `renew_terms` False it serves a calendar whose holidays changed (a
+    year's notice loaded): the open cases with a clock still running or paused on it are worked
+    out again with the terms they have.
 
     Each case is recomputed in its own short transaction under its row lock, so the service
     centre keeps working meanwhile. The run is audited with its reason and counts.
@@ -80,21 +211,32 @@ def sla_clocks_recompute(
         if policy is None:
             raise PolicyNotFound(f"SLA policy {policy_code} not found", field="policy")
         cases = cases.filter(sla_clocks__target__policy=policy).distinct()
+    if calendar is not None:
+        on_calendar = SlaClock.objects.filter(
+            calendar=calendar, status__in=[ClockStatus.RUNNING, ClockStatus.PAUSED]
+        )
+        cases = cases.filter(pk__in=on_calendar.values("case_id"))
     specs = CalendarSpecs()
     done = changed = 0
     for case_id in cases.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=2000):
-        changed += sla_clocks_recompute_case(case_id=case_id, specs=specs, dry_run=dry_run)
+        changed += sla_clocks_recompute_case(
+            case_id=case_id, specs=specs, dry_run=dry_run, renew_terms=renew_terms
+        )
         done += 1
         if progress is not None:
             progress(done)
     if not dry_run:
+        scope = f"policy {policy_code or 'all'}"
+        if calendar is not None:
+            scope += f", calendar {calendar.code}"
+        fields = ["minutes", "basis", "calendar", "warning_percent", "pause_statuses"]
         with transaction.atomic():
             audit_record(
                 actor=actor,
                 action="sla.clocks_recompute",
                 object_type="sla.slaclock",
-                fields=["minutes", "basis", "calendar", "warning_percent", "pause_statuses"],
-                reason=f"{reason} — policy {policy_code or 'all'}: {done} cases, {changed} clocks",
+                fields=fields if renew_terms else ["due_at", "warn_at", "is_provisional"],
+                reason=f"{reason} — {scope}: {done} cases, {changed} clocks",
             )
     return RecomputeReport(cases=done, clocks_changed=changed, dry_run=dry_run)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -93,3 +94,89 @@ def test_up_serves_the_login_page_the_schema_and_the_demo_bank(home_env: dict[st
     assert f"http://127.0.0.1:{port}/" in output
     for username in ("admin", "supervisor", "agent", "complaints", "auditor"):
         assert username in output
+
+
+# -- stopping: nothing `bankdesk up` started may outlive it -------------------------------------
+
+
+def _session_members(session: int) -> list[int]:
+    """Live processes in the session `bankdesk up` leads: everything it started, at any depth
+    (nothing bankdesk starts leaves the session). Read from /proc; zombies are not running."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # ended while we looked
+            continue
+        # After the command name, which may hold spaces: state, ppid, pgrp, session, …
+        state, _ppid, _group, member_of = stat[stat.rindex(")") + 2 :].split()[:4]
+        if int(member_of) == session and state != "Z":
+            members.append(int(entry.name))
+    return members
+
+
+def _start_up(home_env: dict[str, str]) -> tuple[subprocess.Popen[bytes], Path]:
+    """`bankdesk up` with its worker, serving, in a session of its own; its output goes to a
+    file, which nothing it leaves behind can hold open the way it would hold a pipe."""
+    port = _free_port()
+    env = {**home_env, "BANKDESK_SMTP_LISTEN": f"127.0.0.1:{_free_port()}"}
+    log = Path(home_env["BANKDESK_HOME"]).with_name("up.log")
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            _bankdesk("up", "--port", str(port), "--no-demo"),
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 120
+    while True:
+        assert server.poll() is None, log.read_text()
+        try:
+            serving = _get(f"http://127.0.0.1:{port}/healthz")[0] == 200
+        except OSError:
+            serving = False
+        if serving and len(_session_members(server.pid)) >= 2:  # itself and its worker
+            return server, log
+        assert time.monotonic() < deadline, "bankdesk up did not start serving with a worker"
+        time.sleep(0.5)
+
+
+def _end_session(server: subprocess.Popen[bytes]) -> None:
+    """Whatever the test found, leave nothing running behind it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGKILL)
+    server.wait()
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_up_stopped_by_a_signal_stops_its_worker_and_leaves_no_child(
+    home_env: dict[str, str], stop: signal.Signals
+) -> None:
+    server, log = _start_up(home_env)
+    try:
+        # To bankdesk up alone, as a service manager or `kill` sends it: not to its group.
+        os.kill(server.pid, stop)
+        server.wait(timeout=60)
+        left = _session_members(server.pid)
+        assert (server.returncode, left) == (0, []), log.read_text()
+        assert "Traceback" not in log.read_text()
+    finally:
+        _end_session(server)
+
+
+def test_the_worker_does_not_outlive_a_bankdesk_up_that_is_killed(
+    home_env: dict[str, str],
+) -> None:
+    server, _log = _start_up(home_env)
+    try:
+        os.kill(server.pid, signal.SIGKILL)  # no chance to stop anything itself
+        server.wait(timeout=30)
+        deadline = time.monotonic() + 60
+        while _session_members(server.pid):
+            assert time.monotonic() < deadline, "the worker outlived bankdesk up"
+            time.sleep(0.5)
+    finally:
+        _end_session(server)

@@ -260,6 +260,7 @@ OPERATIONS: list[Operation] = [
         lambda w: None,
         lambda r: 200,
     ),
+    ("get", "/api/v1/sla/calendars", lambda w: None, lambda r: 200),
     ("get", "/api/v1/sla/policies", lambda w: None, lambda r: 200),
     (
         "post",

@@ -4,6 +4,7 @@ receive e-mail over SMTP."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from argparse import ArgumentParser
@@ -12,10 +13,13 @@ from typing import TYPE_CHECKING, Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from bankdesk.config.processes import StopRequested, child_stop, ignore_signals, stop_on_signals
+
 if TYPE_CHECKING:
     from bankdesk.intake.channels.email.receiver import SmtpReceiver
 
 DEMO_USERS = ("admin", "supervisor", "agent", "complaints", "auditor")
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 class Command(BaseCommand):
@@ -40,17 +44,24 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not 1 <= options["port"] <= 65535:
             raise CommandError("--port must be between 1 and 65535")
-        self.stdout.write("bankdesk: applying database migrations…")
-        call_command("migrate", interactive=False, verbosity=0)
-        self._check_keys()
-        seeded = False
-        if not options["no_demo"]:
-            seeded = self._seed_if_empty(options["demo_customers"], options["demo_cases"])
-        self._assistant_ready()
-        worker = None if options["no_worker"] else self._start_worker()
-        smtp = None if options["no_smtp"] else self._start_smtp()
-        self._announce(options["host"], options["port"], seeded, smtp)
+        # A service manager stops us with SIGTERM, a terminal with SIGINT: both unwind through
+        # the `finally` below. uvicorn takes the signals while it serves and hands them back
+        # once it has stopped; left to its default, SIGTERM would then end this process on the
+        # spot and orphan the worker.
+        stop_on_signals(STOP_SIGNALS)
+        worker: subprocess.Popen[bytes] | None = None
+        smtp: SmtpReceiver | None = None
         try:
+            self.stdout.write("bankdesk: applying database migrations…")
+            call_command("migrate", interactive=False, verbosity=0)
+            self._check_keys()
+            seeded = False
+            if not options["no_demo"]:
+                seeded = self._seed_if_empty(options["demo_customers"], options["demo_cases"])
+            self._assistant_ready()
+            worker = None if options["no_worker"] else self._start_worker()
+            smtp = None if options["no_smtp"] else self._start_smtp()
+            self._announce(options["host"], options["port"], seeded, smtp)
             import uvicorn
 
             uvicorn.run(
@@ -61,15 +72,15 @@ class Command(BaseCommand):
                 log_config=None,
                 proxy_headers=False,
             )
+        except StopRequested:
+            pass
         finally:
+            ignore_signals(STOP_SIGNALS)
             if smtp is not None:
                 smtp.stop()
             if worker is not None:
-                worker.terminate()
-                try:
-                    worker.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
+                self.stdout.write("bankdesk: stopping the worker…")
+                child_stop(worker)
 
     def _check_keys(self) -> None:
         from bankdesk.security.crypto import KeyRingError, keyring
@@ -109,9 +120,11 @@ class Command(BaseCommand):
             self.stdout.write("bankdesk: the worker is training the assistant's first model…")
 
     def _start_worker(self) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "bankdesk.config.cli", "worker"],
-            env=os.environ.copy(),
+        """The worker, told to stop with us should we die without stopping it (SIGKILL)."""
+        command = [sys.executable, "-m", "bankdesk.config.cli", "worker"]
+        # Our own interpreter and command; the one variable is our process id.
+        return subprocess.Popen(  # noqa: S603
+            [*command, "--stop-with", str(os.getpid())], env=os.environ.copy()
         )
 
     def _start_smtp(self) -> SmtpReceiver | None:
@@ -133,6 +146,7 @@ class Command(BaseCommand):
 
     def _announce(self, host: str, port: int, seeded: bool, smtp: SmtpReceiver | None) -> None:
         from bankdesk.demo.seed import demo_password
+        from bankdesk.sla.selectors import calendar_horizon_warnings
         from bankdesk.staff.models import User
 
         shown_host = f"[{host}]" if ":" in host else host
@@ -155,5 +169,8 @@ class Command(BaseCommand):
                 self.stdout.write("  demo password: the value of BANKDESK_DEMO_PASSWORD")
         if seeded:
             self.stdout.write("  a demo bank was created; `bankdesk demo` adds more data")
+        # Whoever starts the bank reads this: a calendar running out of published holidays.
+        for horizon in calendar_horizon_warnings():
+            self.stdout.write(f"  warning: {horizon.describe()}")
         self.stdout.write("")
         self.stdout.flush()

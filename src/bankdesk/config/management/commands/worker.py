@@ -10,6 +10,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from bankdesk.config.processes import parent_watch_start
 from bankdesk.config.schedule import run_schedule
 from bankdesk.security.crypto import KeyRingError, keyring
 
@@ -27,12 +28,20 @@ class Command(BaseCommand):
             help="do not enqueue periodic tasks from this worker",
         )
         parser.add_argument("--batch", action="store_true", help="exit when the queue is empty")
+        parser.add_argument(
+            "--stop-with",
+            type=int,
+            metavar="PID",
+            help="stop when process PID, this worker's parent, ends (bankdesk up passes its own)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             keyring()
         except KeyRingError as exc:
             raise CommandError(f"bankdesk worker cannot start: {exc}") from exc
+        if options["stop_with"] is not None:
+            parent_watch_start(options["stop_with"])
         stop = threading.Event()
         if not options["no_schedule"] and not options["batch"]:
             threading.Thread(target=run_schedule, args=(stop,), daemon=True).start()
