@@ -82,6 +82,8 @@ class OutboxMessage(models.Model):
     # lease, so a worker that dies mid-send leaves it to another once the lease runs out.
     next_attempt_at = models.DateTimeField(default=timezone.now)
     last_error = models.CharField(max_length=500, blank=True)
+    # The provider's id once sent. An id the bank chooses itself (an e-mail's Message-ID) is
+    # written before the first attempt, so every resend carries the same one.
     provider_message_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)

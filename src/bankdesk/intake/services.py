@@ -35,11 +35,16 @@ from bankdesk.lib.errors import InvalidInput
 from bankdesk.lib.languages import Language
 from bankdesk.staff.models import Branch, User
 from bankdesk.tickets.attachments import attachment_add
-from bankdesk.tickets.choices import CaseStatus, Direction
+from bankdesk.tickets.choices import CaseStatus, DeliveryStatus, Direction
 from bankdesk.tickets.errors import DuplicateMessage
 from bankdesk.tickets.models import Case, Conversation, Message
 from bankdesk.tickets.selectors import thread_case
-from bankdesk.tickets.services import case_create, case_message_add, case_status_change
+from bankdesk.tickets.services import (
+    case_create,
+    case_message_add,
+    case_status_change,
+    message_delivery_record,
+)
 
 SUBJECT_FROM_TEXT = 60
 RETRIES = 5
@@ -292,6 +297,8 @@ def outbox_enqueue(
         payload=json.dumps(payload, ensure_ascii=False),
         next_attempt_at=timezone.now(),
     )
+    if message is not None:
+        message_delivery_record(message=message, status=DeliveryStatus.QUEUED)
     transaction.on_commit(_deliver_soon)
     return item
 

@@ -52,6 +52,17 @@ class EventKind(models.TextChoices):
     MERGED_INTO = "merged_into", _("Merged into another case")
     MERGED_FROM = "merged_from", _("Another case merged in")
     ASSISTANT_HANDOFF = "assistant_handoff", _("Handed over by the assistant")
+    DELIVERY_FAILED = "delivery_failed", _("Reply not delivered")
+    DELIVERY_RETRIED = "delivery_retried", _("Reply sent again")
+
+
+class DeliveryStatus(models.TextChoices):
+    """What became of a reply on its way to the customer; blank for what bankdesk does not
+    send (the customer's own messages, replies only recorded, such as after a phone call)."""
+
+    QUEUED = "queued", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Not delivered")
 
 
 class RoutingStrategy(models.TextChoices):

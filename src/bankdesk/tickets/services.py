@@ -22,6 +22,7 @@ from bankdesk.staff.models import Branch, Team, User
 from bankdesk.tickets.choices import (
     TRANSITIONS,
     CaseStatus,
+    DeliveryStatus,
     Direction,
     EventKind,
     Priority,
@@ -62,6 +63,8 @@ _EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     EventKind.MERGED_INTO: ("status", "merged_into", "messages", "notes"),
     EventKind.MERGED_FROM: ("messages", "notes"),
     EventKind.ASSISTANT_HANDOFF: ("events",),
+    EventKind.DELIVERY_FAILED: ("messages",),
+    EventKind.DELIVERY_RETRIED: ("messages",),
 }
 
 
@@ -407,6 +410,44 @@ def case_message_add(
         external_thread_id=external_thread_id,
     )
     sla_clocks_sync(case=case)
+    return message
+
+
+@transaction.atomic
+def message_delivery_record(
+    *,
+    message: Message,
+    status: str,
+    reason: str = "",
+    attempts: int = 0,
+    actor: User | None = None,
+) -> Message:
+    """Note what became of a reply on its way to the customer. A reply given up ("failed")
+    appends a case event with the reason, and one queued again after that appends one naming
+    who sent it again, so the case shows every reply that did not arrive and what was done."""
+    if status not in DeliveryStatus.values:
+        raise InvalidInput("unknown delivery status", field="status")
+    previous = message.delivery_status
+    message.delivery_status = status
+    message.save(update_fields=["delivery_status"])
+    if status == DeliveryStatus.FAILED:
+        case = _locked(message.case)
+        _touch(case)
+        _event(
+            case,
+            EventKind.DELIVERY_FAILED,
+            actor,
+            message_id=message.pk,
+            channel=message.channel,
+            attempts=attempts,
+            reason=reason[:500],
+        )
+    elif status == DeliveryStatus.QUEUED and previous == DeliveryStatus.FAILED:
+        case = _locked(message.case)
+        _touch(case)
+        _event(
+            case, EventKind.DELIVERY_RETRIED, actor, message_id=message.pk, channel=message.channel
+        )
     return message
 
 
