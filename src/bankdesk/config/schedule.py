@@ -11,7 +11,7 @@ from django.db import close_old_connections
 from django_tasks.base import Task
 from django_tasks_db.models import DBTaskResult
 
-from bankdesk.intake.tasks import mailbox_poll_run, outbox_deliver_run
+from bankdesk.intake.tasks import mailbox_poll_run, outbox_deliver_run, wechat_nonces_prune_run
 from bankdesk.sla.tasks import sla_firings_run, sla_sweep_run
 from bankdesk.tickets.tasks import case_activity_prune_run, case_autoclose_sweep
 
@@ -31,6 +31,7 @@ SCHEDULE = [
     # Retries and messages left by a worker that stopped; new replies are sent on commit.
     Periodic(task=outbox_deliver_run, every_seconds=10),
     Periodic(task=mailbox_poll_run, every_seconds=60),
+    Periodic(task=wechat_nonces_prune_run, every_seconds=10 * 60),
     # Escalations left over by a worker that stopped mid-run are picked up again.
     Periodic(task=sla_firings_run, every_seconds=5 * 60),
 ]
