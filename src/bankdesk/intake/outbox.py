@@ -36,9 +36,12 @@ from django.utils import timezone
 
 from bankdesk.intake.channels.registry import adapter_for
 from bankdesk.intake.choices import OutboxStatus
-from bankdesk.intake.errors import DeliveryFailed
+from bankdesk.intake.errors import DeliveryFailed, NotGivenUp
 from bankdesk.intake.models import OutboxMessage
+from bankdesk.security.audit import audit_record
+from bankdesk.staff.models import User
 from bankdesk.tickets.choices import DeliveryStatus
+from bankdesk.tickets.models import Case
 from bankdesk.tickets.services import message_delivery_record
 
 logger = logging.getLogger(__name__)
@@ -251,3 +254,34 @@ def outbox_deliver(*, now: datetime | None = None) -> DeliveryReport:
         retrying += status == OutboxStatus.PENDING
         dead += status == OutboxStatus.DEAD
     return DeliveryReport(sent=sent, retrying=retrying, dead=dead)
+
+
+@transaction.atomic
+def outbox_retry(*, case: Case, message_id: int, actor: User) -> OutboxMessage:
+    """Send a given-up reply again once its cause is fixed (an address corrected, a provider
+    back): a fresh round of attempts with the same idempotency key, the case recording who
+    sent it again."""
+    item = (
+        OutboxMessage.objects.select_for_update()
+        .select_related("message")
+        .filter(case=case, message_id=message_id)
+        .order_by("-id")
+        .first()
+    )
+    if item is None or item.status != OutboxStatus.DEAD:
+        raise NotGivenUp("this reply was not given up: there is nothing to send again")
+    item.status = OutboxStatus.PENDING
+    item.attempts = 0
+    item.next_attempt_at = timezone.now()
+    item.save(update_fields=["status", "attempts", "next_attempt_at"])
+    audit_record(actor=actor, action="outbox.retry", target=item, fields=["status", "attempts"])
+    if item.message is not None:
+        message_delivery_record(message=item.message, status=DeliveryStatus.QUEUED, actor=actor)
+    transaction.on_commit(_deliver_soon)
+    return item
+
+
+def _deliver_soon() -> None:
+    from bankdesk.intake.tasks import outbox_deliver_run  # the task module imports this one
+
+    outbox_deliver_run.enqueue()

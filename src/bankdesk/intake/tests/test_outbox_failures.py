@@ -16,8 +16,9 @@ from bankdesk.intake.models import OutboxMessage
 from bankdesk.intake.outbox import MAX_ATTEMPTS, outbox_claim, outbox_deliver
 from bankdesk.intake.services import case_reply
 from bankdesk.intake.tests.test_sms_provider import FakeProvider, sms_case, sms_endpoint
-from bankdesk.staff.models import User
+from bankdesk.staff.models import Team, User
 from bankdesk.tickets.models import CaseEvent
+from bankdesk.tickets.services import case_assign
 
 pytestmark = pytest.mark.django_db
 
@@ -102,3 +103,37 @@ def test_a_message_whose_worker_never_came_back_is_dead_lettered_at_the_limit(
     assert item.status == OutboxStatus.DEAD and provider.raw_requests == 0
     event = CaseEvent.objects.get(case=case, kind="delivery_failed")
     assert "did not finish" in event.data["reason"]
+
+
+def test_a_supervisor_sends_a_given_up_reply_again_and_the_case_shows_who(
+    provider: FakeProvider,
+    general_team: Team,
+    agent: User,
+    supervisor: User,
+    api_for: Callable[[User], ApiClient],
+) -> None:
+    sms_endpoint(provider.url)
+    case = case_assign(case=sms_case("13900000030"), team=general_team, assignee=agent, actor=None)
+    message, item = case_reply(case=case, text="您好", actor=agent)
+    assert item is not None
+    provider.script = [400]  # refused for good: given up at once
+    assert outbox_deliver().dead == 1
+    url = f"/cases/{case.pk}/messages/{message.pk}/delivery/retry"
+
+    refused = api_for(agent).post(url)
+    retried = api_for(supervisor).post(url)
+    again = api_for(supervisor).post(url)
+    report = outbox_deliver()
+
+    assert refused.status_code == 403
+    assert retried.status_code == 200 and retried.json_body["status"] == "pending"
+    assert again.status_code == 409 and again.json_body["code"] == "delivery_not_given_up"
+    item.refresh_from_db()
+    assert report.sent == 1 and item.status == OutboxStatus.SENT and item.attempts == 1
+    keys = [request["headers"]["Idempotency-Key"] for request in provider.requests]
+    assert keys == [item.idempotency_key, item.idempotency_key]
+    kinds = [e.kind for e in CaseEvent.objects.filter(case=case, kind__startswith="delivery_")]
+    assert kinds == ["delivery_failed", "delivery_retried"]
+    assert CaseEvent.objects.get(case=case, kind="delivery_retried").actor == supervisor
+    messages = api_for(supervisor).get(f"/cases/{case.pk}/messages").json_body
+    assert [m["delivery_status"] for m in messages if m["direction"] == "outbound"] == ["sent"]
