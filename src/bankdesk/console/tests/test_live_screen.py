@@ -19,6 +19,7 @@ from bankdesk.intake.services import inbound_receive
 from bankdesk.intake.tests.websocket_client import WebsocketCommunicator
 from bankdesk.staff.choices import Role
 from bankdesk.tickets.models import Case, Message
+from bankdesk.tickets.services import case_message_add, message_delivery_record
 
 HOST = "localhost"
 
@@ -83,6 +84,18 @@ def test_the_case_page_shows_the_conversation_and_a_reply_box(client, agent):
     assert page.status_code == 200
     assert "我的卡被吞了" in html and 'name="text"' in html and "csrfmiddlewaretoken" in html
     assert "console/case_live" in html and "<script>" not in html
+
+
+@pytest.mark.django_db
+def test_a_reply_that_was_not_delivered_says_so_on_the_case_page(client, agent):
+    case = _in_team(chat_case(), agent)
+    reply = case_message_add(case=case, direction="outbound", text="您好", actor=agent)
+    message_delivery_record(message=reply, status="failed", reason="the session has ended")
+    client.force_login(agent)
+
+    html = client.get(f"/cases/{case.pk}/").content.decode()
+
+    assert html.count('class="delivery-failed"') == 1
 
 
 @pytest.mark.django_db
