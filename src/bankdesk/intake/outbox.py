@@ -111,7 +111,8 @@ def outbox_claim(*, now: datetime | None = None) -> int | None:
     while True:
         with transaction.atomic():
             item = (
-                OutboxMessage.objects.select_for_update(skip_locked=True)
+                # Only the outbox row is locked: the message is read along, never held.
+                OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(
                     status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING],
                     next_attempt_at__lte=now,
@@ -262,7 +263,7 @@ def outbox_retry(*, case: Case, message_id: int, actor: User) -> OutboxMessage:
     back): a fresh round of attempts with the same idempotency key, the case recording who
     sent it again."""
     item = (
-        OutboxMessage.objects.select_for_update()
+        OutboxMessage.objects.select_for_update(of=("self",))
         .select_related("message")
         .filter(case=case, message_id=message_id)
         .order_by("-id")
