@@ -12,7 +12,7 @@ from django_tasks.base import Task
 from django_tasks_db.models import DBTaskResult
 
 from bankdesk.config.tasks import housekeeping_run
-from bankdesk.intake.tasks import mailbox_poll_run, outbox_deliver_run
+from bankdesk.intake.tasks import mailbox_poll_run, outbox_deliver_run, wechat_nonces_prune_run
 from bankdesk.sla.tasks import calendar_horizon_check_run, sla_firings_run, sla_sweep_run
 from bankdesk.tickets.tasks import case_activity_prune_run, case_autoclose_sweep
 
@@ -32,6 +32,7 @@ SCHEDULE = [
     # Retries and messages left by a worker that stopped; new replies are sent on commit.
     Periodic(task=outbox_deliver_run, every_seconds=10),
     Periodic(task=mailbox_poll_run, every_seconds=60),
+    Periodic(task=wechat_nonces_prune_run, every_seconds=10 * 60),
     # Escalations left over by a worker that stopped mid-run are picked up again.
     Periodic(task=sla_firings_run, every_seconds=5 * 60),
     # Rate-limit counters and finished task results would otherwise grow for ever.

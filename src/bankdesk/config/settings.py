@@ -165,7 +165,8 @@ CHANNEL_LAYERS = {
 # The built-in SMTP receiver `bankdesk up` starts for e-mail intake, and where replies go out.
 BANKDESK_SMTP_LISTEN = env_str("BANKDESK_SMTP_LISTEN", "127.0.0.1:2525")
 BANKDESK_SMTP_RELAY = env_str("BANKDESK_SMTP_RELAY", "127.0.0.1:25")
-# How long a worker holds an outbound message it is sending before another may retry it.
+# A sending worker's hold on an outbound message, renewed every third of it while the send runs;
+# a worker that stops releases the message this long after.
 BANKDESK_OUTBOX_LEASE_SECONDS = env_int("BANKDESK_OUTBOX_LEASE_SECONDS", 60, minimum=1)
 # The demo bank's WeChat official account: its server token (set the same in WeChat's console)
 # and the API base URL (a local fake in tests).

@@ -87,6 +87,7 @@ MESSAGE_FIELDS = (
     "text",
     "html",
     "external_id",
+    "delivery_status",
     "created_at",
 )
 EVENT_FIELDS = ("id", "case", "kind", "actor", "data", "created_at")

@@ -369,6 +369,7 @@ class CaseBuilder:
                         text,
                         "",
                         external,
+                        "",  # history: no outbox delivered these, so no delivery to show
                         when_text,
                     )
                 )

@@ -1,5 +1,5 @@
-"""What staff do with what channels bring: reply on the customer's channel, and fold a
-provisional contact into the customer it turned out to be."""
+"""What staff do with what channels bring: reply on the customer's channel, send a given-up
+reply again, and fold a provisional contact into the customer it turned out to be."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pydantic import Field
 
 from bankdesk.customers.access import access_customer_by_id
 from bankdesk.intake.identity import customer_merge_provisional
+from bankdesk.intake.outbox import outbox_retry
 from bankdesk.intake.services import case_reply
 from bankdesk.lib.api import Id, RequiredText, error_responses
 from bankdesk.lib.channels import Channel
@@ -54,6 +55,24 @@ def case_reply_post(request: HttpRequest, case_id: Id, payload: ReplyIn) -> Stat
             "channel": message.channel,
         },
     )
+
+
+class DeliveryRetriedOut(Schema):
+    outbox_id: int
+    status: str
+
+
+@reply_router.post(
+    "/{case_id}/messages/{message_id}/delivery/retry",
+    response={200: DeliveryRetriedOut, **error_responses(404, 409)},
+    summary="Send a reply the outbox gave up again (supervisors), once its cause is fixed",
+)
+def case_reply_retry(request: HttpRequest, case_id: Id, message_id: Id) -> dict[str, Any]:
+    user = request_staff(request)
+    case = access_case_by_id(user, case_id, change=True)
+    require_perm(user, "intake.retry_outboxmessage")
+    item = outbox_retry(case=case, message_id=message_id, actor=user)
+    return {"outbox_id": item.pk, "status": item.status}
 
 
 class MergeCustomerIn(Schema):

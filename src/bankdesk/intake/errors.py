@@ -1,4 +1,4 @@
-from bankdesk.lib.errors import BankdeskError, InvalidInput, NotFound, PermissionDenied
+from bankdesk.lib.errors import BankdeskError, Conflict, InvalidInput, NotFound, PermissionDenied
 
 
 class EndpointNotFound(NotFound):
@@ -26,3 +26,10 @@ class DeliveryFailed(BankdeskError):
     def __init__(self, message: str, *, permanent: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+
+
+class NotGivenUp(Conflict):
+    """Only a reply the outbox gave up can be sent again: one still on its way is retried
+    by the worker, and a sent one is not sent twice."""
+
+    code = "delivery_not_given_up"

@@ -82,6 +82,8 @@ class OutboxMessage(models.Model):
     # lease, so a worker that dies mid-send leaves it to another once the lease runs out.
     next_attempt_at = models.DateTimeField(default=timezone.now)
     last_error = models.CharField(max_length=500, blank=True)
+    # The provider's id once sent. An id the bank chooses itself (an e-mail's Message-ID) is
+    # written before the first attempt, so every resend carries the same one.
     provider_message_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -120,3 +122,41 @@ class OutboxMessage(models.Model):
     def payload_data(self) -> dict[str, Any]:
         data = json.loads(self.payload or "{}")
         return data if isinstance(data, dict) else {}
+
+
+class WeChatNonce(models.Model):
+    """A signed call WeChat made to an official account, remembered while its signature would
+    still verify. The plaintext-mode signature covers the token, timestamp and nonce but not
+    the message, so the same signature must not be taken again with another message.
+
+    Kept by the signed timestamp, not the time of arrival: a call is valid until its timestamp
+    leaves the replay window, and `wechat_nonces_prune` deletes it after that.
+    """
+
+    endpoint = models.ForeignKey(ChannelEndpoint, on_delete=models.CASCADE, related_name="+")
+    timestamp = models.BigIntegerField(help_text=_("The timestamp WeChat signed, in seconds."))
+    nonce = models.CharField(max_length=64)
+    # What the call carried (the XML, or the URL check's echostr): WeChat's own resend of the
+    # same call is answered again; anything else under the same signature is refused.
+    content_sha256 = models.CharField(max_length=64)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    PFI_CLASSES: ClassVar[dict[str, PFIClass]] = {
+        "id": PFIClass.C1,
+        "endpoint": PFIClass.C1,
+        "timestamp": PFIClass.C1,
+        "nonce": PFIClass.C1,
+        "content_sha256": PFIClass.C1,
+        "seen_at": PFIClass.C1,
+    }
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["endpoint", "timestamp", "nonce"], name="wechat_nonce_once"
+            )
+        ]
+        indexes = [models.Index(fields=["timestamp"], name="wechat_nonce_age")]
+
+    def __str__(self) -> str:
+        return f"WeChat call {self.timestamp}/{self.nonce} on endpoint {self.endpoint_id}"

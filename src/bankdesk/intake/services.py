@@ -54,7 +54,7 @@ from bankdesk.lib.languages import Language
 from bankdesk.lib.text import is_one_line, one_line
 from bankdesk.staff.models import Branch, User
 from bankdesk.tickets.attachments import attachment_add
-from bankdesk.tickets.choices import CaseStatus, Direction
+from bankdesk.tickets.choices import CaseStatus, DeliveryStatus, Direction
 from bankdesk.tickets.errors import DuplicateMessage
 from bankdesk.tickets.models import Case, Conversation, Message
 from bankdesk.tickets.selectors import thread_case
@@ -64,6 +64,7 @@ from bankdesk.tickets.services import (
     case_link,
     case_message_add,
     case_status_change,
+    message_delivery_record,
 )
 from bankdesk.tickets.threads import is_thread_index, thread_identity_lookup
 
@@ -403,6 +404,8 @@ def outbox_enqueue(
         payload=json.dumps(payload, ensure_ascii=False),
         next_attempt_at=timezone.now(),
     )
+    if message is not None:
+        message_delivery_record(message=message, status=DeliveryStatus.QUEUED)
     transaction.on_commit(_deliver_soon)
     return item
 

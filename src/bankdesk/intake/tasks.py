@@ -1,4 +1,5 @@
-"""Background work for channels: delivering the outbox, polling mailboxes."""
+"""Background work for channels: delivering the outbox, polling mailboxes, forgetting WeChat
+calls whose signatures have expired."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 from django_tasks import task
 
 from bankdesk.intake.channels.email.imap import mailbox_poll
+from bankdesk.intake.channels.wechat.replay import wechat_nonces_prune
 from bankdesk.intake.models import ChannelEndpoint
 from bankdesk.intake.outbox import outbox_deliver
 from bankdesk.lib.channels import Channel
@@ -36,3 +38,9 @@ def mailbox_poll_run() -> int:
         except (OSError, BankdeskError) as exc:
             logger.warning("mailbox %s not polled: %s", endpoint.code, exc)
     return fetched
+
+
+@task()
+def wechat_nonces_prune_run() -> int:
+    """Forget signed WeChat calls too old to verify again; returns how many were forgotten."""
+    return wechat_nonces_prune()

@@ -57,6 +57,8 @@ class EventKind(models.TextChoices):
         "contact_not_on_file",
         _("Message from a contact not on the customer's file"),
     )
+    DELIVERY_FAILED = "delivery_failed", _("Reply not delivered")
+    DELIVERY_RETRIED = "delivery_retried", _("Reply sent again")
 
 
 class LinkRelation(models.TextChoices):
@@ -64,6 +66,15 @@ class LinkRelation(models.TextChoices):
 
     REFERS_TO = "refers_to", _("Refers to")
     REFERRED_TO_BY = "referred_to_by", _("Referred to by")
+
+
+class DeliveryStatus(models.TextChoices):
+    """What became of a reply on its way to the customer; blank for what bankdesk does not
+    send (the customer's own messages, replies only recorded, such as after a phone call)."""
+
+    QUEUED = "queued", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Not delivered")
 
 
 class RoutingStrategy(models.TextChoices):

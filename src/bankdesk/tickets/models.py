@@ -17,6 +17,7 @@ from bankdesk.staff.models import Branch, Skill, Team
 from bankdesk.tickets.choices import (
     Activity,
     CaseStatus,
+    DeliveryStatus,
     Direction,
     EventKind,
     Priority,
@@ -231,6 +232,9 @@ class Message(models.Model):
     # The channel's own id for the message; one message per (channel, external id).
     # NULL, not "", for "no id": the unique constraint must ignore messages without one.
     external_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    # Kept by the channel's outbox as it works, so whoever reads the case sees a reply that
+    # never reached the customer.
+    delivery_status = models.CharField(max_length=10, choices=DeliveryStatus.choices, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

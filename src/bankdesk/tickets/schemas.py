@@ -141,6 +141,10 @@ class MessageOut(Schema):
     text: str
     html: str
     external_id: str | None
+    delivery_status: str = Field(
+        description="A reply's way to the customer: queued, sent or failed (see the case's "
+        "delivery_failed event for why); empty for what bankdesk does not send"
+    )
     attachments: list[AttachmentOut]
     created_at: datetime
 
@@ -218,6 +222,7 @@ def message_out(message: Message) -> dict[str, Any]:
         "text": message.text,
         "html": message.html,
         "external_id": message.external_id,
+        "delivery_status": message.delivery_status,
         "attachments": [attachment_out(a) for a in message.attachments.all()],
         "created_at": message.created_at,
     }

@@ -23,6 +23,7 @@ from bankdesk.staff.models import Branch, Team, User
 from bankdesk.tickets.choices import (
     TRANSITIONS,
     CaseStatus,
+    DeliveryStatus,
     Direction,
     EventKind,
     LinkRelation,
@@ -67,6 +68,8 @@ _EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     EventKind.ASSISTANT_HANDOFF: ("events",),
     EventKind.LINKED: ("links",),
     EventKind.CONTACT_NOT_ON_FILE: ("messages",),
+    EventKind.DELIVERY_FAILED: ("messages",),
+    EventKind.DELIVERY_RETRIED: ("messages",),
 }
 
 
@@ -477,6 +480,44 @@ def case_contact_not_on_file_record(
         message_id=message.pk,
         contact_customer_id=contact.pk if contact is not None else None,
     )
+
+
+@transaction.atomic
+def message_delivery_record(
+    *,
+    message: Message,
+    status: str,
+    reason: str = "",
+    attempts: int = 0,
+    actor: User | None = None,
+) -> Message:
+    """Note what became of a reply on its way to the customer. A reply given up ("failed")
+    appends a case event with the reason, and one queued again after that appends one naming
+    who sent it again, so the case shows every reply that did not arrive and what was done."""
+    if status not in DeliveryStatus.values:
+        raise InvalidInput("unknown delivery status", field="status")
+    previous = message.delivery_status
+    message.delivery_status = status
+    message.save(update_fields=["delivery_status"])
+    if status == DeliveryStatus.FAILED:
+        case = _locked(message.case)
+        _touch(case)
+        _event(
+            case,
+            EventKind.DELIVERY_FAILED,
+            actor,
+            message_id=message.pk,
+            channel=message.channel,
+            attempts=attempts,
+            reason=reason[:500],
+        )
+    elif status == DeliveryStatus.QUEUED and previous == DeliveryStatus.FAILED:
+        case = _locked(message.case)
+        _touch(case)
+        _event(
+            case, EventKind.DELIVERY_RETRIED, actor, message_id=message.pk, channel=message.channel
+        )
+    return message
 
 
 @transaction.atomic

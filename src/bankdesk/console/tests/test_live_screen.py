@@ -19,7 +19,12 @@ from bankdesk.intake.services import inbound_receive
 from bankdesk.intake.tests.websocket_client import WebsocketCommunicator
 from bankdesk.staff.choices import Role
 from bankdesk.tickets.models import Case, Message
-from bankdesk.tickets.services import case_contact_not_on_file_record, case_link
+from bankdesk.tickets.services import (
+    case_contact_not_on_file_record,
+    case_link,
+    case_message_add,
+    message_delivery_record,
+)
 
 HOST = "localhost"
 
@@ -101,6 +106,18 @@ def test_the_case_page_shows_linked_cases_and_who_is_not_on_file(client, agent):
     assert f'<a href="/cases/{case.pk}/">{case.number}</a>' in other_page
     assert page.count('class="contact-not-on-file"') == 1
     assert 'class="contact-not-on-file"' not in other_page
+
+
+@pytest.mark.django_db
+def test_a_reply_that_was_not_delivered_says_so_on_the_case_page(client, agent):
+    case = _in_team(chat_case(), agent)
+    reply = case_message_add(case=case, direction="outbound", text="您好", actor=agent)
+    message_delivery_record(message=reply, status="failed", reason="the session has ended")
+    client.force_login(agent)
+
+    html = client.get(f"/cases/{case.pk}/").content.decode()
+
+    assert html.count('class="delivery-failed"') == 1
 
 
 @pytest.mark.django_db

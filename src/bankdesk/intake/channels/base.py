@@ -6,7 +6,8 @@ notification, a call record) into an `InboundMessage` and hands it to
 
 Outbound: a reply becomes an `OutboxMessage`; the worker hands it to the channel's adapter,
 whose `deliver` sends it with the message's idempotency key and returns the provider's id, or
-raises `DeliveryFailed` (permanent when retrying cannot help).
+raises `DeliveryFailed` (permanent when retrying cannot help). Any other exception is counted
+as a failed attempt of that message alone and retried like a temporary refusal.
 """
 
 from __future__ import annotations
@@ -89,3 +90,9 @@ class ChannelAdapter:
         """Send one message; return the provider's id for it. Must pass
         `item.idempotency_key` to the provider on every attempt."""
         raise NotImplementedError
+
+    def message_reference(self, item: OutboxMessage, endpoint: ChannelEndpoint | None) -> str:
+        """The id the message will carry when the bank, not the provider, chooses it (an
+        e-mail's Message-ID); empty otherwise. The outbox keeps it on the message before the
+        first attempt as `provider_message_id`, and every attempt must then send that one."""
+        return ""

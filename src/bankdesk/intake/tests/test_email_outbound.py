@@ -3,6 +3,8 @@ customer's answer comes back to the same case, and never answered when it loops 
 
 from __future__ import annotations
 
+import email
+from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
@@ -153,3 +155,34 @@ def test_every_attempt_carries_the_same_message_id(
     assert item.status == OutboxStatus.SENT and item.attempts == 2
     token = item.payload_data()["reply_token"]
     assert relay.last()["Message-ID"] == f"<bd.{token}.{item.idempotency_key}@bank.example>"
+
+
+def test_a_stored_folded_message_id_neither_breaks_the_send_nor_injects_a_header(
+    relay: Sink, endpoint: ChannelEndpoint, agent: User
+) -> None:
+    # A Message-ID stored before intake cleaned header values, exactly as an old row holds it.
+    case = customer_mail()
+    poison = "poison-id\r\n\tBcc: attacker@evil.example"
+    Message.objects.filter(case=case, external_id="first-0001@mail.example.cn").update(
+        external_id=poison
+    )
+    _message, poisoned = case_reply(case=case, text="您好，已为您查询。", actor=agent)
+    others = email_receive(
+        (FIXTURES / "first.eml").read_bytes().replace(b"first-0001", b"second-0002")
+    ).case
+    assert poisoned is not None and others is not None
+    replies = [case_reply(case=others, text=f"第{n}次回复", actor=agent)[1] for n in range(5)]
+
+    report = outbox_deliver()
+
+    assert report.sent == 6 and report.retrying == report.dead == 0
+    assert not OutboxMessage.objects.exclude(status=OutboxStatus.SENT).exists()
+    poisoned_mail = next(
+        raw for _, _, raw in relay.received if f".{poisoned.idempotency_key}@".encode() in raw
+    )
+    assert b"Bcc" not in poisoned_mail and b"attacker" not in poisoned_mail
+    assert all(recipients == ["zhao.liu@example.cn"] for _, recipients, _ in relay.received)
+    parsed = email.message_from_bytes(poisoned_mail, policy=default_policy)
+    assert parsed["In-Reply-To"] is None and parsed["References"] is None
+    assert parsed["Subject"] == f"Re: 贷款提前还款 [{case.number}]"
+    assert len(replies) == 5

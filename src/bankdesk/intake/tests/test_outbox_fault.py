@@ -8,20 +8,34 @@ resends of messages it took just before the kill by their idempotency keys.
 
 from __future__ import annotations
 
+import asyncio
+import email
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
+from email.policy import default as default_policy
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
 
+from bankdesk.intake.channels.email.inbox import email_receive
 from bankdesk.intake.choices import OutboxStatus
-from bankdesk.intake.models import OutboxMessage
+from bankdesk.intake.models import ChannelEndpoint, OutboxMessage
+from bankdesk.intake.outbox import outbox_deliver
 from bankdesk.intake.services import case_reply
+from bankdesk.intake.tests.test_email_outbound import BANK, free_port
+from bankdesk.intake.tests.test_email_outbound import FIXTURES as EMAIL_FIXTURES
 from bankdesk.intake.tests.test_sms_provider import FakeProvider, sms_case, sms_endpoint
 
 MESSAGES = 100
@@ -41,12 +55,20 @@ def _worker_settings(tmp_path: Path) -> str:
     return "fault_settings"
 
 
-def _start_worker(tmp_path: Path, module: str, log_name: str) -> subprocess.Popen[bytes]:
+def _start_worker(
+    tmp_path: Path,
+    module: str,
+    log_name: str,
+    *,
+    lease: int = LEASE_SECONDS,
+    **environment: str,
+) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE=module,
         PYTHONPATH=os.pathsep.join([str(tmp_path), *sys.path]),
-        BANKDESK_OUTBOX_LEASE_SECONDS=str(LEASE_SECONDS),
+        BANKDESK_OUTBOX_LEASE_SECONDS=str(lease),
+        **environment,
     )
     log = (tmp_path / log_name).open("wb")
     return subprocess.Popen(
@@ -113,3 +135,99 @@ def test_a_killed_worker_neither_loses_nor_repeats_a_message(agent, tmp_path):
     assert not OutboxMessage.objects.filter(status=OutboxStatus.DEAD).exists()
     ids = OutboxMessage.objects.values_list("provider_message_id", flat=True)
     assert len(set(ids)) == MESSAGES
+
+
+SLOW_MESSAGES = 4
+SLOW_LEASE_SECONDS = 1
+SLOW_SEND_SECONDS = 2.5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_never_send_a_message_twice_when_each_send_outlasts_the_lease(agent, tmp_path):
+    # Every send takes longer than the lease, as WeChat's or a busy provider's can. A worker
+    # must hold the message it is sending for as long as the send runs, or the other worker
+    # takes it over and the customer receives it twice (WeChat cannot recognise a resend).
+    with FakeProvider(delay=SLOW_SEND_SECONDS) as provider:
+        sms_endpoint(provider.url)
+        items = [
+            case_reply(case=sms_case(f"137{n:08d}"), text=f"第{n}条回复", actor=agent)[1]
+            for n in range(SLOW_MESSAGES)
+        ]
+        module = _worker_settings(tmp_path)
+        workers = [
+            _start_worker(tmp_path, module, f"slow-{n}.log", lease=SLOW_LEASE_SECONDS)
+            for n in (1, 2)
+        ]
+        try:
+            _wait(
+                lambda: (
+                    OutboxMessage.objects.filter(status=OutboxStatus.SENT).count() == SLOW_MESSAGES
+                ),
+                DRAIN_TIMEOUT,
+                "both workers to send everything",
+            )
+        finally:
+            for worker in workers:
+                _stop(worker)
+
+    sends = Counter(request["headers"]["Idempotency-Key"] for request in provider.requests)
+    assert sends == Counter({item.idempotency_key: 1 for item in items if item is not None})
+    assert set(OutboxMessage.objects.values_list("attempts", flat=True)) == {1}
+
+
+class HoldingRelay:
+    """A mail relay that keeps each mail and then holds its answer until released: a worker
+    killed while it waits has had its mail taken but never hears so."""
+
+    def __init__(self) -> None:
+        self.received: list[bytes] = []
+        self.release = threading.Event()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.received.append(envelope.content)
+        while not self.release.is_set():
+            await asyncio.sleep(0.05)
+        return "250 OK"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mail_resent_after_a_crash_carries_the_same_message_id(agent, tmp_path):
+    relay = HoldingRelay()
+    port = free_port()
+    controller = Controller(relay, hostname="127.0.0.1", port=port)
+    controller.start()
+    endpoint = ChannelEndpoint.objects.create(
+        code="mailbox", channel="email", name="客服邮箱", settings={"addresses": [BANK]}
+    )
+    try:
+        case = email_receive((EMAIL_FIXTURES / "first.eml").read_bytes()).case
+        assert case is not None
+        _, item = case_reply(case=case, text="您好，提前还款需要带身份证。", actor=agent)
+        assert item is not None
+        module = _worker_settings(tmp_path)
+        worker = _start_worker(
+            tmp_path, module, "mail-worker.log", BANKDESK_SMTP_RELAY=f"127.0.0.1:{port}"
+        )
+        try:
+            _wait(lambda: len(relay.received) == 1, 90, "the relay to take the mail")
+        finally:
+            _stop(worker)  # after the relay took the mail, before the worker heard so
+        relay.release.set()
+        item.refresh_from_db()
+        assert item.status == OutboxStatus.SENDING
+        # The bank moves its service mailbox before the retry: the mail already out named the
+        # old one, and the resend must still be recognisable as the same mail.
+        endpoint.settings = {"addresses": ["kefu@mail.bank.example"]}
+        endpoint.save()
+
+        with override_settings(BANKDESK_SMTP_RELAY=f"127.0.0.1:{port}"):
+            outbox_deliver(now=timezone.now() + timedelta(seconds=LEASE_SECONDS + 1))
+    finally:
+        controller.stop()
+
+    item.refresh_from_db()
+    assert item.status == OutboxStatus.SENT and item.attempts == 2
+    first, resent = (email.message_from_bytes(raw, policy=default_policy) for raw in relay.received)
+    sent_id = f"bd.{item.payload_data()['reply_token']}.{item.idempotency_key}@bank.example"
+    assert first["Message-ID"] == resent["Message-ID"] == f"<{sent_id}>"
+    assert item.provider_message_id == sent_id

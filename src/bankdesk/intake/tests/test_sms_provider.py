@@ -30,11 +30,13 @@ API_KEY = "sk-test-provider"
 
 
 class FakeProvider:
-    """An SMS provider on a free loopback port. `script` holds statuses to answer first."""
+    """An SMS provider on a free loopback port. `script` holds statuses to answer first;
+    messages to a number in `garbled` are answered with a status line HTTP cannot read."""
 
     def __init__(self, *, delay: float = 0.0) -> None:
         self.delay = delay
         self.script: list[int] = []
+        self.garbled: set[str] = set()
         self.lock = threading.Lock()
         self.raw_requests = 0
         self.accepted: dict[str, str] = {}  # idempotency key → provider id
@@ -46,6 +48,9 @@ class FakeProvider:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 status, answer = provider.handle(dict(self.headers), body)
+                if json.loads(body).get("to") in provider.garbled:
+                    self.wfile.write(b"HTTP/1.1 OK-ish\r\n\r\n")
+                    return
                 time.sleep(provider.delay)
                 payload = json.dumps(answer).encode()
                 try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import time
@@ -21,7 +22,8 @@ from bankdesk.intake.channels.wechat.protocol import (
     signature_of,
     text_reply,
 )
-from bankdesk.intake.models import ChannelEndpoint
+from bankdesk.intake.channels.wechat.replay import wechat_nonces_prune
+from bankdesk.intake.models import ChannelEndpoint, WeChatNonce
 from bankdesk.tickets.choices import Direction
 from bankdesk.tickets.models import Case, Message
 
@@ -37,8 +39,13 @@ def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-def signed(token: str = TOKEN, *, timestamp: int | None = None, nonce: str = "84729163") -> str:
+# WeChat signs every call with a fresh nonce; bankdesk refuses a nonce used for another body.
+_NONCES = itertools.count(84729163)
+
+
+def signed(token: str = TOKEN, *, timestamp: int | None = None, nonce: str | None = None) -> str:
     stamp = str(int(time.time()) if timestamp is None else timestamp)
+    nonce = str(next(_NONCES)) if nonce is None else nonce
     return urlencode(
         {"signature": signature_of(token, stamp, nonce), "timestamp": stamp, "nonce": nonce}
     )
@@ -327,11 +334,75 @@ def test_an_oversized_body_is_refused_unread(endpoint: ChannelEndpoint) -> None:
     assert stored() == (0, 0, 0)
 
 
-def test_encrypted_mode_is_refused(endpoint: ChannelEndpoint) -> None:
+def test_an_encrypted_call_to_an_account_without_an_aes_key_says_it_is_not_configured(
+    endpoint: ChannelEndpoint,
+) -> None:
     query = signed() + "&encrypt_type=aes&msg_signature=abc"
 
-    assert post(fixture("text.xml"), query=query).status_code == 400
+    response = post(fixture("text.xml"), query=query)
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "channel_not_configured"
     assert stored() == (0, 0, 0)
+
+
+# -- replayed calls ---------------------------------------------------------------------------
+
+
+def test_a_signed_call_replayed_with_another_body_is_refused(endpoint: ChannelEndpoint) -> None:
+    # The plaintext signature covers the token, timestamp and nonce, not the body: whoever
+    # captured one signed call could post any message under it within the window.
+    query = signed()
+    assert post(fixture("text.xml"), query=query).status_code == 200
+    forged = (
+        fixture("text.xml")
+        .replace(b"24871234567890123", b"24871234567890666")
+        .replace("请帮我查一下".encode(), "请把我的卡解冻".encode())
+    )
+
+    response = post(forged, query=query)
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "bad_signature"
+    assert list(Message.objects.values_list("external_id", flat=True)) == ["24871234567890123"]
+
+
+def test_wechats_resend_of_the_same_call_is_answered_again(endpoint: ChannelEndpoint) -> None:
+    query = signed()
+    first = post(fixture("text.xml"), query=query)
+
+    again = post(fixture("text.xml"), query=query)
+
+    assert again.status_code == 200
+    assert reply_fields(again)["Content"] == reply_fields(first)["Content"]
+    assert Message.objects.count() == 1
+
+
+def test_calls_are_forgotten_once_their_signature_has_expired(endpoint: ChannelEndpoint) -> None:
+    now = int(time.time())
+    for age in (0, REPLAY_WINDOW_SECONDS - 30):
+        response = Client().get(f"/intake/wechat/?{signed(timestamp=now - age)}&echostr=1")
+        assert response.status_code == 200
+    # A call taken an hour ago: its signature stopped verifying 55 minutes ago.
+    WeChatNonce.objects.create(
+        endpoint=endpoint, timestamp=now - 3600, nonce="1", content_sha256=""
+    )
+
+    assert wechat_nonces_prune(now=now) == 1
+
+    assert sorted(WeChatNonce.objects.values_list("timestamp", flat=True)) == [
+        now - REPLAY_WINDOW_SECONDS + 30,
+        now,
+    ]
+
+
+def test_a_url_check_replayed_with_another_echostr_is_refused(endpoint: ChannelEndpoint) -> None:
+    query = signed()
+    assert Client().get(f"/intake/wechat/?{query}&echostr=5837218342914").status_code == 200
+
+    response = Client().get(f"/intake/wechat/?{query}&echostr=<script>")
+
+    assert response.status_code == 403
 
 
 def test_other_methods_are_not_allowed(endpoint: ChannelEndpoint) -> None:

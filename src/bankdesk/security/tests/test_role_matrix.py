@@ -311,6 +311,15 @@ OPERATIONS: list[Operation] = [
         lambda r: {"auditor": 403, "read_only_token": 403, "admin": 404}.get(r, 422),
     ),
     ("post", "/api/v1/cases/{case_id}/reply", lambda w: {"text": "您好"}, lambda r: _write(r, 201)),
+    # Sending a given-up reply again is for those who assign work. This world's message is the
+    # customer's, never given up, so those past the role check meet 409 (successes:
+    # intake/tests/test_outbox_failures.py).
+    (
+        "post",
+        "/api/v1/cases/{case_id}/messages/{message_id}/delivery/retry",
+        lambda w: None,
+        lambda r: 403 if r == "agent" else _write(r, 409),
+    ),
     (
         "delete",
         "/api/v1/cases/{case_id}/activity",

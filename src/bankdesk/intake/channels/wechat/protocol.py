@@ -1,4 +1,5 @@
-"""The WeChat official-account server protocol, plaintext mode: signatures, messages, replies.
+"""The WeChat official-account server protocol: signatures, messages, replies (safe mode's
+sealing is in `crypto`).
 
 WeChat signs every call to the bank's server with SHA-1 over the sorted token, timestamp and
 nonce, and posts each customer message as a small XML document. It waits 5 seconds for an
@@ -24,6 +25,8 @@ from bankdesk.intake.errors import BadSignature, MalformedPayload
 # A signed call older or newer than this is refused: a captured request cannot be replayed later,
 # and five minutes leaves room for clock drift and WeChat's own retries (within 15 seconds).
 REPLAY_WINDOW_SECONDS = 300
+# WeChat's nonces are decimal numbers of about ten digits; room to spare, and a bound on storage.
+NONCE_MAX = 64
 # WeChat's messages are a few hundred bytes; anything much larger is not from WeChat.
 BODY_MAX_BYTES = 64 * 1024
 # openids are 28 characters today; the pattern matches customers.normalise.
@@ -48,11 +51,15 @@ def signature_verify(
 ) -> None:
     """Raise BadSignature unless WeChat signed this call with our token, recently.
 
-    The comparison is constant-time, and the timestamp must lie within the replay window.
+    The comparison is constant-time, and the timestamp must lie within the replay window. The
+    signature does not cover the message: a call can still be replayed within the window with
+    another body, which `replay.signed_call_remember` refuses.
     """
     expected = signature_of(token, timestamp, nonce)
     if not signature or not hmac.compare_digest(expected, signature.lower()):
         raise BadSignature("the WeChat signature does not verify")
+    if not nonce or len(nonce) > NONCE_MAX:
+        raise BadSignature("the WeChat nonce is not one WeChat sends")
     try:
         sent_at = int(timestamp)
     except ValueError as exc:
@@ -95,8 +102,8 @@ def _required(fields: dict[str, str], name: str) -> str:
     return value
 
 
-def message_parse(body: bytes) -> WeChatMessage:
-    """Read WeChat's XML, refusing anything that is not a well-formed message (→ 400).
+def _xml_fields(body: bytes) -> dict[str, str]:
+    """The child elements of WeChat's <xml> document, refusing anything else (→ 400).
 
     defusedxml refuses DTDs, entities and external references, so a hostile body cannot expand
     into gigabytes or read local files.
@@ -109,7 +116,17 @@ def message_parse(body: bytes) -> WeChatMessage:
         raise MalformedPayload(f"the WeChat message is not well-formed XML: {exc}") from exc
     if root.tag != "xml":
         raise MalformedPayload("the WeChat message's root element must be <xml>")
-    fields = {child.tag: (child.text or "").strip() for child in root if isinstance(child.tag, str)}
+    return {child.tag: (child.text or "").strip() for child in root if isinstance(child.tag, str)}
+
+
+def sealed_text(body: bytes) -> str:
+    """The sealed message (Encrypt) of a call in safe or compatible mode."""
+    return _required(_xml_fields(body), "Encrypt")
+
+
+def message_parse(body: bytes) -> WeChatMessage:
+    """Read WeChat's XML, refusing anything that is not a well-formed message (→ 400)."""
+    fields = _xml_fields(body)
     to_user = _required(fields, "ToUserName")
     from_user = _required(fields, "FromUserName")
     if not _OPENID.match(from_user):
@@ -175,7 +192,7 @@ def message_text(message: WeChatMessage) -> str:
     return f"[{kind}] 暂不支持的消息类型 unsupported message type"
 
 
-def _cdata(text: str) -> str:
+def cdata(text: str) -> str:
     """Text as CDATA; a "]]>" inside is split across two sections so it cannot end the first."""
     clean = _XML_ILLEGAL.sub("", text)
     return "<![CDATA[" + clean.replace("]]>", "]]]]><![CDATA[>") + "]]>"
@@ -186,10 +203,10 @@ def text_reply(*, to_user: str, from_user: str, content: str, now: int | None = 
     create_time = int(time.time()) if now is None else now
     return (
         "<xml>"
-        f"<ToUserName>{_cdata(to_user)}</ToUserName>"
-        f"<FromUserName>{_cdata(from_user)}</FromUserName>"
+        f"<ToUserName>{cdata(to_user)}</ToUserName>"
+        f"<FromUserName>{cdata(from_user)}</FromUserName>"
         f"<CreateTime>{create_time}</CreateTime>"
         "<MsgType><![CDATA[text]]></MsgType>"
-        f"<Content>{_cdata(content)}</Content>"
+        f"<Content>{cdata(content)}</Content>"
         "</xml>"
     )
