@@ -29,6 +29,7 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -109,10 +110,12 @@ class KeyRing:
 
         A value written before row binding (`bdx1`) opens in its column whatever the row.
         """
-        value = ciphertext_parse(stored)
-        where = context if row is None else f"{context} (row {row})"
+        return self.decrypt_parsed(ciphertext_parse(stored), context=context, row=row)
+
+    def decrypt_parsed(self, value: Ciphertext, *, context: str, row: str | None = None) -> str:
+        """decrypt() of a stored value already taken apart (it is read on every request)."""
         if value.is_row_bound and row is None:
-            raise DecryptionError(f"the value in {where} is bound to a row, and none was given")
+            raise DecryptionError(f"the value in {context} is bound to a row, and none was given")
         try:
             raw = base64.urlsafe_b64decode(value.token + "=" * (-len(value.token) % 4))
             plain = self.cipher(value.key_id).decrypt(
@@ -121,6 +124,7 @@ class KeyRing:
                 _associated_data(context, row if value.is_row_bound else None),
             )
         except (InvalidTag, binascii.Error, ValueError) as exc:
+            where = context if row is None else f"{context} (row {row})"
             raise DecryptionError(
                 f"the value in {where} does not decrypt with key {value.key_id!r}: it was sealed "
                 "for another row or column, or altered, or the key is wrong"
@@ -137,8 +141,7 @@ def _associated_data(context: str, row: str | None) -> bytes:
     return context.encode() if row is None else f"{context}\x1f{row}".encode()
 
 
-@dataclass(frozen=True)
-class Ciphertext:
+class Ciphertext(NamedTuple):
     """A stored value taken apart: its form (what it is bound to), its key's id, the sealed text."""
 
     form: str
@@ -300,8 +303,8 @@ def decrypt_value(stored: str, *, context: str, row: str | None = None) -> str:
     """Decrypt with the process's ring; if another process rotated in a key this one has not
     loaded yet, reload the ring once and try again."""
     ring = keyring()
-    key_id, _ = split_ciphertext(stored)
-    if key_id not in ring.keys:
+    value = ciphertext_parse(stored)
+    if value.key_id not in ring.keys:
         keyring_reset()
         ring = keyring()
-    return ring.decrypt(stored, context=context, row=row)
+    return ring.decrypt_parsed(value, context=context, row=row)

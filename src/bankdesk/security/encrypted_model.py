@@ -66,7 +66,8 @@ class EncryptedManager(models.Manager[_Model]):
             # The conflicting row keeps its own id; values sealed to the new id would not open.
             raise TypeError("encrypted fields cannot be written by update_conflicts")
         fresh = [obj for obj in objs if obj.pk is None]
-        with transaction.atomic(using=self.db):
+        # No savepoint (as Django's own bulk_create): a failure fails the caller's transaction.
+        with transaction.atomic(using=self.db, savepoint=False):
             for obj, pk in zip(
                 fresh, row_ids_reserve(self.model, len(fresh), using=self.db), strict=True
             ):
@@ -92,7 +93,9 @@ class EncryptedModel(models.Model):
             super().save(*args, **kwargs)
             return
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
-        with transaction.atomic(using=using):
+        # The id and the insert share one transaction; inside the caller's, without a savepoint
+        # (two more statements per row), as Django's own save: a failure fails the caller's.
+        with transaction.atomic(using=using, savepoint=False):
             (self.pk,) = row_ids_reserve(type(self), 1, using=using)
             try:
                 # The id is new, so there is nothing to update: insert without trying.
