@@ -190,7 +190,7 @@ def test_rotation_and_retirement_are_on_the_audit_chain(isolated_keys, make_staf
 
 def test_an_unknown_operator_is_refused_before_anything_changes(isolated_keys, capsys):
     before = keyring().primary_id
-    with pytest.raises(CommandError, match="nobody"):
+    with pytest.raises(CommandError, match="no member of staff is called 'nobody'"):
         call_command("keys", "rotate", "--operator", "nobody", stdout=io.StringIO())
     keyring_reset()
     assert keyring().primary_id == before
