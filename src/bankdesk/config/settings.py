@@ -12,6 +12,7 @@ from bankdesk.lib.env import (
     env_bool,
     env_int,
     env_list,
+    env_secret,
     env_str,
     private_file_secret,
 )
@@ -301,6 +302,12 @@ LOG_DIR = BANKDESK_HOME / "logs"
 # --- bankdesk -------------------------------------------------------------------------------
 
 BANKDESK_DEMO_PASSWORD = env_str("BANKDESK_DEMO_PASSWORD")
+# Keys for customer data (C2/C3) at rest: "id:base64key,id:base64key", the first encrypting new
+# values, and the blind-index key (base64), each also from <NAME>_FILE. Both or neither: when
+# neither is set, $BANKDESK_HOME/data_keys.json holds them (generated on a fresh database only);
+# when either is set, the key ring uses these and never generates a key.
+BANKDESK_DATA_KEYS: str | None = env_secret("BANKDESK_DATA_KEYS")
+BANKDESK_INDEX_KEY: str | None = env_secret("BANKDESK_INDEX_KEY")
 # Key for backup archives (base64, 32 bytes). Unset: derived from the primary data key, so a
 # backup then needs that key (kept in the key file) to be opened again.
 BANKDESK_BACKUP_KEY = env_str("BANKDESK_BACKUP_KEY")

@@ -18,10 +18,11 @@ from bankdesk.customers.choices import (
 )
 from bankdesk.lib.channels import Channel
 from bankdesk.security.classification import PFIClass
+from bankdesk.security.encrypted_model import EncryptedModel
 from bankdesk.security.fields import EncryptedTextField
 
 
-class Customer(models.Model):
+class Customer(EncryptedModel):
     """One bank customer; every channel's contacts resolve to one of these, so one timeline."""
 
     customer_number = models.CharField(_("customer number"), max_length=32, unique=True)
@@ -57,7 +58,7 @@ class Customer(models.Model):
         return self.customer_number
 
 
-class Identity(models.Model):
+class Identity(EncryptedModel):
     """A way the customer identifies themselves on a channel (phone, e-mail, openid, ID number)."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
@@ -91,7 +92,7 @@ class Identity(models.Model):
         return f"{self.kind} of customer {self.customer_id}"
 
 
-class Holding(models.Model):
+class Holding(EncryptedModel):
     """A product the customer holds. Only a reference and the last 4 digits: never a full number."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="holdings")

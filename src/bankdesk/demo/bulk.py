@@ -28,8 +28,9 @@ class UnsupportedDatabase(BankdeskError):
 class BulkTable:
     """One model's table and the columns, in row order, that generated rows fill.
 
-    Values for encrypted fields are given in plain text and encrypted here by the field itself,
-    so the stored ciphertext is exactly what the ORM would have written.
+    Values for encrypted fields are given in plain text and sealed here by the field itself, to
+    the row's id (chosen up front, so the table's columns must include it): the stored
+    ciphertext is exactly what the ORM would have written.
     """
 
     def __init__(self, model: type[Model], fields: Sequence[str]) -> None:
@@ -47,16 +48,20 @@ class BulkTable:
             self.columns.append(column)
             if isinstance(field, EncryptedTextField):
                 self.encrypted.append((position, field))
+        self.pk_position = self.fields.index(meta.pk.name) if meta.pk.name in self.fields else None
+        if self.encrypted and self.pk_position is None:
+            raise TypeError(f"{model.__name__} rows need their ids here: values are sealed to them")
 
     def prepare(self, rows: Sequence[Sequence[object]]) -> Sequence[Sequence[object]]:
-        """The rows as stored: encrypted fields encrypted, everything else as given."""
-        if not self.encrypted:
+        """The rows as stored: encrypted fields sealed to their rows, everything else as given."""
+        if not self.encrypted or self.pk_position is None:
             return rows
         prepared = []
         for row in rows:
             values = list(row)
+            pk = values[self.pk_position]
             for position, field in self.encrypted:
-                values[position] = field.get_prep_value(values[position])
+                values[position] = field.get_prep_value(field.seal(values[position], pk=pk))
             prepared.append(values)
         return prepared
 

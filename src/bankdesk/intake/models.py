@@ -14,11 +14,12 @@ from django.utils.translation import gettext_lazy as _
 from bankdesk.intake.choices import OutboxStatus
 from bankdesk.lib.channels import Channel
 from bankdesk.security.classification import PFIClass
+from bankdesk.security.encrypted_model import EncryptedModel
 from bankdesk.security.fields import EncryptedTextField
 from bankdesk.tickets.models import Case, Message
 
 
-class ChannelEndpoint(models.Model):
+class ChannelEndpoint(EncryptedModel):
     """One way in and out on a channel: a mailbox, an official account, a provider account.
 
     Settings are plain data (addresses, app ids, the provider's API base URL); secrets (tokens,
@@ -55,7 +56,7 @@ def _new_key() -> str:
     return uuid.uuid4().hex
 
 
-class OutboxMessage(models.Model):
+class OutboxMessage(EncryptedModel):
     """One outbound message, written in the same transaction as the reply that caused it and
     delivered by a worker. The idempotency key travels with every attempt, so a provider that
     sees a retry of something it already took does not deliver it twice."""

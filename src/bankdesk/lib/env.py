@@ -25,6 +25,17 @@ def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+def env_secret(name: str) -> str | None:
+    """A secret from `<NAME>_FILE` or `<NAME>`, or None when neither is set.
+
+    Unlike env_str, "not configured" stays distinguishable from "configured but empty": a key
+    source someone set up must never be mistaken for one nobody did.
+    """
+    if os.environ.get(f"{name}_FILE") or os.environ.get(name):
+        return env_str(name)
+    return None
+
+
 def env_bool(name: str, default: bool = False) -> bool:
     raw = os.environ.get(name)
     if raw is None or raw == "":

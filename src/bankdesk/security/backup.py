@@ -14,6 +14,7 @@ load back. Restore works on the configured database; verify on a scratch SQLite 
 from __future__ import annotations
 
 import copy
+import hmac
 import io
 import os
 import secrets
@@ -60,6 +61,7 @@ from bankdesk.security.backup_tables import (
 )
 from bankdesk.security.crypto import DecryptionError, keyring
 from bankdesk.security.files import open_stored, plaintext_size
+from bankdesk.security.keycheck import index_canary
 
 
 class BackupRefused(BackupError):
@@ -203,6 +205,7 @@ def _dump(tar: tarfile.TarFile, *, using: str, media_root: Path, progress: bool)
         media_files=media_files,
         media_bytes=media_bytes,
         excluded=dict(EXCLUDED),
+        index_check=index_canary(keyring()),
     )
 
 
@@ -277,6 +280,16 @@ def _schema_check(scan: ArchiveScan, *, using: str) -> None:
         )
 
 
+def _index_key_check(scan: ArchiveScan, here: str) -> None:
+    made_with = scan.manifest.index_check
+    if made_with and not hmac.compare_digest(made_with, here):
+        raise BackupRefused(
+            "the backup's look-ups were made with another index key than this installation's: "
+            "no restored customer would be found by phone, e-mail or ID. Set BANKDESK_INDEX_KEY "
+            "(or index_key in the key file) to the index key of the installation that made it"
+        )
+
+
 def _load_and_check(
     path: Path,
     scan: ArchiveScan,
@@ -347,7 +360,9 @@ def backup_restore(
     scan = archive_scan(path, progress=progress)
     _migrate(using)
     _schema_check(scan, using=using)
-    keyring()  # the keys that will encrypt the restored values must match this database
+    # The keys that will encrypt the restored values must match this database, and the index
+    # key the one the backup's look-ups were made with, or no restored customer would be found.
+    _index_key_check(scan, index_canary(keyring()))
     media_root = Path(media_root or settings.MEDIA_ROOT).resolve()
     if not force:
         occupied = tables_with_rows(using=using)

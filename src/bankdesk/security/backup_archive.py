@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
 from bankdesk.lib.errors import BankdeskError
-from bankdesk.security.crypto import KeyRingError, keyring, keyring_from_environment
+from bankdesk.security.crypto import KeyRingError, keyring, keyring_from_settings
 
 MAGIC = b"BANKDESK-BACKUP\n"
 FORMAT = 1
@@ -141,7 +141,7 @@ def _archive_key_for_reading(header: ArchiveHeader, name: str) -> ArchiveKey:
         # The key file alone, not the database: reading an archive must not depend on the
         # database it is about to replace.
         try:
-            ring = keyring_from_environment(create=False)
+            ring = keyring_from_settings(create=False)
         except KeyRingError as exc:
             raise BackupWrongKey(
                 f"{name} was sealed with data key {header.key_id!r}, but no key ring is "

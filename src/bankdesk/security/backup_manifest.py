@@ -33,6 +33,9 @@ class Manifest:
     media_files: int
     media_bytes: int
     excluded: dict[str, str]  # table label: why it is not in the backup
+    # The index key's check (keycheck.index_canary) of the installation that made the backup:
+    # its blind indexes only find customers under that index key. Empty in older backups.
+    index_check: str = ""
 
     @property
     def rows(self) -> int:
@@ -54,6 +57,7 @@ class Manifest:
             "media": {"files": self.media_files, "bytes": self.media_bytes},
             "excluded": self.excluded,
             "schema": self.schema,
+            "index_check": self.index_check,
         }
         return json.dumps(document, ensure_ascii=False, indent=1).encode()
 
@@ -78,6 +82,7 @@ class Manifest:
                 media_files=int(media["files"]),
                 media_bytes=int(media["bytes"]),
                 excluded={str(k): str(v) for k, v in data["excluded"].items()},
+                index_check=str(data.get("index_check", "")),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise BackupUnreadable(f"{name} has a manifest that cannot be read") from exc

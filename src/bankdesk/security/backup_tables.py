@@ -25,6 +25,7 @@ from django.db.models import Model
 from django.db.models.sql import InsertQuery
 
 from bankdesk.security.backup_archive import BackupUnreadable
+from bankdesk.security.fields import EncryptedTextField
 
 # Left out of every backup, with the reason. A restore empties them all the same.
 EXCLUDED: dict[str, str] = {
@@ -137,7 +138,8 @@ def table_rows_load(model: type[Model], content: bytes, *, using: str) -> int:
     """Insert one part's rows exactly as they were: same ids, no save() hooks, no auto_now.
 
     AuditEntry.save() and auto_now fields would refuse or rewrite rows; a raw insert keeps
-    every value, so the audit hashes still match. Encrypted fields are encrypted on the way in.
+    every value, so the audit hashes still match. Encrypted fields are encrypted on the way in,
+    under this installation's primary key and sealed to their rows' restored ids.
     """
     records = [json.loads(line) for line in content.splitlines() if line]
     label = model._meta.label_lower
@@ -145,6 +147,10 @@ def table_rows_load(model: type[Model], content: bytes, *, using: str) -> int:
         raise BackupUnreadable(f"the rows filed under {label} belong to another table")
     objects = [item.object for item in serializers.deserialize("python", records, using=using)]
     fields = [f for f in model._meta.local_concrete_fields if not f.generated]
+    encrypted = [f for f in fields if isinstance(f, EncryptedTextField)]
+    for obj in objects:
+        for field in encrypted:
+            setattr(obj, field.attname, field.seal(getattr(obj, field.attname), pk=obj.pk))
     connection = connections[using]
     size = max(1, min(INSERT_BATCH, connection.ops.bulk_batch_size(fields, objects)))
     for batch in _batched(objects, size):

@@ -1,9 +1,19 @@
 """The data key ring: AES-GCM encryption of C2/C3 values and keyed blind indexes.
 
-Keys come from `BANKDESK_DATA_KEYS` ("id:base64key,id:base64key", the first encrypts new values)
-with `BANKDESK_INDEX_KEY`, or from `$BANKDESK_HOME/data_keys.json` (created on first run, mode
-0600). Every ciphertext carries the id of its key, so keys rotate without a flag day. There is no
-plaintext fallback: without the right keys bankdesk refuses to start.
+Keys come from the settings BANKDESK_DATA_KEYS ("id:base64key,id:base64key", the first encrypts
+new values) and BANKDESK_INDEX_KEY, each also read from `<NAME>_FILE`; when neither is set, from
+`$BANKDESK_HOME/data_keys.json` (generated for a fresh database only, mode 0600). Every ciphertext
+carries the id of its key, so keys rotate without a flag day. There is no plaintext fallback:
+without the right keys bankdesk refuses to start.
+
+A stored value reads `<form>$<key id>$<nonce and sealed bytes>`; its form says what the
+authenticated data binds it to:
+
+- `bdx2`: its table and column and the row it belongs to, so a value copied into another row
+  does not decrypt, just as one copied into another column does not;
+- `bdx1`: its table and column only, as bankdesk wrote values before they were bound to rows.
+  Still read; the re-encryption (`keys rotate --resume`, run once by the migration that
+  introduced row binding) rewrites each as `bdx2`.
 """
 
 from __future__ import annotations
@@ -19,14 +29,20 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 
-PREFIX = "bdx1"
+COLUMN_BOUND = "bdx1"
+ROW_BOUND = "bdx2"
+FORMS = frozenset({COLUMN_BOUND, ROW_BOUND})
+_FORM_PREFIXES = tuple(f"{form}$" for form in sorted(FORMS))
 _KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 NONCE_BYTES = 12
+# What `KeyRing.source` says when the keys come from the settings rather than the key file.
+SETTINGS_SOURCE = "BANKDESK_DATA_KEYS"
 
 
 class KeyRingError(RuntimeError):
@@ -34,7 +50,7 @@ class KeyRingError(RuntimeError):
 
 
 class DecryptionError(KeyRingError):
-    pass
+    """A stored value does not open: wrong key, or moved from another row or column, or altered."""
 
 
 def _b64decode(raw: str, what: str) -> bytes:
@@ -73,25 +89,45 @@ class KeyRing:
             self._ciphers[key_id] = AESGCM(self.keys[key_id])
         return self._ciphers[key_id]
 
-    def encrypt(self, plaintext: str, *, context: str, key_id: str | None = None) -> str:
-        """Encrypt under the primary key (or `key_id`); `context` binds the value to its column."""
+    def encrypt(
+        self, plaintext: str, *, context: str, key_id: str | None = None, row: str | None = None
+    ) -> str:
+        """Encrypt under the primary key (or `key_id`), bound to `context` (table and column)
+        and, when given, to `row` (the row's primary key): the value opens only there."""
         key_id = key_id or self.primary_id
+        if row is not None and (not row or "\x1f" in row):
+            raise ValueError("a row identity is a non-empty primary key")
         nonce = secrets.token_bytes(NONCE_BYTES)
-        sealed = self.cipher(key_id).encrypt(nonce, plaintext.encode("utf-8"), context.encode())
+        sealed = self.cipher(key_id).encrypt(
+            nonce, plaintext.encode("utf-8"), _associated_data(context, row)
+        )
         token = base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
-        return f"{PREFIX}${key_id}${token}"
+        form = COLUMN_BOUND if row is None else ROW_BOUND
+        return f"{form}${key_id}${token}"
 
-    def decrypt(self, stored: str, *, context: str) -> str:
-        key_id, token = split_ciphertext(stored)
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    def decrypt(self, stored: str, *, context: str, row: str | None = None) -> str:
+        """The plaintext of a value read from `context`, in `row` when it is bound to one.
+
+        A value written before row binding (`bdx1`) opens in its column whatever the row.
+        """
+        return self.decrypt_parsed(ciphertext_parse(stored), context=context, row=row)
+
+    def decrypt_parsed(self, value: Ciphertext, *, context: str, row: str | None = None) -> str:
+        """decrypt() of a stored value already taken apart (it is read on every request)."""
+        if value.is_row_bound and row is None:
+            raise DecryptionError(f"the value in {context} is bound to a row, and none was given")
         try:
-            plain = self.cipher(key_id).decrypt(
-                raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode()
+            raw = base64.urlsafe_b64decode(value.token + "=" * (-len(value.token) % 4))
+            plain = self.cipher(value.key_id).decrypt(
+                raw[:NONCE_BYTES],
+                raw[NONCE_BYTES:],
+                _associated_data(context, row if value.is_row_bound else None),
             )
-        except InvalidTag as exc:
+        except (InvalidTag, binascii.Error, ValueError) as exc:
+            where = context if row is None else f"{context} (row {row})"
             raise DecryptionError(
-                f"a {context} value does not decrypt with key {key_id!r}: wrong key or "
-                "tampered data"
+                f"the value in {where} does not decrypt with key {value.key_id!r}: it was sealed "
+                "for another row or column, or altered, or the key is wrong"
             ) from exc
         return plain.decode("utf-8")
 
@@ -101,22 +137,44 @@ class KeyRing:
         return hmac.new(self.index_key, message, hashlib.sha256).hexdigest()
 
 
-def split_ciphertext(stored: str) -> tuple[str, str]:
+def _associated_data(context: str, row: str | None) -> bytes:
+    return context.encode() if row is None else f"{context}\x1f{row}".encode()
+
+
+class Ciphertext(NamedTuple):
+    """A stored value taken apart: its form (what it is bound to), its key's id, the sealed text."""
+
+    form: str
+    key_id: str
+    token: str
+
+    @property
+    def is_row_bound(self) -> bool:
+        return self.form == ROW_BOUND
+
+
+def ciphertext_parse(stored: str) -> Ciphertext:
     parts = stored.split("$")
-    if len(parts) != 3 or parts[0] != PREFIX or not _KEY_ID.match(parts[1]):
+    if len(parts) != 3 or parts[0] not in FORMS or not _KEY_ID.match(parts[1]):
         raise DecryptionError("stored value is not a bankdesk ciphertext")
-    return parts[1], parts[2]
+    return Ciphertext(parts[0], parts[1], parts[2])
+
+
+def split_ciphertext(stored: str) -> tuple[str, str]:
+    """(key id, sealed text) of a stored value, in either form."""
+    value = ciphertext_parse(stored)
+    return value.key_id, value.token
 
 
 def is_ciphertext(value: str) -> bool:
-    return value.startswith(PREFIX + "$")
+    return value.startswith(_FORM_PREFIXES)
 
 
 def key_file_path() -> Path:
     return Path(settings.BANKDESK_HOME) / "data_keys.json"
 
 
-def _parse_env_keys(raw: str) -> tuple[str, dict[str, bytes]]:
+def _parse_data_keys(raw: str) -> tuple[str, dict[str, bytes]]:
     keys: dict[str, bytes] = {}
     primary = ""
     for item in raw.split(","):
@@ -129,8 +187,31 @@ def _parse_env_keys(raw: str) -> tuple[str, dict[str, bytes]]:
         keys[key_id] = _b64decode(material, f"BANKDESK_DATA_KEYS key {key_id!r}")
         primary = primary or key_id
     if not keys:
-        raise KeyRingError("BANKDESK_DATA_KEYS is set but holds no key")
+        raise KeyRingError("BANKDESK_DATA_KEYS (or its _FILE) is set but holds no key")
     return primary, keys
+
+
+def keys_from_settings() -> bool:
+    """Whether the keys are configured (BANKDESK_DATA_KEYS / BANKDESK_INDEX_KEY or their files)
+    rather than kept in the key file bankdesk manages."""
+    return settings.BANKDESK_DATA_KEYS is not None or settings.BANKDESK_INDEX_KEY is not None
+
+
+def _ring_from_settings() -> KeyRing:
+    data_keys, index_key = settings.BANKDESK_DATA_KEYS, settings.BANKDESK_INDEX_KEY
+    if data_keys is None:
+        raise KeyRingError(
+            "BANKDESK_INDEX_KEY is set, so BANKDESK_DATA_KEYS (or BANKDESK_DATA_KEYS_FILE) must "
+            "be too: while either is set, no key file is read or generated"
+        )
+    primary, keys = _parse_data_keys(data_keys)
+    if index_key is None:
+        raise KeyRingError(
+            "BANKDESK_DATA_KEYS is set, so BANKDESK_INDEX_KEY (or BANKDESK_INDEX_KEY_FILE) must "
+            "be too"
+        )
+    index = _b64decode(index_key, "BANKDESK_INDEX_KEY")
+    return KeyRing(primary, keys, index, source=SETTINGS_SOURCE)
 
 
 def _read_key_file(path: Path) -> KeyRing:
@@ -160,23 +241,19 @@ def write_key_file(path: Path, ring: KeyRing) -> None:
     os.replace(temporary, path)
 
 
-def keyring_from_environment(*, create: bool) -> KeyRing:
-    """Load the ring from the environment or the key file; create the file only if allowed."""
-    raw = os.environ.get("BANKDESK_DATA_KEYS", "").strip()
-    if raw:
-        primary, keys = _parse_env_keys(raw)
-        index_raw = os.environ.get("BANKDESK_INDEX_KEY", "").strip()
-        if not index_raw:
-            raise KeyRingError("BANKDESK_DATA_KEYS is set, so BANKDESK_INDEX_KEY must be too")
-        index_key = _b64decode(index_raw, "BANKDESK_INDEX_KEY")
-        return KeyRing(primary, keys, index_key, source="BANKDESK_DATA_KEYS")
+def keyring_from_settings(*, create: bool) -> KeyRing:
+    """Load the ring from the settings or, when none are configured, from the key file; create
+    the file only if allowed (a fresh database) and never while a key source is configured."""
+    if keys_from_settings():
+        return _ring_from_settings()
     path = key_file_path()
     if path.exists():
         return _read_key_file(path)
     if not create:
         raise KeyRingError(
             f"no data keys: neither BANKDESK_DATA_KEYS nor {path} exists, but this database "
-            "holds encrypted customer data. Restore the key file or set BANKDESK_DATA_KEYS."
+            "holds encrypted customer data. Restore the key file or set BANKDESK_DATA_KEYS and "
+            "BANKDESK_INDEX_KEY."
         )
     key_id = new_key_id()
     ring = KeyRing(
@@ -222,12 +299,12 @@ def keyring_reset() -> None:
         _ring = None
 
 
-def decrypt_value(stored: str, *, context: str) -> str:
+def decrypt_value(stored: str, *, context: str, row: str | None = None) -> str:
     """Decrypt with the process's ring; if another process rotated in a key this one has not
     loaded yet, reload the ring once and try again."""
     ring = keyring()
-    key_id, _ = split_ciphertext(stored)
-    if key_id not in ring.keys:
+    value = ciphertext_parse(stored)
+    if value.key_id not in ring.keys:
         keyring_reset()
         ring = keyring()
-    return ring.decrypt(stored, context=context)
+    return ring.decrypt_parsed(value, context=context, row=row)

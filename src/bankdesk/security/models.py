@@ -10,7 +10,8 @@ from django.utils import timezone
 
 
 class KeyCheck(models.Model):
-    """A known text encrypted with one data key: proves at start that the key is the right one."""
+    """A known text encrypted with one data key, or indexed with the index key (key id
+    "~index"): proves at start that the key is the right one."""
 
     key_id = models.CharField(max_length=32, unique=True)
     canary = models.TextField()

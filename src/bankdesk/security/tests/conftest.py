@@ -10,13 +10,12 @@ from bankdesk.security.crypto import key_file_path, keyring, keyring_reset
 
 
 @pytest.fixture
-def isolated_keys(tmp_path: Path, settings, monkeypatch) -> Iterator[Path]:
+def isolated_keys(tmp_path: Path, settings) -> Iterator[Path]:
     """A private copy of the key file, so a test may rotate or break keys without harm, and a
     private uploads folder, which rotation re-encrypts too."""
     keyring()  # make sure the suite's key file exists
     original = key_file_path()
-    monkeypatch.delenv("BANKDESK_DATA_KEYS", raising=False)
-    monkeypatch.delenv("BANKDESK_INDEX_KEY", raising=False)
+    settings.BANKDESK_DATA_KEYS = settings.BANKDESK_INDEX_KEY = None
     settings.BANKDESK_HOME = tmp_path
     settings.MEDIA_ROOT = tmp_path / "uploads"
     shutil.copy(original, tmp_path / "data_keys.json")

@@ -393,3 +393,14 @@ def test_the_container_tells_a_wrong_key_from_damage(
 
     with pytest.raises(BackupWrongKey, match="different key"):
         _open(sealed)
+
+
+@committed
+def test_a_backup_indexed_with_another_index_key_is_refused(archive: Path) -> None:
+    foreign = _reseal(archive, lambda manifest: manifest.update(index_check="0" * 64))
+    before = _database_state()
+
+    with pytest.raises(CommandError, match="another index key"):
+        _run("restore", str(foreign), "--force")
+
+    assert _database_state() == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import stat
@@ -13,6 +14,7 @@ from django.db import connection
 
 from bankdesk.customers.models import Customer, Holding, Identity
 from bankdesk.customers.services import HoldingInput, IdentityInput, customer_create
+from bankdesk.security.audit import audit_verify
 from bankdesk.security.crypto import (
     DecryptionError,
     KeyRingError,
@@ -21,6 +23,7 @@ from bankdesk.security.crypto import (
     new_key,
     split_ciphertext,
 )
+from bankdesk.security.models import AuditEntry
 from bankdesk.security.rotation import key_usage
 
 pytestmark = pytest.mark.django_db
@@ -81,8 +84,9 @@ def test_an_interrupted_rotation_resumes(isolated_keys):
         cursor.execute(f"SELECT id, name FROM {Customer._meta.db_table} ORDER BY id LIMIT 4")
         rows = cursor.fetchall()
         for pk, stored in rows:
-            plain = ring.decrypt(stored, context="customers.customer.name")
-            again = ring.encrypt(plain, context="customers.customer.name", key_id=old_id)
+            context, row = "customers.customer.name", str(pk)
+            plain = ring.decrypt(stored, context=context, row=row)
+            again = ring.encrypt(plain, context=context, key_id=old_id, row=row)
             cursor.execute(
                 f"UPDATE {Customer._meta.db_table} SET name = %s WHERE id = %s", [again, pk]
             )
@@ -121,20 +125,20 @@ def test_a_wrong_key_stops_bankdesk_and_nothing_decrypts_to_garbage(isolated_key
         keyring()
 
 
-def test_keys_from_the_environment_must_match_too(isolated_keys, monkeypatch):
+def test_keys_from_the_settings_must_match_too(isolated_keys, settings):
     _customers(1)
     ring = keyring()
     pairs = [f"{kid}:{base64.b64encode(k).decode()}" for kid, k in ring.keys.items()]
-    monkeypatch.setenv("BANKDESK_DATA_KEYS", ",".join(pairs))
-    monkeypatch.setenv("BANKDESK_INDEX_KEY", base64.b64encode(ring.index_key).decode())
+    settings.BANKDESK_DATA_KEYS = ",".join(pairs)
+    settings.BANKDESK_INDEX_KEY = base64.b64encode(ring.index_key).decode()
     keyring_reset()
     assert keyring().source == "BANKDESK_DATA_KEYS"
     assert Customer.objects.get().name == "Customer 0"
-    monkeypatch.setenv("BANKDESK_DATA_KEYS", f"{ring.primary_id}:{new_key()}")
+    settings.BANKDESK_DATA_KEYS = f"{ring.primary_id}:{new_key()}"
     keyring_reset()
     with pytest.raises(KeyRingError):
         keyring()
-    monkeypatch.setenv("BANKDESK_DATA_KEYS", "not a key list")
+    settings.BANKDESK_DATA_KEYS = "not a key list"
     keyring_reset()
     with pytest.raises(KeyRingError, match="BANKDESK_DATA_KEYS"):
         keyring()
@@ -148,3 +152,46 @@ def test_a_value_moved_to_another_column_does_not_decrypt(isolated_keys):
     flipped = stored[:-3] + ("A" if stored[-3] != "A" else "B") + stored[-2:]
     with pytest.raises(DecryptionError):
         ring.decrypt(flipped, context="customers.customer.name")
+
+
+def test_a_wrong_index_key_stops_bankdesk_at_start(isolated_keys):
+    _customers(2)
+    data = json.loads(isolated_keys.read_text())
+    data["index_key"] = new_key()
+    isolated_keys.write_text(json.dumps(data))
+    keyring_reset()
+    with pytest.raises(KeyRingError, match="index key"):
+        keyring()
+
+
+def test_rotation_and_retirement_are_on_the_audit_chain(isolated_keys, make_staff):
+    _customers(3)
+    operator = make_staff("keyholder", role="admin")
+    first = keyring().primary_id
+
+    call_command("keys", "rotate", "--operator", "keyholder", stdout=io.StringIO())
+    second = keyring().primary_id
+    call_command("keys", "retire", first, stdout=io.StringIO())
+
+    entries = list(AuditEntry.objects.filter(action__startswith="keys.").order_by("sequence"))
+    assert [(e.action, e.object_id, e.actor_id, e.actor_name) for e in entries] == [
+        ("keys.rotate", second, operator.pk, "keyholder"),
+        ("keys.reencrypt", second, operator.pk, "keyholder"),
+        ("keys.retire", first, None, "system"),
+    ]
+    assert first in entries[0].reason and "9 values" in entries[1].reason
+    material = json.loads(isolated_keys.read_text())
+    secrets = [*material["keys"].values(), material["index_key"]]
+    for entry in entries:
+        written = json.dumps([entry.reason, entry.fields, entry.object_type])
+        assert not any(secret in written or secret[:16] in written for secret in secrets)
+    assert audit_verify().is_intact
+
+
+def test_an_unknown_operator_is_refused_before_anything_changes(isolated_keys, capsys):
+    before = keyring().primary_id
+    with pytest.raises(CommandError, match="no member of staff is called 'nobody'"):
+        call_command("keys", "rotate", "--operator", "nobody", stdout=io.StringIO())
+    keyring_reset()
+    assert keyring().primary_id == before
+    assert not AuditEntry.objects.filter(action__startswith="keys.").exists()

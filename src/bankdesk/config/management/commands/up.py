@@ -89,7 +89,7 @@ class Command(BaseCommand):
             ring = keyring()
         except KeyRingError as exc:
             raise CommandError(f"bankdesk cannot start: {exc}") from exc
-        self.stdout.write(f"bankdesk: data keys verified ({ring.source})")
+        self.stdout.write(f"bankdesk: data keys and index key verified ({ring.source})")
 
     def _seed_if_empty(self, customers: int, cases: int) -> bool:
         from bankdesk.demo.seed import demo_base_exists, demo_base_seed, demo_password
