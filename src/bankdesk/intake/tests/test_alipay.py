@@ -224,6 +224,29 @@ def test_a_body_that_is_not_json_is_refused(endpoint: ChannelEndpoint) -> None:
     assert stored() == (0, 0, 0)
 
 
+@pytest.mark.parametrize("body", [b"[" * 60_000, b'{"a":' * 12_000], ids=["arrays", "objects"])
+def test_deeply_nested_json_is_refused_before_the_signature_and_alipay_keeps_being_served(
+    endpoint: ChannelEndpoint, alipay_key: rsa.RSAPrivateKey, body: bytes
+) -> None:
+    response = Client().post(URL, data=body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed_payload"
+    assert stored() == (0, 0, 0)
+    assert post_form(signed(notification(), alipay_key)).content == b"success"
+
+
+def test_deeply_nested_biz_content_in_a_signed_notification_is_refused(
+    endpoint: ChannelEndpoint, alipay_key: rsa.RSAPrivateKey
+) -> None:
+    nested = "[" * 8_000 + "]" * 8_000
+    response = post_form(signed(notification(biz_content=nested), alipay_key))
+
+    assert response.status_code == 400
+    assert response.json()["field"] == "biz_content"
+    assert stored() == (0, 0, 0)
+
+
 def test_a_notification_for_another_app_is_refused(
     endpoint: ChannelEndpoint, alipay_key: rsa.RSAPrivateKey
 ) -> None:

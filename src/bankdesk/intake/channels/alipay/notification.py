@@ -9,7 +9,6 @@ There is no replay window: Alipay's retries span hours, and a replayed message i
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +22,7 @@ from bankdesk.intake.errors import BadSignature, MalformedPayload
 from bankdesk.intake.models import ChannelEndpoint
 from bankdesk.intake.services import IntakeResult, inbound_receive
 from bankdesk.lib.channels import Channel
+from bankdesk.lib.json_input import json_input_parse
 
 BODY_MAX_BYTES = 64 * 1024
 
@@ -42,10 +42,7 @@ def _params(request: HttpRequest) -> dict[str, str]:
     if declared > BODY_MAX_BYTES or len(request.body) > BODY_MAX_BYTES:
         raise MalformedPayload("the Alipay notification is too large", field="body")
     if request.content_type == "application/json":
-        try:
-            data = json.loads(request.body)
-        except ValueError as exc:
-            raise MalformedPayload("the Alipay notification is not JSON") from exc
+        data = json_input_parse(request.body, max_size=BODY_MAX_BYTES)
         if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
             raise MalformedPayload("the Alipay notification must be an object of strings")
         return data
@@ -66,10 +63,9 @@ def notification_read(request: HttpRequest, endpoint: ChannelEndpoint) -> Alipay
     app_id = str(endpoint.settings.get("app_id") or "")
     if app_id and params.get("app_id") != app_id:
         raise MalformedPayload("the notification is for another Alipay app", field="app_id")
-    try:
-        biz = json.loads(params.get("biz_content") or "{}")
-    except ValueError as exc:
-        raise MalformedPayload("biz_content is not JSON", field="biz_content") from exc
+    biz = json_input_parse(
+        params.get("biz_content") or "{}", max_size=BODY_MAX_BYTES, field="biz_content"
+    )
     if not isinstance(biz, dict):
         raise MalformedPayload("biz_content is not a JSON object", field="biz_content")
     return AlipayNotification(params=params, biz=biz)
