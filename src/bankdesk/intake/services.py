@@ -33,6 +33,7 @@ from bankdesk.intake.models import ChannelEndpoint, OutboxMessage
 from bankdesk.lib.channels import Channel
 from bankdesk.lib.errors import InvalidInput
 from bankdesk.lib.languages import Language
+from bankdesk.lib.text import is_storable
 from bankdesk.staff.models import Branch, User
 from bankdesk.tickets.attachments import attachment_add
 from bankdesk.tickets.choices import CaseStatus, Direction
@@ -65,7 +66,51 @@ def case_token(case: Case) -> str:
     return f"[{case.number}]"
 
 
+_TEXT_FIELDS = (
+    "external_id",
+    "text",
+    "html",
+    "subject",
+    "sender_value",
+    "sender_name",
+    "thread_id",
+    "case_number",
+    "branch_code",
+)
+
+
+def _storable(value: object) -> bool:
+    """Every string in a channel's value, however nested, is one the database can store."""
+    if isinstance(value, str):
+        return is_storable(value)
+    if isinstance(value, dict):
+        return all(_storable(key) and _storable(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return all(_storable(item) for item in value)
+    return True
+
+
+def _unstorable_field(inbound: InboundMessage) -> str | None:
+    """The first field holding what the database would refuse (NUL from a provider, a broken
+    mail): refused here by name, not met as a database error after half the work is done."""
+    for name in _TEXT_FIELDS:
+        if not is_storable(getattr(inbound, name)):
+            return name
+    if not _storable(inbound.replies_to):
+        return "replies_to"
+    if not _storable([(item.filename, item.content_type) for item in inbound.attachments]):
+        return "attachments"
+    if not _storable(inbound.metadata):
+        return "metadata"
+    return None
+
+
 def _check(inbound: InboundMessage) -> None:
+    unstorable = _unstorable_field(inbound)
+    if unstorable is not None:
+        raise MalformedPayload(
+            f"{unstorable} holds a NUL character or half a surrogate pair", field=unstorable
+        )
     if inbound.channel not in Channel.values:
         raise MalformedPayload("unknown channel", field="channel")
     if not inbound.external_id or len(inbound.external_id) > EXTERNAL_ID_MAX:

@@ -247,6 +247,23 @@ def test_deeply_nested_biz_content_in_a_signed_notification_is_refused(
     assert stored() == (0, 0, 0)
 
 
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [({"content": "挂失\u0000"}, "text"), ({"from_user_id": "2088\u0000"}, "sender_value")],
+)
+def test_a_signed_message_holding_a_nul_is_refused_by_name_and_nothing_is_stored(
+    endpoint: ChannelEndpoint, alipay_key: rsa.RSAPrivateKey, changes: dict[str, str], field: str
+) -> None:
+    biz = json.loads(notification()["biz_content"]) | changes
+    params = signed(notification(biz_content=json.dumps(biz)), alipay_key)
+
+    response = post_form(params)
+
+    assert response.status_code == 400
+    assert response.json()["field"] == field
+    assert stored() == (0, 0, 0)
+
+
 def test_a_notification_for_another_app_is_refused(
     endpoint: ChannelEndpoint, alipay_key: rsa.RSAPrivateKey
 ) -> None:

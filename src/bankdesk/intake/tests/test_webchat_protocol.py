@@ -246,6 +246,22 @@ def test_malformed_frames_get_an_error_frame_never_a_crash(endpoint, frame):
     run(scenario)
 
 
+@pytest.mark.parametrize("text", ["a\x00b", "bell\x07"])
+def test_text_no_database_can_keep_is_refused_before_anything_is_written(endpoint, text):
+    async def scenario() -> None:
+        communicator = chat()
+        await opened(communicator)
+        # Escaped as JSON.stringify would send it: the frame itself is well-formed.
+        await communicator.send_to(json.dumps({"type": "message", "client_id": "c1", "text": text}))
+        error = await communicator.receive_json_from()
+        assert (error["type"], error["client_id"]) == ("error", "c1")
+        assert (await say(communicator, "ok", "仍然可用"))["type"] == "ack"
+        await communicator.disconnect()
+
+    run(scenario)
+    assert [message.text for message in Message.objects.order_by("pk")] == ["仍然可用"]
+
+
 def test_binary_and_giant_frames_are_refused_unread(endpoint):
     async def scenario() -> None:
         communicator = chat()

@@ -52,6 +52,7 @@ from bankdesk.intake.channels.webchat.tokens import (
 from bankdesk.lib.errors import BankdeskError, MalformedInput, RateLimited
 from bankdesk.lib.json_input import json_input_parse
 from bankdesk.lib.live import case_group, chat_group
+from bankdesk.lib.text import is_unusable
 
 T = TypeVar("T")
 
@@ -261,6 +262,13 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
             return
         if not isinstance(text, str) or not text.strip():
             await self.refuse("empty", _("The message is empty."), client_id=client_id)
+            return
+        if is_unusable(text):  # NUL above all, which PostgreSQL refuses: checked before any write
+            await self.refuse(
+                "unusable_text",
+                _("The message contains characters that cannot be sent."),
+                client_id=client_id,
+            )
             return
         if len(text) > TEXT_MAX:
             await self.refuse(
