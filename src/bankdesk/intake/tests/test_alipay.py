@@ -264,6 +264,26 @@ def test_a_signed_message_holding_a_nul_is_refused_by_name_and_nothing_is_stored
     assert stored() == (0, 0, 0)
 
 
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/x-www-form-urlencoded; charset=gbk", "内容=挂失".encode("gbk")),
+        ("application/x-www-form-urlencoded", b"&n=1" * 2_000),
+        ("multipart/form-data", b"no boundary"),
+        ("application/json; charset=gbk", '{"内容": "挂失"}'.encode("gbk")),
+    ],
+    ids=["form-not-utf-8", "too-many-fields", "broken-multipart", "json-not-utf-8"],
+)
+def test_a_body_that_cannot_be_read_is_refused_in_the_error_contract(
+    endpoint: ChannelEndpoint, content_type: str, body: bytes
+) -> None:
+    response = Client().generic("POST", URL, data=body, content_type=content_type)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed_payload"
+    assert stored() == (0, 0, 0)
+
+
 def test_a_notification_for_another_app_is_refused(
     endpoint: ChannelEndpoint, alipay_key: rsa.RSAPrivateKey
 ) -> None:

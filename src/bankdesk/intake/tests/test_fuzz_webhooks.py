@@ -188,6 +188,20 @@ alipay_params = st.fixed_dictionaries(
 )
 
 
+content_types = st.sampled_from(
+    [
+        "application/json",
+        "application/json; charset=gbk",
+        "application/x-www-form-urlencoded",
+        "application/x-www-form-urlencoded; charset=gbk",
+        "multipart/form-data",
+        "multipart/form-data; boundary=x",
+        "text/plain",
+        "",
+    ]
+)
+
+
 @pytest.fixture(scope="module")
 def alipay_key() -> rsa.RSAPrivateKey:
     return new_key()
@@ -232,11 +246,12 @@ def test_alipay_answers_any_notification_without_a_server_error(alipay_key):
         answered_safely(send(params, as_json, signing), before)
 
     @FUZZ
-    @given(body=json_bodies(st.just({}), max_bytes=60_000))
-    @example(body=b"[" * 60_000)
-    def unsigned_bodies(body: bytes) -> None:
+    @given(body=json_bodies(st.just({}), max_bytes=60_000), content_type=content_types)
+    @example(body=b"[" * 60_000, content_type="application/json")
+    @example(body=b"&n=1" * 2_000, content_type="application/x-www-form-urlencoded")
+    def unsigned_bodies(body: bytes, content_type: str) -> None:
         before = stored()
-        response = Client().post(url, data=body, content_type="application/json")
+        response = Client().generic("POST", url, data=body, content_type=content_type)
         answered_safely(response, before)
 
     hostile()

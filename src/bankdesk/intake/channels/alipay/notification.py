@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import HttpRequest
+from django.http.multipartparser import MultiPartParserError
 
 from bankdesk.customers.choices import IdentityKind
 from bankdesk.intake.channels.alipay.endpoint import alipay_public_key
@@ -46,7 +48,12 @@ def _params(request: HttpRequest) -> dict[str, str]:
         if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
             raise MalformedPayload("the Alipay notification must be an object of strings")
         return data
-    form = request.POST
+    try:
+        form = request.POST
+    except (BadRequest, SuspiciousOperation, MultiPartParserError) as exc:
+        # Not UTF-8, too many fields, a broken multipart body: Django's own page would answer
+        # outside the error contract Alipay's retries and the bank's monitoring read.
+        raise MalformedPayload(f"the Alipay notification cannot be read: {exc}") from exc
     if any(len(values) > 1 for _, values in form.lists()):
         raise MalformedPayload("a parameter appears twice in the Alipay notification")
     return {key: form[key] for key in form}
