@@ -468,3 +468,16 @@ def test_frames_from_one_address_past_its_limit_are_refused_across_connections(e
     with time_machine.travel(datetime(2026, 10, 1, 9, 0, tzinfo=UTC), tick=True):
         run(scenario)
     assert [message.text for message in Message.objects.order_by("pk")] == ["别处"]
+
+
+def test_a_message_larger_than_any_chat_frame_is_closed_by_the_server_unread(endpoint, server):
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    with connect(server.replace("http://", "ws://") + "/ws/chat/") as socket:
+        socket.send(json.dumps({"type": "hello"}))
+        assert json.loads(socket.recv(timeout=5))["type"] == "welcome"
+        socket.send("长" * consumers.FRAME_MAX * 2)  # 6 × FRAME_MAX bytes: past the 4 × read
+        with pytest.raises(ConnectionClosed) as closed:
+            socket.recv(timeout=5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009  # message too big

@@ -53,6 +53,8 @@ class Command(BaseCommand):
         try:
             import uvicorn
 
+            from bankdesk.config.asgi import WEBSOCKET_MESSAGE_MAX_BYTES
+
             uvicorn.run(
                 "bankdesk.config.asgi:application",
                 host=options["host"],
@@ -60,6 +62,7 @@ class Command(BaseCommand):
                 lifespan="off",
                 log_config=None,
                 proxy_headers=False,
+                ws_max_size=WEBSOCKET_MESSAGE_MAX_BYTES,
             )
         finally:
             if smtp is not None:
