@@ -54,7 +54,15 @@ def raise_file_limit() -> int:
 
 def start_server(home: str, log: str | None) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = {**os.environ, "BANKDESK_HOME": home, "BANKDESK_LOG_LEVEL": "WARNING"}
+    # Every simulated customer comes from 127.0.0.1: the per-address chat limits would stop all
+    # but the first few, so they are lifted (still counted, so their cost is in the figures).
+    env = {
+        "BANKDESK_RATE_LIMIT_CHAT_SESSIONS": "1000000/60",
+        "BANKDESK_RATE_LIMIT_CHAT_FRAMES": "1000000/60",
+        **os.environ,
+        "BANKDESK_HOME": home,
+        "BANKDESK_LOG_LEVEL": "WARNING",
+    }
     output = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - lives with the server
     command = ["up", "--no-demo", "--no-worker", "--port", str(port)]
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and command, no user input

@@ -202,12 +202,17 @@ def server() -> Iterator[str]:
     from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer  # type: ignore[import-untyped]
 
-    from bankdesk.config.asgi import application
+    from bankdesk.config.asgi import WEBSOCKET_MESSAGE_MAX_BYTES, application
 
     async_to_sync(get_channel_layer().flush)()
     port = _free_port()
     config = uvicorn.Config(
-        application, host="127.0.0.1", port=port, lifespan="off", log_config=None
+        application,
+        host="127.0.0.1",
+        port=port,
+        lifespan="off",
+        log_config=None,
+        ws_max_size=WEBSOCKET_MESSAGE_MAX_BYTES,  # as `bankdesk up` serves it
     )
     uvicorn_server = uvicorn.Server(config)
     thread = threading.Thread(target=uvicorn_server.run, daemon=True)

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
 from bankdesk.assistant.api import customer_router as customer_dialogues_router
@@ -22,6 +23,7 @@ from bankdesk.intake.desk_api import merge_router, reply_router
 from bankdesk.knowledge.api import case_router as knowledge_case_router
 from bankdesk.knowledge.api import router as knowledge_router
 from bankdesk.lib.errors import BankdeskError, PermissionDenied
+from bankdesk.lib.json_input import json_input_parse
 from bankdesk.lib.unavailable import unavailable_response
 from bankdesk.security.ratelimit import Limit, rate_limit_hit
 from bankdesk.sla.api import router as sla_router
@@ -71,12 +73,25 @@ def token_limit() -> Limit:
     return Limit.parse(settings.BANKDESK_RATE_LIMIT_TOKEN, "BANKDESK_RATE_LIMIT_TOKEN")
 
 
+class BoundedJsonParser(Parser):
+    """Request bodies through bankdesk's one reader of outside JSON: nesting past its limit,
+    NaN, a repeated key or half a surrogate pair is a 400, as any body that is not JSON."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        body = request.body  # already bounded by DATA_UPLOAD_MAX_MEMORY_SIZE
+        parsed: dict[str, Any] = json_input_parse(
+            body, max_size=settings.DATA_UPLOAD_MAX_MEMORY_SIZE or len(body)
+        )
+        return parsed
+
+
 api = NinjaAPI(
     title="bankdesk API",
     version="1",
     description="Cases, customers and staff of the bankdesk service centre.",
     urls_namespace="api",
     auth=[BearerToken(), StaffSession()],
+    parser=BoundedJsonParser(),
 )
 
 

@@ -17,6 +17,11 @@ keyring()
 
 from channels.routing import ProtocolTypeRouter  # type: ignore[import-untyped]  # noqa: E402
 
+from bankdesk.intake.channels.webchat.consumers import FRAME_MAX  # noqa: E402
 from bankdesk.intake.channels.webchat.routing import websocket_application  # noqa: E402
+
+# The largest WebSocket message bankdesk reads: a chat frame of FRAME_MAX characters as UTF-8.
+# The server closes a larger one (1009) before it is read; uvicorn's own default is 16 MiB.
+WEBSOCKET_MESSAGE_MAX_BYTES = FRAME_MAX * 4
 
 application = ProtocolTypeRouter({"http": django_application, "websocket": websocket_application})

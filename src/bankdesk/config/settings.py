@@ -274,6 +274,10 @@ BANKDESK_RATE_LIMIT_TOKEN = env_str("BANKDESK_RATE_LIMIT_TOKEN", "600/60")
 BANKDESK_RATE_LIMIT_ADDRESS = env_str("BANKDESK_RATE_LIMIT_ADDRESS", "1200/60")
 BANKDESK_RATE_LIMIT_PUBLIC = env_str("BANKDESK_RATE_LIMIT_PUBLIC", "30/60")
 BANKDESK_RATE_LIMIT_WEBHOOK = env_str("BANKDESK_RATE_LIMIT_WEBHOOK", "6000/60")
+# Web chat, per client address: new chat sessions (each may open a case), and frames across all
+# of the address's open chats. Over the limit a new chat is closed (4429), a frame refused.
+BANKDESK_RATE_LIMIT_CHAT_SESSIONS = env_str("BANKDESK_RATE_LIMIT_CHAT_SESSIONS", "10/60")
+BANKDESK_RATE_LIMIT_CHAT_FRAMES = env_str("BANKDESK_RATE_LIMIT_CHAT_FRAMES", "600/60")
 # Admins manage configuration, not customers' cases, unless the bank decides otherwise.
 BANKDESK_ADMIN_READS_CASES = env_bool("BANKDESK_ADMIN_READS_CASES", False)
 

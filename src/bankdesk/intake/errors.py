@@ -1,4 +1,10 @@
-from bankdesk.lib.errors import BankdeskError, Conflict, InvalidInput, NotFound, PermissionDenied
+from bankdesk.lib.errors import (
+    BankdeskError,
+    Conflict,
+    MalformedInput,
+    NotFound,
+    PermissionDenied,
+)
 
 
 class EndpointNotFound(NotFound):
@@ -11,11 +17,8 @@ class BadSignature(PermissionDenied):
     code = "bad_signature"
 
 
-class MalformedPayload(InvalidInput):
+class MalformedPayload(MalformedInput):
     """A payload that cannot be read (bad XML, bad JSON, a broken e-mail): 400, nothing kept."""
-
-    status = 400
-    code = "malformed_payload"
 
 
 class DeliveryFailed(BankdeskError):

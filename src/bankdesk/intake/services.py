@@ -51,7 +51,7 @@ from bankdesk.intake.reply_tokens import (
 from bankdesk.lib.channels import Channel
 from bankdesk.lib.errors import InvalidInput
 from bankdesk.lib.languages import Language
-from bankdesk.lib.text import is_one_line, one_line
+from bankdesk.lib.text import is_one_line, is_storable, one_line
 from bankdesk.staff.models import Branch, User
 from bankdesk.tickets.attachments import attachment_add
 from bankdesk.tickets.choices import CaseStatus, DeliveryStatus, Direction
@@ -97,6 +97,45 @@ def case_token(case: Case) -> str:
     return f"[{case.number}]"
 
 
+# Subject and sender name are not here: they are kept as one clean line, control characters
+# (NUL among them) and lone surrogates turned into spaces, so they never need refusing.
+_TEXT_FIELDS = (
+    "external_id",
+    "text",
+    "html",
+    "sender_value",
+    "thread_id",
+    "case_number",
+    "branch_code",
+)
+
+
+def _storable(value: object) -> bool:
+    """Every string in a channel's value, however nested, is one the database can store."""
+    if isinstance(value, str):
+        return is_storable(value)
+    if isinstance(value, dict):
+        return all(_storable(key) and _storable(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return all(_storable(item) for item in value)
+    return True
+
+
+def _unstorable_field(inbound: InboundMessage) -> str | None:
+    """The first field holding what the database would refuse (NUL from a provider, a broken
+    mail): refused here by name, not met as a database error after half the work is done."""
+    for name in _TEXT_FIELDS:
+        if not is_storable(getattr(inbound, name)):
+            return name
+    if not _storable(inbound.replies_to):
+        return "replies_to"
+    if not _storable([(item.filename, item.content_type) for item in inbound.attachments]):
+        return "attachments"
+    if not _storable(inbound.metadata):
+        return "metadata"
+    return None
+
+
 def _check_id(value: str, field: str) -> None:
     """An id that may later go into a reply's header or a provider's payload: one line, bounded."""
     if not value or len(value) > EXTERNAL_ID_MAX or not is_one_line(value):
@@ -108,6 +147,11 @@ def _check_id(value: str, field: str) -> None:
 
 
 def _check(inbound: InboundMessage) -> None:
+    unstorable = _unstorable_field(inbound)
+    if unstorable is not None:
+        raise MalformedPayload(
+            f"{unstorable} holds a NUL character or half a surrogate pair", field=unstorable
+        )
     if inbound.channel not in Channel.values:
         raise MalformedPayload("unknown channel", field="channel")
     _check_id(inbound.external_id, "external_id")

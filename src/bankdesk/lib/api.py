@@ -28,7 +28,12 @@ def _nonblank(value: str) -> str:
     return value
 
 
-def _aware(value: datetime) -> datetime:
+def aware_in_range(value: datetime) -> datetime:
+    """A moment from outside, in UTC; ValueError without an offset or outside the years kept.
+
+    Year 1 or 9999 with an offset cannot even be converted (OverflowError): refused here,
+    before a database adapter meets it.
+    """
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("needs a time-zone offset, e.g. 2026-10-01T09:00:00+08:00")
     try:
@@ -57,7 +62,7 @@ def RequiredText(max_length: int) -> type[str]:
 
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+AwareDatetime = Annotated[datetime, AfterValidator(aware_in_range)]
 
 
 class ErrorOut(Schema):

@@ -30,6 +30,14 @@ class InvalidInput(BankdeskError):
     code = "invalid"
 
 
+class MalformedInput(InvalidInput):
+    """Input that cannot be read at all (not JSON, not UTF-8, too large, nested too deep): 400,
+    and nothing from it is kept. Channels raise it as `intake.errors.MalformedPayload`."""
+
+    status = 400
+    code = "malformed_payload"
+
+
 class NotFound(BankdeskError):
     """Missing, or not visible to the caller: both look the same on purpose."""
 

@@ -17,6 +17,16 @@ def has_lone_surrogates(value: str) -> bool:
     return any(0xD800 <= ord(ch) <= 0xDFFF for ch in value)
 
 
+# What no database bankdesk runs on can store: NUL (PostgreSQL refuses it in text and in JSON)
+# and half a UTF-16 surrogate pair (not UTF-8 at all).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def is_storable(value: str) -> bool:
+    """Text every database takes as it is; control characters other than NUL are allowed."""
+    return _UNSTORABLE.search(value) is None
+
+
 def is_unusable(value: str) -> bool:
     """Text no field may store: control characters (NUL above all) or lone surrogates."""
     return has_forbidden_controls(value) or has_lone_surrogates(value)

@@ -224,6 +224,66 @@ def test_a_body_that_is_not_json_is_refused(endpoint: ChannelEndpoint) -> None:
     assert stored() == (0, 0, 0)
 
 
+@pytest.mark.parametrize("body", [b"[" * 60_000, b'{"a":' * 12_000], ids=["arrays", "objects"])
+def test_deeply_nested_json_is_refused_before_the_signature_and_alipay_keeps_being_served(
+    endpoint: ChannelEndpoint, alipay_key: rsa.RSAPrivateKey, body: bytes
+) -> None:
+    response = Client().post(URL, data=body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed_payload"
+    assert stored() == (0, 0, 0)
+    assert post_form(signed(notification(), alipay_key)).content == b"success"
+
+
+def test_deeply_nested_biz_content_in_a_signed_notification_is_refused(
+    endpoint: ChannelEndpoint, alipay_key: rsa.RSAPrivateKey
+) -> None:
+    nested = "[" * 8_000 + "]" * 8_000
+    response = post_form(signed(notification(biz_content=nested), alipay_key))
+
+    assert response.status_code == 400
+    assert response.json()["field"] == "biz_content"
+    assert stored() == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [({"content": "挂失\u0000"}, "text"), ({"from_user_id": "2088\u0000"}, "sender_value")],
+)
+def test_a_signed_message_holding_a_nul_is_refused_by_name_and_nothing_is_stored(
+    endpoint: ChannelEndpoint, alipay_key: rsa.RSAPrivateKey, changes: dict[str, str], field: str
+) -> None:
+    biz = json.loads(notification()["biz_content"]) | changes
+    params = signed(notification(biz_content=json.dumps(biz)), alipay_key)
+
+    response = post_form(params)
+
+    assert response.status_code == 400
+    assert response.json()["field"] == field
+    assert stored() == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/x-www-form-urlencoded; charset=gbk", "内容=挂失".encode("gbk")),
+        ("application/x-www-form-urlencoded", b"&n=1" * 2_000),
+        ("multipart/form-data", b"no boundary"),
+        ("application/json; charset=gbk", '{"内容": "挂失"}'.encode("gbk")),
+    ],
+    ids=["form-not-utf-8", "too-many-fields", "broken-multipart", "json-not-utf-8"],
+)
+def test_a_body_that_cannot_be_read_is_refused_in_the_error_contract(
+    endpoint: ChannelEndpoint, content_type: str, body: bytes
+) -> None:
+    response = Client().generic("POST", URL, data=body, content_type=content_type)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed_payload"
+    assert stored() == (0, 0, 0)
+
+
 def test_a_notification_for_another_app_is_refused(
     endpoint: ChannelEndpoint, alipay_key: rsa.RSAPrivateKey
 ) -> None:

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from bankdesk.intake.channels.email.parse import decode_bytes, email_parse, text_from_html
+from bankdesk.intake.channels.email.parse import (
+    MIME_DEPTH_MAX,
+    decode_bytes,
+    email_parse,
+    text_from_html,
+)
 from bankdesk.intake.errors import MalformedPayload
 
 FIXTURES = Path(__file__).parent / "fixtures" / "email"
@@ -184,6 +189,37 @@ def test_mailer_daemon_and_bankdesks_own_addresses_are_automatic() -> None:
 def test_malformed_mail_is_refused(raw: bytes) -> None:
     with pytest.raises(MalformedPayload):
         email_parse(raw)
+
+
+def nested_parts(depth: int) -> bytes:
+    head = b"".join(
+        b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (level, level)
+        for level in range(depth)
+    )
+    tail = b"".join(b"--b%d--\r\n" % level for level in reversed(range(depth)))
+    leaf = "Content-Type: text/plain; charset=utf-8\r\n\r\n您好\r\n".encode()
+    return head + leaf + tail
+
+
+def test_parts_nested_as_mail_programs_nest_them_are_read() -> None:
+    raw = b"From: a@example.cn\r\nMIME-Version: 1.0\r\n" + nested_parts(MIME_DEPTH_MAX - 1)
+
+    assert email_parse(raw).text == "您好"
+
+
+@pytest.mark.parametrize("depth", [MIME_DEPTH_MAX, 300, 5_000])
+def test_parts_nested_past_the_limit_are_refused_even_inside_a_forwarded_mail(depth: int) -> None:
+    direct = b"From: a@example.cn\r\nMIME-Version: 1.0\r\n" + nested_parts(depth)
+    forwarded = (
+        b'From: a@example.cn\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="t"'
+        b"\r\n\r\n--t\r\nContent-Type: message/rfc822\r\n\r\nFrom: b@example.cn\r\n"
+        + nested_parts(depth)
+        + b"--t--\r\n"
+    )
+    for raw in (direct, forwarded):
+        with pytest.raises(MalformedPayload) as refused:
+            email_parse(raw)
+        assert refused.value.field == "message"
 
 
 def test_a_subject_only_mail_still_reaches_the_bank() -> None:

@@ -216,6 +216,42 @@ def test_unreadable_mail_is_refused_permanently(smtp_receiver: SmtpReceiver) -> 
     assert not Case.objects.exists()
 
 
+def forwarding_nested(depth: int) -> bytes:
+    """A mail forwarding a message whose parts nest `depth` deep: each level is a few bytes,
+    and re-serialising the forwarded message recursed past the stack."""
+    inner = b"".join(
+        b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (level, level)
+        for level in range(depth)
+    )
+    inner += b"Content-Type: text/plain\r\n\r\nhi\r\n"
+    inner += b"".join(b"--b%d--\r\n" % level for level in reversed(range(depth)))
+    return (
+        b"From: customer@example.cn\r\nSubject: fwd\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="top"\r\n\r\n'
+        b"--top\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+        b"--top\r\nContent-Type: message/rfc822\r\n\r\n"
+        b"From: someone@example.cn\r\nMIME-Version: 1.0\r\n" + inner + b"--top--\r\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        forwarding_nested(300),
+        b"From: customer@example.cn\r\nSubject: x\r\n\r\nmy card\x00 is lost\r\n",
+    ],
+    ids=["forwarded-nested-deep", "nul-in-text"],
+)
+def test_mail_built_to_break_the_reader_is_refused_permanently_not_retried_forever(
+    smtp_receiver: SmtpReceiver, raw: bytes
+) -> None:
+    code, _ = send(smtp_receiver, raw)
+
+    assert code == 550
+    assert not Case.objects.exists()
+    assert send(smtp_receiver, fixture("first.eml"))[0] == 250
+
+
 def test_a_database_failure_asks_the_sender_to_retry(
     smtp_receiver: SmtpReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:

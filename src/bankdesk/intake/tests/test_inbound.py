@@ -146,6 +146,20 @@ def test_attachments_are_stored_with_the_message(settings, tmp_path):
             InboundMessage(channel="email", external_id="x", text="hi", case_number="C1\r\nBcc"),
             "case_number",
         ),
+        (InboundMessage(channel="sms", external_id="x", text="a\x00b"), "text"),
+        (InboundMessage(channel="sms", external_id="x", text="a\ud800b"), "text"),
+        (InboundMessage(channel="sms", external_id="x\x00", text="hi"), "external_id"),
+        (InboundMessage(channel="sms", external_id="x", text="hi", thread_id="t\x00"), "thread_id"),
+        (
+            InboundMessage(channel="email", external_id="x", text="hi", replies_to=("<a\x00>",)),
+            "replies_to",
+        ),
+        (
+            InboundMessage(
+                channel="alipay", external_id="x", text="hi", metadata={"notify_id": "n\x00"}
+            ),
+            "metadata",
+        ),
     ],
 )
 def test_bad_messages_are_refused_and_nothing_is_kept(message, field):

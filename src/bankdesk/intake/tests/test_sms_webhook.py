@@ -150,6 +150,8 @@ def test_an_endpoint_of_another_channel_does_not_take_texts(endpoint):
         (_sms(to=None), "to"),
         (_sms(received_at="yesterday"), "received_at"),
         (_sms(received_at="2026-10-01T09:00:00"), "received_at"),
+        (_sms(received_at="0001-01-01T00:00:00+01:00"), "received_at"),
+        (_sms(received_at="9999-12-31T23:59:59-01:00"), "received_at"),
     ],
 )
 def test_malformed_input_is_refused_naming_the_field_and_nothing_is_kept(endpoint, body, field):
@@ -159,6 +161,22 @@ def test_malformed_input_is_refused_naming_the_field_and_nothing_is_kept(endpoin
     assert response.json()["code"] == "malformed_payload"
     assert response.json()["field"] == field
     _nothing_kept(0)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 100_000, b'{"text":' * 30_000, b'{"message_id": [' + b"[" * 5_000 + b"]}"],
+    ids=["arrays", "objects", "inside-a-field"],
+)
+def test_deeply_nested_json_in_a_signed_body_is_refused_and_the_webhook_keeps_serving(
+    endpoint, body
+):
+    response = _post(body)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed_payload"
+    _nothing_kept(0)
+    assert _post(_sms()).status_code == 200
 
 
 def test_only_post_is_accepted(endpoint):

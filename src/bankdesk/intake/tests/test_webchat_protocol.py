@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import time_machine
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
@@ -18,6 +20,7 @@ from bankdesk.intake.models import ChannelEndpoint, OutboxMessage
 from bankdesk.intake.outbox import outbox_deliver
 from bankdesk.intake.services import case_reply
 from bankdesk.intake.tests.websocket_client import WebsocketCommunicator
+from bankdesk.security.ratelimit import Limit
 from bankdesk.tickets.models import Case, Message
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -45,9 +48,11 @@ def endpoint(db: None) -> ChannelEndpoint:
     )
 
 
-def chat(origin: str = f"http://{HOST}", path: str = "/ws/chat/") -> WebsocketCommunicator:
+def chat(
+    origin: str = f"http://{HOST}", path: str = "/ws/chat/", address: str = "203.0.113.7"
+) -> WebsocketCommunicator:
     headers = [(b"host", HOST.encode()), (b"origin", origin.encode())]
-    return WebsocketCommunicator(application, path, headers=headers)
+    return WebsocketCommunicator(application, path, headers=headers, client=(address, 51234))
 
 
 async def opened(communicator: WebsocketCommunicator, **hello: Any) -> dict[str, Any]:
@@ -241,6 +246,22 @@ def test_malformed_frames_get_an_error_frame_never_a_crash(endpoint, frame):
     run(scenario)
 
 
+@pytest.mark.parametrize("text", ["a\x00b", "bell\x07"])
+def test_text_no_database_can_keep_is_refused_before_anything_is_written(endpoint, text):
+    async def scenario() -> None:
+        communicator = chat()
+        await opened(communicator)
+        # Escaped as JSON.stringify would send it: the frame itself is well-formed.
+        await communicator.send_to(json.dumps({"type": "message", "client_id": "c1", "text": text}))
+        error = await communicator.receive_json_from()
+        assert (error["type"], error["client_id"]) == ("error", "c1")
+        assert (await say(communicator, "ok", "仍然可用"))["type"] == "ack"
+        await communicator.disconnect()
+
+    run(scenario)
+    assert [message.text for message in Message.objects.order_by("pk")] == ["仍然可用"]
+
+
 def test_binary_and_giant_frames_are_refused_unread(endpoint):
     async def scenario() -> None:
         communicator = chat()
@@ -337,3 +358,126 @@ def test_a_session_id_not_issued_by_bankdesk_starts_a_new_session(endpoint):
         assert welcome["session_id"] != forged
 
     run(scenario)
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        "[" * (consumers.FRAME_MAX - 1),
+        '{"type": "message", "client_id": "c1", "text": ' * 500,
+        '{"type": "hello", "session_id": ' + "[" * 5000 + "]" * 5000 + "}",
+        '{"type": "message", "client_id": "c1", "text": "\\ud800"}',
+        '{"type": "message", "client_id": "c1", "client_id": "c2", "text": "hi"}',
+        '{"type": "hello", "last_seq": ' + "9" * 5000 + "}",
+        '{"type": "hello", "last_seq": NaN}',
+    ],
+    ids=["deep-arrays", "deep-objects", "deep-field", "surrogate", "twice", "huge", "nan"],
+)
+def test_an_unreadable_frame_gets_an_error_frame_and_the_chat_goes_on(endpoint, frame):
+    async def scenario() -> None:
+        communicator = chat()
+        await opened(communicator)
+        await communicator.send_to(frame)
+        error = await communicator.receive_json_from()
+        assert (error["type"], error["code"]) == ("error", "bad_frame")
+        assert (await say(communicator, "ok", "仍然可用"))["type"] == "ack"
+        await communicator.disconnect()
+
+    run(scenario)
+    assert [message.text for message in Message.objects.order_by("pk")] == ["仍然可用"]
+
+
+def test_a_deeply_nested_frame_before_hello_is_refused_too(endpoint):
+    async def scenario() -> None:
+        communicator = chat()
+        await communicator.connect()
+        await communicator.send_to("[" * 20_000)
+        assert (await communicator.receive_json_from())["code"] == "bad_frame"
+        await communicator.send_json_to({"type": "hello"})
+        assert (await communicator.receive_json_from())["type"] == "welcome"
+        await communicator.disconnect()
+
+    run(scenario)
+
+
+def test_new_chats_from_one_address_past_the_limit_are_closed_with_a_reason_and_open_no_case(
+    endpoint, settings
+):
+    settings.BANKDESK_RATE_LIMIT_CHAT_SESSIONS = "10/60"
+    limit = Limit.parse(settings.BANKDESK_RATE_LIMIT_CHAT_SESSIONS)
+    closed: list[tuple[int, str]] = []
+    first_session: dict[str, str] = {}
+
+    async def thirty_chats() -> None:
+        for number in range(30):
+            communicator = chat()
+            assert (await communicator.connect())[0]
+            await communicator.send_json_to({"type": "hello"})
+            frame = await communicator.receive_json_from()
+            if frame["type"] == "welcome":
+                first_session.setdefault("id", frame["session_id"])
+                assert (await say(communicator, f"c{number}", "你好"))["type"] == "ack"
+                await communicator.disconnect()
+            else:
+                assert (frame["type"], frame["code"]) == ("error", "rate_limited")
+                closed.append(await communicator.receive_close())
+
+    async def still_served() -> None:
+        # Another address starts a chat, and this address's own chats go on.
+        elsewhere = chat(address="198.51.100.20")
+        await opened(elsewhere)
+        assert (await say(elsewhere, "e1", "别处的客户"))["type"] == "ack"
+        await elsewhere.disconnect()
+        back = chat()
+        await opened(back, session_id=first_session["id"])
+        assert (await back.receive_json_from())["text"] == "你好"  # the same chat, replayed
+        assert (await say(back, "again", "我又来了"))["type"] == "ack"
+        await back.disconnect()
+
+    # All thirty in one window of the limit, however long the run takes on a slow machine.
+    with time_machine.travel(datetime(2026, 10, 1, 9, 0, tzinfo=UTC), tick=True):
+        run(thirty_chats)
+        assert Case.objects.count() == limit.count
+        assert len(closed) == 30 - limit.count
+        assert {code for code, _ in closed} == {consumers.CLOSE_ABUSE}
+        assert all("too many new chats" in reason for _, reason in closed)
+        run(still_served)
+    assert Case.objects.count() == limit.count + 1
+
+
+def test_frames_from_one_address_past_its_limit_are_refused_across_connections(endpoint, settings):
+    settings.BANKDESK_RATE_LIMIT_CHAT_FRAMES = "12/60"
+
+    async def scenario() -> None:
+        first, second = chat(), chat()
+        await opened(first)
+        await opened(second)  # two hellos: two frames of the twelve
+        for _ in range(9):
+            await first.send_json_to({"type": "typing", "is_typing": True})
+        # Its answer shows that all ten of this connection's frames have been counted.
+        await first.send_json_to({"type": "launch-missiles"})
+        assert (await first.receive_json_from())["code"] == "unknown_frame"
+        refused = await say(second, "c1", "第十三帧")
+        assert (refused["type"], refused["code"]) == ("error", "rate_limited")
+        elsewhere = chat(address="198.51.100.20")
+        await opened(elsewhere)
+        assert (await say(elsewhere, "e1", "别处"))["type"] == "ack"
+        for communicator in (first, second, elsewhere):
+            await communicator.disconnect()
+
+    with time_machine.travel(datetime(2026, 10, 1, 9, 0, tzinfo=UTC), tick=True):
+        run(scenario)
+    assert [message.text for message in Message.objects.order_by("pk")] == ["别处"]
+
+
+def test_a_message_larger_than_any_chat_frame_is_closed_by_the_server_unread(endpoint, server):
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    with connect(server.replace("http://", "ws://") + "/ws/chat/") as socket:
+        socket.send(json.dumps({"type": "hello"}))
+        assert json.loads(socket.recv(timeout=5))["type"] == "welcome"
+        socket.send("长" * consumers.FRAME_MAX * 2)  # 6 × FRAME_MAX bytes: past the 4 × read
+        with pytest.raises(ConnectionClosed) as closed:
+            socket.recv(timeout=5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009  # message too big

@@ -15,7 +15,13 @@ from asgiref.testing import ApplicationCommunicator
 
 
 class WebsocketCommunicator(ApplicationCommunicator):  # type: ignore[misc]
-    def __init__(self, application: Any, path: str, headers: list[tuple[bytes, bytes]]) -> None:
+    def __init__(
+        self,
+        application: Any,
+        path: str,
+        headers: list[tuple[bytes, bytes]],
+        client: tuple[str, int] = ("127.0.0.1", 50000),
+    ) -> None:
         parsed = urlparse(path)
         scope = {
             "type": "websocket",
@@ -23,6 +29,7 @@ class WebsocketCommunicator(ApplicationCommunicator):  # type: ignore[misc]
             "query_string": parsed.query.encode(),
             "headers": headers,
             "subprotocols": [],
+            "client": list(client),
         }
         super().__init__(application, scope)
 
@@ -44,6 +51,12 @@ class WebsocketCommunicator(ApplicationCommunicator):  # type: ignore[misc]
         response = await self.receive_output(timeout)
         assert response["type"] == "websocket.send", response
         return json.loads(response["text"])
+
+    async def receive_close(self, timeout: float = 3) -> tuple[int, str]:
+        """The code and reason of the close the application sends next."""
+        response = await self.receive_output(timeout)
+        assert response["type"] == "websocket.close", response
+        return response.get("code", 1000), response.get("reason") or ""
 
     async def receive_nothing(self, timeout: float = 0.3) -> bool:
         if not self.output_queue.empty():

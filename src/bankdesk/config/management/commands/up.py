@@ -64,6 +64,8 @@ class Command(BaseCommand):
             self._announce(options["host"], options["port"], seeded, smtp)
             import uvicorn
 
+            from bankdesk.config.asgi import WEBSOCKET_MESSAGE_MAX_BYTES
+
             uvicorn.run(
                 "bankdesk.config.asgi:application",
                 host=options["host"],
@@ -71,6 +73,7 @@ class Command(BaseCommand):
                 lifespan="off",
                 log_config=None,
                 proxy_headers=False,
+                ws_max_size=WEBSOCKET_MESSAGE_MAX_BYTES,
             )
         except StopRequested:
             pass

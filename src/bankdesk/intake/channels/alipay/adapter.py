@@ -24,10 +24,14 @@ from bankdesk.intake.channels.base import ChannelAdapter
 from bankdesk.intake.errors import DeliveryFailed
 from bankdesk.intake.models import ChannelEndpoint, OutboxMessage
 from bankdesk.lib.channels import Channel
+from bankdesk.lib.errors import MalformedInput
+from bankdesk.lib.json_input import json_input_parse
 
 METHOD = "alipay.open.public.message.custom.send"
 RESPONSE_KEY = METHOD.replace(".", "_") + "_response"
 TIMEOUT_SECONDS = 15
+# Alipay's answers are a few hundred bytes; read no more than this of one.
+ANSWER_MAX = 64 * 1024
 # Alipay's gateway reads timestamps in Beijing time.
 ALIPAY_ZONE = ZoneInfo("Asia/Shanghai")
 SUCCESS = "10000"
@@ -43,15 +47,15 @@ def _post(gateway: str, params: dict[str, str]) -> dict[str, Any]:
     request.add_header("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310  # nosec B310 - scheme checked above
-            raw = response.read()
+            raw = response.read(ANSWER_MAX + 1)
     except urllib.error.HTTPError as exc:
         raise DeliveryFailed(f"Alipay answered HTTP {exc.code}", permanent=exc.code < 500) from exc
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         raise DeliveryFailed(f"Alipay could not be reached: {exc}") from exc
     try:
-        answer = json.loads(raw)
-    except ValueError as exc:
-        raise DeliveryFailed("Alipay's answer is not JSON") from exc
+        answer = json_input_parse(raw, max_size=ANSWER_MAX)
+    except MalformedInput as exc:
+        raise DeliveryFailed(f"Alipay's answer cannot be read: {exc.message}") from exc
     node = answer.get(RESPONSE_KEY) if isinstance(answer, dict) else None
     if not isinstance(node, dict):
         raise DeliveryFailed("Alipay's answer has no response for the call")

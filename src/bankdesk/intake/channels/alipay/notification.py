@@ -9,11 +9,12 @@ There is no replay window: Alipay's retries span hours, and a replayed message i
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import HttpRequest
+from django.http.multipartparser import MultiPartParserError
 
 from bankdesk.customers.choices import IdentityKind
 from bankdesk.intake.channels.alipay.endpoint import alipay_public_key
@@ -23,6 +24,7 @@ from bankdesk.intake.errors import BadSignature, MalformedPayload
 from bankdesk.intake.models import ChannelEndpoint
 from bankdesk.intake.services import IntakeResult, inbound_receive
 from bankdesk.lib.channels import Channel
+from bankdesk.lib.json_input import json_input_parse
 
 BODY_MAX_BYTES = 64 * 1024
 
@@ -42,14 +44,16 @@ def _params(request: HttpRequest) -> dict[str, str]:
     if declared > BODY_MAX_BYTES or len(request.body) > BODY_MAX_BYTES:
         raise MalformedPayload("the Alipay notification is too large", field="body")
     if request.content_type == "application/json":
-        try:
-            data = json.loads(request.body)
-        except ValueError as exc:
-            raise MalformedPayload("the Alipay notification is not JSON") from exc
+        data = json_input_parse(request.body, max_size=BODY_MAX_BYTES)
         if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
             raise MalformedPayload("the Alipay notification must be an object of strings")
         return data
-    form = request.POST
+    try:
+        form = request.POST
+    except (BadRequest, SuspiciousOperation, MultiPartParserError) as exc:
+        # Not UTF-8, too many fields, a broken multipart body: Django's own page would answer
+        # outside the error contract Alipay's retries and the bank's monitoring read.
+        raise MalformedPayload(f"the Alipay notification cannot be read: {exc}") from exc
     if any(len(values) > 1 for _, values in form.lists()):
         raise MalformedPayload("a parameter appears twice in the Alipay notification")
     return {key: form[key] for key in form}
@@ -66,10 +70,9 @@ def notification_read(request: HttpRequest, endpoint: ChannelEndpoint) -> Alipay
     app_id = str(endpoint.settings.get("app_id") or "")
     if app_id and params.get("app_id") != app_id:
         raise MalformedPayload("the notification is for another Alipay app", field="app_id")
-    try:
-        biz = json.loads(params.get("biz_content") or "{}")
-    except ValueError as exc:
-        raise MalformedPayload("biz_content is not JSON", field="biz_content") from exc
+    biz = json_input_parse(
+        params.get("biz_content") or "{}", max_size=BODY_MAX_BYTES, field="biz_content"
+    )
     if not isinstance(biz, dict):
         raise MalformedPayload("biz_content is not a JSON object", field="biz_content")
     return AlipayNotification(params=params, biz=biz)

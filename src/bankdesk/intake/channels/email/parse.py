@@ -44,6 +44,9 @@ logger = logging.getLogger(__name__)
 
 # Larger than any attachment the bank keeps, base64-encoded, plus the text around it.
 MESSAGE_MAX_BYTES = 32 * 1024 * 1024
+# Mail programs nest a few levels (mixed, alternative, related, a forwarded mail inside one);
+# far deeper is a mail built to exhaust the stack of whatever walks or re-writes its parts.
+MIME_DEPTH_MAX = 32
 TEXT_MAX_CHARS = 100_000
 
 # A label names the widest encoding it could mean: mail programs write "gb2312" for text that
@@ -208,6 +211,19 @@ def _is_attachment(part: MimePart) -> bool:
     return part.get_content_maintype() not in {"text", "multipart", "message"}
 
 
+def _depth_check(message: MimePart) -> None:
+    """Refuse parts nested past MIME_DEPTH_MAX, forwarded messages' parts included; counted
+    without recursion, before anything walks or re-writes them."""
+    pending = [(message, 1)]
+    while pending:
+        part, depth = pending.pop()
+        if depth > MIME_DEPTH_MAX:
+            raise MalformedPayload("the e-mail's parts are nested too deeply", field="message")
+        children = part.get_payload()
+        if isinstance(children, list):
+            pending.extend((child, depth + 1) for child in children if isinstance(child, MimePart))
+
+
 def _walk(message: MimePart) -> Iterable[MimePart]:
     """Every leaf part, not descending into forwarded or reported messages' own parts."""
     if message.is_multipart() and message.get_content_maintype() == "multipart":
@@ -365,6 +381,7 @@ def email_parse(
         raise MalformedPayload("the e-mail cannot be read", field="message") from exc
     if message.get("From") is None:
         raise MalformedPayload("the e-mail has no From header", field="from")
+    _depth_check(message)
 
     sender_name, sender = _first_address(_raw_header(message, "From"))
     own = {address.strip().lower() for address in own_addresses}

@@ -18,6 +18,8 @@ from typing import Any
 from bankdesk.intake.channels.sms.webhook import endpoint_secrets
 from bankdesk.intake.errors import DeliveryFailed
 from bankdesk.intake.models import ChannelEndpoint, OutboxMessage
+from bankdesk.lib.errors import MalformedInput
+from bankdesk.lib.json_input import json_input_parse
 
 TIMEOUT_SECONDS = 15
 ANSWER_MAX = 64 * 1024
@@ -30,8 +32,8 @@ def provider_url(endpoint: ChannelEndpoint | None) -> str:
 
 def _provider_id(answer: bytes) -> str:
     try:
-        data: Any = json.loads(answer or b"{}")
-    except ValueError:
+        data: Any = json_input_parse(answer or b"{}", max_size=ANSWER_MAX)
+    except MalformedInput:
         data = {}
     if isinstance(data, dict):
         for name in ("id", "message_id"):

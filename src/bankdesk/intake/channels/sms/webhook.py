@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
@@ -22,8 +22,9 @@ from django.http import HttpRequest, JsonResponse
 from bankdesk.intake.errors import BadSignature, EndpointNotFound, MalformedPayload
 from bankdesk.intake.models import ChannelEndpoint
 from bankdesk.intake.services import IntakeResult
-from bankdesk.lib.api import EARLIEST_YEAR, LATEST_YEAR
+from bankdesk.lib.api import aware_in_range
 from bankdesk.lib.errors import BankdeskError
+from bankdesk.lib.json_input import json_input_parse
 from bankdesk.lib.text import clean_text, is_unusable
 
 SIGNATURE_HEADER = "X-Bankdesk-Signature"
@@ -65,12 +66,7 @@ def signature_verify(endpoint: ChannelEndpoint, request: HttpRequest) -> None:
 
 
 def payload_object(request: HttpRequest) -> dict[str, Any]:
-    if len(request.body) > BODY_MAX:
-        raise MalformedPayload(f"the body may be at most {BODY_MAX} bytes")
-    try:
-        data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedPayload(f"the body is not JSON: {exc}") from exc
+    data = json_input_parse(request.body, max_size=BODY_MAX)
     if not isinstance(data, dict):
         raise MalformedPayload("the body must be a JSON object")
     return data
@@ -104,12 +100,10 @@ def time_field(data: dict[str, Any], name: str) -> datetime | None:
         value = datetime.fromisoformat(raw)
     except ValueError as exc:
         raise MalformedPayload(f"{name} is not an ISO 8601 time", field=name) from exc
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise MalformedPayload(f"{name} needs a time-zone offset", field=name)
-    value = value.astimezone(UTC)
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        raise MalformedPayload(f"{name} is out of range", field=name)
-    return value
+    try:
+        return aware_in_range(value)
+    except ValueError as exc:
+        raise MalformedPayload(f"{name} {exc}", field=name) from exc
 
 
 def error_response(exc: BankdeskError) -> JsonResponse:

@@ -19,6 +19,11 @@ bankdesk → browser::
     {"type": "typing", "is_typing": bool}
     {"type": "error", "code": str, "message": str, "client_id"?: str}
 
+A frame that cannot be read (not JSON, nested, oversized, binary) gets the error `bad_frame`;
+one past this connection's or this address's rate gets `rate_limited`. bankdesk closes the
+socket with 4403 for a page the endpoint does not list, and with 4429, and a reason, after
+too many refused frames or when the address has started too many new chats.
+
 `seq` orders every message of the session; after a reconnect, `hello` with `last_seq` replays
 what came later, and a message re-sent with the same `client_id` is acknowledged, not stored
 twice. Where the endpoint offers the assistant (`assistant` in the welcome), it answers a
@@ -44,8 +49,10 @@ from bankdesk.intake.channels.webchat.tokens import (
     chat_session_resume,
     chat_session_sign,
 )
-from bankdesk.lib.errors import BankdeskError
+from bankdesk.lib.errors import BankdeskError, MalformedInput, RateLimited
+from bankdesk.lib.json_input import json_input_parse
 from bankdesk.lib.live import case_group, chat_group
+from bankdesk.lib.text import is_unusable
 
 T = TypeVar("T")
 
@@ -61,6 +68,8 @@ def in_database(function: Callable[..., T]) -> Callable[..., Awaitable[T]]:
 TEXT_MAX = 4000
 # A JSON frame carrying the longest message, every character escaped (\uXXXX), with room over.
 FRAME_MAX = TEXT_MAX * 6 + 1024
+# Every frame is one flat object; anything nested deeper is not from the widget.
+FRAME_DEPTH_MAX = 4
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # Frames per connection: a steady rate with a burst on top (someone pasting several lines).
 RATE_PER_SECOND = 5.0
@@ -68,6 +77,7 @@ RATE_BURST = 20.0
 # Past this many refused frames the connection is closed: a script, not a person.
 REFUSALS_MAX = 50
 CLOSE_FORBIDDEN_ORIGIN = 4403
+# Past the refusals above, or past the address's new chats (BANKDESK_RATE_LIMIT_CHAT_SESSIONS).
 CLOSE_ABUSE = 4429
 
 
@@ -105,6 +115,12 @@ def _headers(scope: dict[str, Any]) -> dict[str, str]:
     return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
 
 
+def _client_address(scope: dict[str, Any]) -> str:
+    """The peer's address, as the HTTP rate limits see it (REMOTE_ADDR)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
 class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
     """One customer's open widget."""
 
@@ -126,6 +142,7 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN_ORIGIN)
             return
         self.endpoint = endpoint
+        self.address = _client_address(self.scope)
         self.bucket = TokenBucket(RATE_PER_SECOND, RATE_BURST)
         self.refusals = 0
         await self.accept()
@@ -134,10 +151,34 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         if self.thread_id:
             await self.channel_layer.group_discard(chat_group(self.thread_id), self.channel_name)
 
-    async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        if not self.bucket.take():
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        """Every frame: counted against this connection and the address, then read, text only,
+        by the bounded reader; one that cannot be read gets an error frame, never a crash."""
+        if not self.bucket.take() or not await self.address_allows(sessions.chat_frame_count):
             await self.refuse("rate_limited", _("You are sending messages too quickly."))
             return
+        if text_data is None or len(text_data) > FRAME_MAX:
+            await self.refuse("bad_frame", _("That message could not be read."))
+            return
+        try:
+            content = json_input_parse(text_data, max_size=FRAME_MAX, max_depth=FRAME_DEPTH_MAX)
+        except MalformedInput:
+            await self.refuse("bad_frame", _("That message could not be read."))
+            return
+        await self.receive_json(content)
+
+    async def address_allows(self, count: Callable[[str], None]) -> bool:
+        """Whether the client address is within the limit `count` keeps (in the rate limiter's
+        shared store, so it holds across every process serving chats)."""
+        try:
+            await in_database(count)(self.address)
+        except RateLimited:
+            return False
+        return True
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "hello":
             await self.hello(content)
@@ -150,21 +191,6 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         else:
             await self.refuse("unknown_frame", _("That kind of message is not understood."))
 
-    async def receive(
-        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
-    ) -> None:
-        # Text frames only, and never parse more than a longest message could need.
-        if text_data is None or len(text_data) > FRAME_MAX:
-            await self.refuse("bad_frame", _("That message could not be read."))
-            return
-        await super().receive(text_data=text_data, **kwargs)
-
-    async def decode_json(self, text_data: str) -> Any:
-        try:
-            return await super().decode_json(text_data)
-        except ValueError:
-            return None
-
     async def refuse(self, code: str, message: str, **extra: Any) -> None:
         self.refusals += 1
         await self.send_json({"type": "error", "code": code, "message": message, **extra})
@@ -175,7 +201,19 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         if self.thread_id:
             await self.refuse("hello_again", _("The chat has already started."))
             return
-        thread_id = chat_session_resume(content.get("session_id")) or chat_session_new()
+        thread_id = chat_session_resume(content.get("session_id"))
+        if thread_id is None:
+            if not await self.address_allows(sessions.chat_session_start_count):
+                await self.send_json(
+                    {
+                        "type": "error",
+                        "code": "rate_limited",
+                        "message": _("Too many chats have been started from your network."),
+                    }
+                )
+                await self.close(code=CLOSE_ABUSE, reason="too many new chats from this address")
+                return
+            thread_id = chat_session_new()
         token = content.get("customer_token")
         if token:
             self.customer_id = await in_database(sessions.chat_customer_identify)(
@@ -224,6 +262,13 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
             return
         if not isinstance(text, str) or not text.strip():
             await self.refuse("empty", _("The message is empty."), client_id=client_id)
+            return
+        if is_unusable(text):  # NUL above all, which PostgreSQL refuses: checked before any write
+            await self.refuse(
+                "unusable_text",
+                _("The message contains characters that cannot be sent."),
+                client_id=client_id,
+            )
             return
         if len(text) > TEXT_MAX:
             await self.refuse(

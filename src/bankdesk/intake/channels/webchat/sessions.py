@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from bankdesk.assistant.choices import Speaker
@@ -31,6 +32,7 @@ from bankdesk.intake.channels.webchat.tokens import InvalidCustomerToken, custom
 from bankdesk.intake.models import ChannelEndpoint
 from bankdesk.intake.services import inbound_receive
 from bankdesk.lib.channels import Channel
+from bankdesk.security.ratelimit import Limit, rate_limit_hit
 from bankdesk.tickets.choices import Direction
 from bankdesk.tickets.models import Message
 from bankdesk.tickets.selectors import thread_case
@@ -88,6 +90,24 @@ def chat_endpoint_get(code: str = "") -> ChatEndpoint | None:
         token_secret=secret if isinstance(secret, str) else "",
         assistant=options.get("assistant", True) is not False,
     )
+
+
+def _limit(name: str) -> Limit:
+    # Read at each use, not cached: a few characters to split beside a database write.
+    return Limit.parse(getattr(settings, name), name)
+
+
+def chat_session_start_count(address: str) -> None:
+    """Count a new chat session from a client address; RateLimited past
+    BANKDESK_RATE_LIMIT_CHAT_SESSIONS, so a script cannot open case after case. Resumed
+    sessions are not counted: a customer's reconnects never use up the address's allowance."""
+    rate_limit_hit(f"chat:session:ip:{address}", _limit("BANKDESK_RATE_LIMIT_CHAT_SESSIONS"))
+
+
+def chat_frame_count(address: str) -> None:
+    """Count one frame from a client address, across all its open chats; RateLimited past
+    BANKDESK_RATE_LIMIT_CHAT_FRAMES (each connection's own limit holds one connection only)."""
+    rate_limit_hit(f"chat:frame:ip:{address}", _limit("BANKDESK_RATE_LIMIT_CHAT_FRAMES"))
 
 
 def chat_customer_identify(token: str, endpoint: ChatEndpoint) -> int | None:

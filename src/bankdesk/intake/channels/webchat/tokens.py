@@ -24,6 +24,9 @@ from dataclasses import dataclass
 
 from django.core import signing
 
+from bankdesk.lib.errors import MalformedInput
+from bankdesk.lib.json_input import json_input_parse
+
 SESSION_SALT = "bankdesk.webchat.session"
 # A customer who comes back within a day continues the same chat (and the same open case).
 SESSION_MAX_AGE = 24 * 3600
@@ -76,8 +79,8 @@ def customer_token_verify(token: str, *, secret: str, now: float | None = None) 
     if not hmac.compare_digest(signature, _signature(secret, payload)):
         raise InvalidCustomerToken("bad signature")
     try:
-        data = json.loads(_b64decode(payload))
-    except ValueError as exc:  # bad base64, bad UTF-8 and bad JSON are all ValueErrors
+        data = json_input_parse(_b64decode(payload), max_size=TOKEN_MAX_LENGTH)
+    except (ValueError, MalformedInput) as exc:  # bad base64 is a ValueError
         raise InvalidCustomerToken("malformed payload") from exc
     if not isinstance(data, dict):
         raise InvalidCustomerToken("malformed payload")

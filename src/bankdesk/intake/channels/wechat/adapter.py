@@ -24,10 +24,14 @@ from bankdesk.intake.channels.wechat.endpoint import endpoint_secrets, wechat_ap
 from bankdesk.intake.errors import DeliveryFailed
 from bankdesk.intake.models import ChannelEndpoint, OutboxMessage
 from bankdesk.lib.channels import Channel
+from bankdesk.lib.errors import MalformedInput
+from bankdesk.lib.json_input import json_input_parse
 
 logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 15
+# WeChat's answers are a few hundred bytes; read no more than this of one.
+ANSWER_MAX = 64 * 1024
 # Refresh a little before WeChat's 7200-second expiry, so no send races the deadline.
 TOKEN_MARGIN_SECONDS = 300
 # The access token is invalid or expired: fetch a new one and send again (nothing was sent).
@@ -47,7 +51,7 @@ def _request_json(url: str, body: dict[str, Any] | None = None) -> dict[str, Any
         request.add_header("Content-Type", "application/json; charset=utf-8")
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310  # nosec B310 - scheme checked above
-            raw = response.read()
+            raw = response.read(ANSWER_MAX + 1)
     except urllib.error.HTTPError as exc:
         raise DeliveryFailed(
             f"WeChat answered HTTP {exc.code}", permanent=400 <= exc.code < 500 and exc.code != 429
@@ -55,9 +59,9 @@ def _request_json(url: str, body: dict[str, Any] | None = None) -> dict[str, Any
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         raise DeliveryFailed(f"WeChat could not be reached: {exc}") from exc
     try:
-        answer = json.loads(raw)
-    except ValueError as exc:
-        raise DeliveryFailed("WeChat's answer is not JSON") from exc
+        answer = json_input_parse(raw, max_size=ANSWER_MAX)
+    except MalformedInput as exc:
+        raise DeliveryFailed(f"WeChat's answer cannot be read: {exc.message}") from exc
     if not isinstance(answer, dict):
         raise DeliveryFailed("WeChat's answer is not a JSON object")
     return answer

@@ -199,10 +199,15 @@
       try { frame = JSON.parse(event.data); } catch (e) { return; }
       receive(frame);
     });
-    socket.addEventListener("close", function () {
+    socket.addEventListener("close", function (event) {
       connected = false;
-      status.textContent = text.offline;
       root.classList.add("bdchat-offline");
+      if (event.code === 4429) {
+        // Refused for too many chats or frames from this network: keep saying why, wait longest.
+        attempt = Math.max(attempt, 6);
+      } else {
+        status.textContent = text.offline;
+      }
       // Back off: 0.5 s, 1 s, 2 s … up to 30 s, with jitter so a restart is not a stampede.
       var delay = Math.min(30000, 500 * Math.pow(2, attempt)) * (0.8 + Math.random() * 0.4);
       attempt += 1;
