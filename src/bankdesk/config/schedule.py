@@ -11,6 +11,7 @@ from django.db import close_old_connections
 from django_tasks.base import Task
 from django_tasks_db.models import DBTaskResult
 
+from bankdesk.assistant.tasks import assistant_training_recover_run
 from bankdesk.config.tasks import housekeeping_run
 from bankdesk.intake.tasks import mailbox_poll_run, outbox_deliver_run
 from bankdesk.sla.tasks import sla_firings_run, sla_sweep_run
@@ -36,6 +37,8 @@ SCHEDULE = [
     Periodic(task=sla_firings_run, every_seconds=5 * 60),
     # Rate-limit counters and finished task results would otherwise grow for ever.
     Periodic(task=housekeeping_run, every_seconds=60 * 60),
+    # Assistant training runs whose worker died (on any node) are marked interrupted.
+    Periodic(task=assistant_training_recover_run, every_seconds=5 * 60),
 ]
 
 
