@@ -103,6 +103,35 @@ def test_a_model_trained_on_one_node_serves_on_a_node_that_never_saw_its_files(
     engine.forget()
 
 
+def test_a_training_run_never_touches_files_another_run_is_writing(db: None) -> None:
+    engine.forget()
+    examples_import(
+        [(text, label) for label, texts in EXAMPLES.items() for text in texts],
+        source="admin",
+        actor=None,
+    )
+    others: list[Path] = []
+
+    def another_run_writes_under_the_same_number(stage: str, done: int, total: int) -> None:
+        # Another database's run (a staging copy, a restore) on this BANKDESK_HOME got the same
+        # version number and is writing its files now.
+        if not others:
+            number = ModelVersion.objects.get(status=ModelStatus.TRAINING).pk
+            others.append(models_root() / f"v{number:04d}")
+            others[0].mkdir(parents=True, exist_ok=True)
+            (others[0] / "model.npz").write_bytes(b"the other run's weights")
+
+    version = model_train(
+        actor=None, holdout=False, progress=another_run_writes_under_the_same_number
+    )
+
+    assert (others[0] / "model.npz").read_bytes() == b"the other run's weights"
+    assert version.directory != others[0].name
+    assert (models_root() / version.directory / "model.npz").is_file()
+    shutil.rmtree(others[0])
+    engine.forget()
+
+
 def _tamper(version: ModelVersion, other_model: Path) -> None:
     """Replace the stored files with another, well-formed model, keeping the recorded digest:
     what someone with write access to the table, or a bad disk, might leave."""
