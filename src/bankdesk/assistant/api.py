@@ -13,7 +13,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field, StringConstraints
 
 from bankdesk.assistant.choices import ExampleSource
-from bankdesk.assistant.models import LABEL_PATTERN, Dialogue, Intent, ModelVersion
+from bankdesk.assistant.models import LABEL_PATTERN, Dialogue, Intent
 from bankdesk.assistant.selectors import (
     assistant_figures,
     customer_dialogues,
@@ -22,6 +22,7 @@ from bankdesk.assistant.selectors import (
 from bankdesk.assistant.services import TEXT_MAX, assistant_reply
 from bankdesk.assistant.tasks import assistant_train_run
 from bankdesk.assistant.training import examples_import, intent_create
+from bankdesk.assistant.versions import VersionRow, model_versions_list
 from bankdesk.customers.access import access_customer_by_id
 from bankdesk.lib.api import Id, RequiredText, error_responses
 from bankdesk.lib.channels import Channel
@@ -197,25 +198,41 @@ def examples_add(request: HttpRequest, code: str, payload: ExamplesIn) -> Status
 
 class ModelOut(Schema):
     id: int
-    status: str
+    status: str = Field(description="training | ready | failed")
+    interrupted: bool = Field(
+        description="failed because its worker stopped during training (see error)"
+    )
+    stored: bool = Field(description="its files are in the database: every node serves it")
     examples: int
     labels: int
     metrics: dict[str, float]
     seconds: float
     error: str
+    note: str = Field(description="what an admin should know: where it can serve, its retry")
+    worker: str = Field(description="host:pid of the worker that trained it")
+    heartbeat_at: datetime | None = Field(description="last sign of life while it trained")
+    retry_of: int | None = Field(description="the interrupted version this one trained again")
+    retried_by: int | None
     created_at: str
     finished_at: str | None
 
 
-def _model_out(version: ModelVersion) -> dict[str, Any]:
+def _model_out(version: VersionRow) -> dict[str, Any]:
     return {
-        "id": version.pk,
+        "id": version.id,
         "status": version.status,
+        "interrupted": version.is_interrupted,
+        "stored": version.is_stored,
         "examples": version.examples,
         "labels": version.labels,
         "metrics": version.metrics,
         "seconds": version.seconds,
         "error": version.error,
+        "note": version.note,
+        "worker": version.worker,
+        "heartbeat_at": version.heartbeat_at,
+        "retry_of": version.retry_of,
+        "retried_by": version.retried_by,
         "created_at": version.created_at.isoformat(),
         "finished_at": version.finished_at.isoformat() if version.finished_at else None,
     }
@@ -224,11 +241,12 @@ def _model_out(version: ModelVersion) -> dict[str, Any]:
 @router.get(
     "/models",
     response={200: list[ModelOut], **error_responses()},
-    summary="Trained versions, newest first, with their held-out figures",
+    summary="Trained versions, newest first, with their held-out figures; interrupted runs "
+    "and versions not every node can serve say so",
 )
 def models(request: HttpRequest) -> list[dict[str, Any]]:
     require_perm(request_staff(request), "assistant.view_modelversion")
-    return [_model_out(v) for v in ModelVersion.objects.order_by("-id")[:50]]
+    return [_model_out(v) for v in model_versions_list(limit=50)]
 
 
 class TrainOut(Schema):

@@ -1,8 +1,9 @@
 """The assistant's data: intents and their examples, trained model versions, and dialogues.
 
 Intents and examples live in the database so admins can teach the assistant without a
-release; training reads them and writes a versioned artifact under BANKDESK_HOME. Dialogue
-turns are stored with every identifier the customer typed already masked (`lib.redaction`).
+release; training reads them and stores a versioned artifact in the database, of which each
+node keeps a local copy under BANKDESK_HOME. Dialogue turns are stored with every identifier the
+customer typed already masked (`lib.redaction`).
 """
 
 from __future__ import annotations
@@ -67,11 +68,17 @@ class IntentExample(models.Model):
 
 
 class ModelVersion(models.Model):
-    """One training run and the artifact it wrote (BANKDESK_HOME/assistant/models/vNNNN)."""
+    """One training run; once ready, its files are a `ModelArtifact` every node serves from.
+
+    While it trains, the process training it beats `heartbeat_at`; a run whose heartbeat stops
+    (its worker was killed) is marked failed as interrupted rather than left training for ever.
+    """
 
     status = models.CharField(
         max_length=10, choices=ModelStatus.choices, default=ModelStatus.TRAINING
     )
+    # Where a node keeps its copy of the files, under BANKDESK_HOME/assistant/models (versions
+    # trained before artifacts were stored in the database exist only as such a directory).
     directory = models.CharField(max_length=200, blank=True)
     examples = models.PositiveIntegerField(default=0)
     labels = models.PositiveIntegerField(default=0)
@@ -84,12 +91,48 @@ class ModelVersion(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The process training it: "host:pid" for people, and an identity a process on the same
+    # machine can check to prove it gone (see assistant.liveness).
+    worker = models.CharField(max_length=255, blank=True)
+    worker_identity = models.CharField(max_length=255, blank=True)
+    # Last sign of life from the training run (every few seconds while it works).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The interrupted run this one trains again (at most once: a run that keeps killing its
+    # worker, as one running out of memory would, is not started a third time).
+    retry_of = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="retried_by"
+    )
 
     class Meta:
         ordering = ["-id"]
 
     def __str__(self) -> str:
         return f"model v{self.pk} ({self.status})"
+
+    @property
+    def is_interrupted(self) -> bool:
+        """Failed because its worker stopped, not because training itself went wrong."""
+        return self.status == ModelStatus.FAILED and self.error.startswith("interrupted:")
+
+
+class ModelArtifact(models.Model):
+    """A ready version's files (model.json, model.npz, metrics.json) as one zip, kept in the
+    database so that every node serves the same model and a backup carries it.
+
+    A table of its own, so that listing and choosing versions never reads the blobs; written
+    in the transaction that marks the version ready, checked against `sha256` before use.
+    """
+
+    version = models.OneToOneField(
+        ModelVersion, on_delete=models.CASCADE, primary_key=True, related_name="artifact"
+    )
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    content = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"model v{self.pk} files ({self.size} bytes, sha256 {self.sha256[:12]}…)"
 
 
 class Dialogue(models.Model):

@@ -2,9 +2,9 @@
 
 `examples_import` takes CSV files (columns text,category; `oos` marks out-of-scope) into the
 database; `model_train` trains on every example there, measures the result on a stratified
-tenth held out, then trains the shipped model on everything and writes it with its figures
-to BANKDESK_HOME/assistant/models/vNNNN. `model_evaluate` measures the model in service
-exactly as replies use it.
+tenth held out, then trains the shipped model on everything and stores it with its figures in
+the database (see artifacts), from where every node serves it. `model_evaluate` measures the
+model in service exactly as replies use it.
 """
 
 from __future__ import annotations
@@ -22,12 +22,31 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
+from bankdesk.assistant.artifacts import (
+    PackedModel,
+    artifact_pack,
+    local_copy_keep,
+    local_directory_name,
+    staging_directory,
+)
 from bankdesk.assistant.catalog import forget as forget_catalog
 from bankdesk.assistant.choices import OUT_OF_SCOPE, ExampleSource, ModelStatus
-from bankdesk.assistant.engine import current_model, models_root
-from bankdesk.assistant.models import LABEL_PATTERN, Intent, IntentExample, ModelVersion
+from bankdesk.assistant.engine import current_model
+from bankdesk.assistant.liveness import process_identity, process_label
+from bankdesk.assistant.models import (
+    LABEL_PATTERN,
+    Intent,
+    IntentExample,
+    ModelArtifact,
+    ModelVersion,
+)
 from bankdesk.assistant.nlu import IntentModel, train
 from bankdesk.assistant.splits import stratified_split
+from bankdesk.assistant.training_runs import (
+    TrainingAbandoned,
+    TrainingHeartbeat,
+    training_interrupted_mark,
+)
 from bankdesk.lib.errors import Conflict, InvalidInput
 from bankdesk.lib.redaction import redact_personal_data
 from bankdesk.lib.stats import percentile
@@ -42,6 +61,7 @@ HOLDOUT_SHARE = 0.1
 LABEL = re.compile(LABEL_PATTERN)
 # Texts looked up per query when importing: under every database's parameter limit.
 LOOKUP_BATCH = 500
+MEASURE_REPORT_EVERY = 100
 
 
 def canonical_label(label: str, known: dict[str, str]) -> str:
@@ -183,7 +203,9 @@ def training_examples() -> list[tuple[str, str]]:
 # -- measuring ------------------------------------------------------------------------------
 
 
-def measure(model: IntentModel, rows: Sequence[tuple[str, str]]) -> dict[str, float | int]:
+def measure(
+    model: IntentModel, rows: Sequence[tuple[str, str]], progress: Progress | None = None
+) -> dict[str, float | int]:
     """The figures `bankdesk assistant evaluate` prints, for `rows` of (text, category).
 
     accuracy: in-scope rows whose top intent is right and not rejected as out-of-scope;
@@ -197,7 +219,9 @@ def measure(model: IntentModel, rows: Sequence[tuple[str, str]]) -> dict[str, fl
     actual: Counter[str] = Counter()
     in_scope = correct = oos = rejected = 0
     model.predict("warm-up 预热")  # a serving process is warm: lazily built parts are built
-    for text, category in rows:
+    for done, (text, category) in enumerate(rows):
+        if progress is not None and done % MEASURE_REPORT_EVERY == 0:
+            progress("measure", done, len(rows))
         started = time.perf_counter()
         prediction = model.predict(text)
         timings.append((time.perf_counter() - started) * 1000)
@@ -242,70 +266,120 @@ def model_evaluate(rows: Sequence[tuple[str, str]]) -> dict[str, float | int]:
 # -- training -------------------------------------------------------------------------------
 
 
-def _finish(version: ModelVersion, **fields: object) -> None:
-    for name, value in fields.items():
-        setattr(version, name, value)
-    version.finished_at = timezone.now()
-    version.save()
-
-
 def model_train(
     *,
     actor: User | None,
     progress: Progress | None = None,
     holdout: bool = True,
     seed: int = 0,
+    retry_of: ModelVersion | None = None,
 ) -> ModelVersion:
-    """Train a new version on the database's examples; it serves from its first reply on.
+    """Train a new version on the database's examples; it serves from its first reply on, on
+    every node.
 
     With `holdout`, a stratified tenth is first held out and the model trained on the rest is
     measured on it: those are the version's figures. The version served is then trained on
-    every example.
+    every example. `retry_of` names the interrupted run this one trains again.
     """
     examples = training_examples()
     labels = {label for _, label in examples if label != OUT_OF_SCOPE}
     if len(labels) < 2:
         raise InvalidInput("training needs examples of at least two intents")
     version = ModelVersion.objects.create(
-        requested_by=actor, examples=len(examples), labels=len(labels)
+        requested_by=actor,
+        examples=len(examples),
+        labels=len(labels),
+        worker=process_label(),
+        worker_identity=process_identity(),
+        heartbeat_at=timezone.now(),
+        retry_of=retry_of,
     )
     started = time.monotonic()
-    directory = models_root() / f"v{version.pk:04d}"
+    heartbeat = TrainingHeartbeat(version.pk, progress)
+    staging: Path | None = None
     try:
+        # A directory of this run's own: runs at once, on one node or many, share no files.
+        staging = staging_directory(f"training-v{version.pk:04d}")
         metrics: dict[str, float | int] = {}
         if holdout:
             kept, held = stratified_split(examples, HOLDOUT_SHARE, seed)
-            trial = train(kept, seed=seed, progress=_staged(progress, "holdout "))
-            metrics = measure(trial, held)
-        model = train(examples, seed=seed, progress=_staged(progress, ""))
-        if directory.exists():
-            shutil.rmtree(directory)
-        directory.mkdir(parents=True)
-        model.save(directory)
-        (directory / "metrics.json").write_text(json.dumps(metrics, indent=2), "utf-8")
-    except Exception as exc:
-        _finish(
-            version,
-            status=ModelStatus.FAILED,
-            error=f"{type(exc).__name__}: {exc}"[:2000],
-            seconds=round(time.monotonic() - started, 1),
-        )
+            trial = train(kept, seed=seed, progress=_staged(heartbeat, "holdout "))
+            metrics = measure(trial, held, progress=_staged(heartbeat, "holdout "))
+        model = train(examples, seed=seed, progress=heartbeat)
+        model.save(staging)
+        (staging / "metrics.json").write_text(json.dumps(metrics, indent=2), "utf-8")
+        packed = artifact_pack(staging)
+        _ready(version, packed, metrics=metrics, seconds=time.monotonic() - started, actor=actor)
+    except BaseException as exc:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        _failed(version, exc, seconds=time.monotonic() - started)
         raise
-    with transaction.atomic():
-        _finish(
-            version,
-            status=ModelStatus.READY,
-            directory=directory.name,
-            metrics=metrics,
-            seconds=round(time.monotonic() - started, 1),
-        )
-        audit_record(
-            actor=actor,
-            action="assistant.model_train",
-            target=version,
-            reason=f"{len(examples)} examples, {len(labels)} intents, {json.dumps(metrics)}",
-        )
+    try:
+        local_copy_keep(staging, version_id=version.pk, sha256=packed.sha256)
+    except OSError:  # this node fetches its copy from the database, as every other node does
+        shutil.rmtree(staging, ignore_errors=True)
     return version
+
+
+@transaction.atomic
+def _ready(
+    version: ModelVersion,
+    packed: PackedModel,
+    *,
+    metrics: dict[str, float | int],
+    seconds: float,
+    actor: User | None,
+) -> None:
+    """Store the files and mark the version ready, together: no node sees a ready version
+    whose files it cannot fetch."""
+    locked = ModelVersion.objects.select_for_update().only("status").get(pk=version.pk)
+    if locked.status != ModelStatus.TRAINING:
+        raise TrainingAbandoned(
+            f"model v{version.pk} was marked interrupted while it was still training"
+        )
+    ModelArtifact.objects.create(
+        version=version, sha256=packed.sha256, size=packed.size, content=packed.content
+    )
+    version.status = ModelStatus.READY
+    version.directory = local_directory_name(version.pk, packed.sha256)
+    version.metrics = metrics
+    version.seconds = round(seconds, 1)
+    version.finished_at = timezone.now()
+    version.heartbeat_at = version.finished_at
+    version.save()
+    audit_record(
+        actor=actor,
+        action="assistant.model_train",
+        target=version,
+        reason=(
+            f"{version.examples} examples, {version.labels} intents, {json.dumps(metrics)}, "
+            f"files sha256 {packed.sha256}"
+        ),
+    )
+
+
+def _failed(version: ModelVersion, exc: BaseException, *, seconds: float) -> None:
+    if isinstance(exc, TrainingAbandoned):
+        return  # marked already, by the worker that found it silent
+    if isinstance(exc, KeyboardInterrupt):  # Ctrl-C on `bankdesk assistant train`
+        training_interrupted_mark(
+            version_id=version.pk,
+            reason="interrupted: training was cancelled (Ctrl-C)",
+            is_cancelled=True,
+        )
+        return
+    if not isinstance(exc, Exception):  # SystemExit: the worker was told to stop at once
+        training_interrupted_mark(
+            version_id=version.pk, reason="interrupted: the worker was stopped during training"
+        )
+        return
+    ModelVersion.objects.filter(pk=version.pk, status=ModelStatus.TRAINING).update(
+        status=ModelStatus.FAILED,
+        error=f"{type(exc).__name__}: {exc}"[:2000],
+        seconds=round(seconds, 1),
+        finished_at=timezone.now(),
+    )
 
 
 def _staged(progress: Progress | None, prefix: str) -> Progress | None:

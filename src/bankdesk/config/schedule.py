@@ -11,6 +11,7 @@ from django.db import close_old_connections
 from django_tasks.base import Task
 from django_tasks_db.models import DBTaskResult
 
+from bankdesk.assistant.tasks import assistant_training_recover_run
 from bankdesk.config.tasks import housekeeping_run
 from bankdesk.intake.tasks import mailbox_poll_run, outbox_deliver_run, wechat_nonces_prune_run
 from bankdesk.sla.tasks import calendar_horizon_check_run, sla_firings_run, sla_sweep_run
@@ -39,6 +40,8 @@ SCHEDULE = [
     Periodic(task=housekeeping_run, every_seconds=60 * 60),
     # A calendar whose published holidays are running out is logged daily (and at each start).
     Periodic(task=calendar_horizon_check_run, every_seconds=24 * 60 * 60),
+    # Assistant training runs whose worker died (on any node) are marked interrupted.
+    Periodic(task=assistant_training_recover_run, every_seconds=5 * 60),
 ]
 
 

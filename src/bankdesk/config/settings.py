@@ -192,6 +192,13 @@ CACHES = {
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Results of finished background tasks are kept this many days, then pruned by the worker.
 BANKDESK_TASK_RESULTS_KEEP_DAYS = env_int("BANKDESK_TASK_RESULTS_KEEP_DAYS", 7, minimum=1)
+# An assistant training run silent this long is taken as interrupted (its worker died) and
+# marked failed. A run beats at most every 10 s, between steps; its longest step on BANKING77
+# took 43-80 s on a busy two-core machine (`bankdesk assistant train` prints it; see
+# docs/assistant-models.md).
+BANKDESK_ASSISTANT_TRAINING_STALE_SECONDS = env_int(
+    "BANKDESK_ASSISTANT_TRAINING_STALE_SECONDS", 600, minimum=60
+)
 
 # --- authentication -------------------------------------------------------------------------
 

@@ -336,7 +336,11 @@ def _fit_lr(
 
 
 def _prototypes(
-    emb: np.ndarray, y: np.ndarray, counts: dict[int, int], seed: int
+    emb: np.ndarray,
+    y: np.ndarray,
+    counts: dict[int, int],
+    seed: int,
+    step_done: Callable[[], None],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per class, the centres of k-means clusters of its example embeddings (unit length), or
     the examples themselves for a class with no more examples than centres."""
@@ -353,18 +357,26 @@ def _prototypes(
             )
         vectors.append(block)
         labels.append(np.full(block.shape[0], label))
+        step_done()
     return np.concatenate(vectors), np.concatenate(labels)
 
 
 def _knn_arrays(
-    emb: np.ndarray, y: np.ndarray, n_classes: int, oos_idx: int | None, cfg: Settings, seed: int
+    emb: np.ndarray,
+    y: np.ndarray,
+    n_classes: int,
+    oos_idx: int | None,
+    cfg: Settings,
+    seed: int,
+    step_done: Callable[[], None],
 ) -> dict[str, np.ndarray]:
     """What the nearest-neighbour judge compares a message with, grouped by class, as int8:
     prototypes (k-means centres) of each class's examples."""
     counts = dict.fromkeys(range(n_classes), cfg.knn_prototypes)
     if oos_idx is not None:
         counts[oos_idx] = cfg.knn_oos_prototypes
-    vectors, labels = _prototypes(emb, y, counts, seed)  # grouped by class, in class order
+    # Grouped by class, in class order.
+    vectors, labels = _prototypes(emb, y, counts, seed, step_done)
     present = np.bincount(labels, minlength=n_classes) > 0
     if not present.all():  # every class needs at least one row: use a zero vector
         missing = np.flatnonzero(~present)
@@ -433,7 +445,9 @@ def train(
 ) -> IntentModel:
     """Train an :class:`IntentModel` on ``(text, label)`` pairs; label ``'oos'`` marks
     out-of-scope examples.  ``progress(stage, done, total)`` is called as work advances
-    (stages: ``embed``, ``calibrate``, ``fit``, ``done``)."""
+    (stages: ``embed``, ``calibrate``, ``fit``, ``done``); within ``calibrate`` and ``fit``
+    after each of their steps (features, each judge, each intent's prototypes), so that no
+    long stretch of training goes without a sign of life."""
     cfg = settings or Settings()
     report: Progress = progress or (lambda stage, done, total: None)
     started = time.monotonic()
@@ -453,7 +467,17 @@ def train(
 
     oos_idx = index.get(OUT_OF_SCOPE)
 
-    def fit(mask: np.ndarray) -> tuple[HashedTfidf, HashedTfidf, dict[str, np.ndarray]]:
+    def fit(mask: np.ndarray, stage: str) -> tuple[HashedTfidf, HashedTfidf, dict[str, np.ndarray]]:
+        # Steps: features, the SVM, the regression, then one per class present for prototypes.
+        steps = 3 + (len(np.unique(y[mask])) if cfg.knn_weight > 0 else 0)
+        done = 0
+
+        def step_done() -> None:
+            nonlocal done
+            done += 1
+            report(stage, done, steps)
+
+        report(stage, 0, steps)
         sub = [texts[i] for i in np.flatnonzero(mask)]
         word = HashedTfidf.fit("word", sub, cfg.word_min_df)
         char = HashedTfidf.fit("char", sub, cfg.char_min_df)
@@ -461,22 +485,26 @@ def train(
             [word.transform(sub), char.transform(sub), sp.csr_matrix(emb[mask] * cfg.embed_weight)],
             format="csr",
         )
+        step_done()
         coef, intercept = _fit_linear(x, y[mask], len(classes), cfg.svm_c, seed)
         arrays = {"coef": coef, "intercept": intercept}
+        step_done()
         if cfg.lr_weight > 0:
             arrays["lr_coef"], arrays["lr_intercept"] = _fit_lr(
                 emb[mask], y[mask], len(classes), cfg.lr_c
             )
+        step_done()
         if cfg.knn_weight > 0:
-            arrays.update(_knn_arrays(emb[mask], y[mask], len(classes), oos_idx, cfg, seed))
+            arrays.update(
+                _knn_arrays(emb[mask], y[mask], len(classes), oos_idx, cfg, seed, step_done)
+            )
         return word, char, arrays
 
     temperature, threshold = cfg.default_temperature, cfg.default_threshold
     calibration: dict = {}
     if len(pairs) >= cfg.min_for_holdout and len(classes) > 1:
-        report("calibrate", 0, 1)
         held = _holdout(y, cfg.holdout_share, seed)
-        word, char, arrays = fit(~held)
+        word, char, arrays = fit(~held, "calibrate")
         probe = IntentModel(
             classes=classes,
             word=word,
@@ -502,11 +530,8 @@ def train(
             "held_out": int(held.sum()),
             "held_out_inscope_accuracy": round(float(np.mean(correct[~is_oos])), 4),
         }
-        report("calibrate", 1, 1)
 
-    report("fit", 0, 1)
-    word, char, arrays = fit(np.ones(len(y), dtype=bool))
-    report("fit", 1, 1)
+    word, char, arrays = fit(np.ones(len(y), dtype=bool), "fit")
     meta = {
         "examples": len(pairs),
         "seed": seed,

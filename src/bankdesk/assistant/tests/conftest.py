@@ -3,20 +3,21 @@
 Six intents, two of them deliberately alike (a card's arrival and its delivery estimate,
 with one sentence taught to both),
 some out-of-scope chatter, in English and Chinese. Each test gets it as the model in
-service through a ModelVersion row, exactly as the server finds a trained model.
+service through a ModelVersion row and its stored files, exactly as the server finds a trained
+model.
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bankdesk.assistant import catalog, engine
+from bankdesk.assistant.artifacts import artifact_pack, local_directory_name
 from bankdesk.assistant.choices import ModelStatus
-from bankdesk.assistant.models import Intent, ModelVersion
+from bankdesk.assistant.models import Intent, ModelArtifact, ModelVersion
 from bankdesk.assistant.nlu import train
 from bankdesk.assistant.seed import RISK_INTENTS
 from bankdesk.knowledge.choices import ArticleKind
@@ -138,13 +139,14 @@ def trained_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def install_model(source: Path) -> ModelVersion:
-    """Make a saved model the one in service, as a finished training run does."""
+    """Make a saved model the one in service, as a finished training run does: its files are
+    stored in the database, and each process fetches them on its next reply."""
+    packed = artifact_pack(source)
     version = ModelVersion.objects.create(status=ModelStatus.READY, examples=1, labels=1)
-    target = engine.models_root() / f"test-{version.pk}-{source.name}"
-    if target.exists():
-        shutil.rmtree(target)
-    shutil.copytree(source, target)
-    version.directory = target.name
+    ModelArtifact.objects.create(
+        version=version, sha256=packed.sha256, size=packed.size, content=packed.content
+    )
+    version.directory = local_directory_name(version.pk, packed.sha256)
     version.save(update_fields=["directory"])
     return version
 

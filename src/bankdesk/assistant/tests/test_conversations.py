@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -199,14 +200,17 @@ def test_bad_requests_are_refused_clearly(
 
 
 def test_a_new_model_serves_without_a_restart(
-    say: Callable[..., dict[str, Any]], assistant: ModelVersion, monkeypatch: pytest.MonkeyPatch
+    say: Callable[..., dict[str, Any]],
+    assistant: ModelVersion,
+    trained_directory: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from bankdesk.assistant import engine
     from bankdesk.assistant.tests.conftest import install_model
 
     monkeypatch.setattr(engine, "CHECK_EVERY_SECONDS", 0.0)
     assert say("How can I change my PIN?")["model_version"] == assistant.pk
-    newer = install_model(engine.models_root() / assistant.directory)
+    newer = install_model(trained_directory)
     assert say("How can I change my PIN?")["model_version"] == newer.pk
 
 

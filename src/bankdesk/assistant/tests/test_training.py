@@ -10,6 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from bankdesk.assistant import engine
+from bankdesk.assistant.artifacts import models_root
 from bankdesk.assistant.choices import ModelStatus
 from bankdesk.assistant.models import Intent, IntentExample, ModelVersion
 from bankdesk.assistant.splits import stratified_split
@@ -90,7 +91,7 @@ def test_training_writes_a_version_that_serves_and_evaluate_prints_one_line(
     version = ModelVersion.objects.get()
     assert version.status == ModelStatus.READY and version.examples == len(rows)
     assert set(version.metrics) == {"n", "accuracy", "macro_f1", "oos_recall", "p50_ms", "p99_ms"}
-    assert (engine.models_root() / version.directory / "metrics.json").exists()
+    assert (models_root() / version.directory / "metrics.json").exists()
 
     dev = _csv(
         tmp_path / "dev.csv",

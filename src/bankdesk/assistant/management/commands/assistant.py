@@ -1,16 +1,19 @@
-"""`bankdesk assistant train|evaluate`: teach the assistant and measure it."""
+"""`bankdesk assistant train|evaluate|versions`: teach the assistant, measure it, and see
+its trained versions."""
 
 from __future__ import annotations
 
 import json
+import time
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from bankdesk.assistant.choices import ExampleSource
+from bankdesk.assistant.choices import ExampleSource, ModelStatus
 from bankdesk.assistant.seed import assistant_seed
 from bankdesk.assistant.training import (
     examples_import,
@@ -18,14 +21,15 @@ from bankdesk.assistant.training import (
     model_train,
     read_labelled_csv,
 )
+from bankdesk.assistant.versions import VersionRow, model_versions_list
 from bankdesk.knowledge.seed import knowledge_seed
 from bankdesk.lib.errors import BankdeskError
 
 
 class Command(BaseCommand):
     help = (
-        "The assistant: load its shipped knowledge, train a new model version, or measure "
-        "the one in service."
+        "The assistant: load its shipped knowledge, train a new model version, measure the "
+        "one in service, or list the versions."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -52,6 +56,11 @@ class Command(BaseCommand):
         )
         evaluate = sub.add_parser("evaluate", help="measure the model in service on a file")
         evaluate.add_argument("--file", required=True, type=Path, metavar="FILE.csv")
+        sub.add_parser(
+            "versions",
+            help="the latest trained versions: ready, training, failed or interrupted, and "
+            "whether every node can serve them",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -64,6 +73,9 @@ class Command(BaseCommand):
                     f"{articles} knowledge articles and {result.added} examples added "
                     f"({result.already_there} already there)"
                 )
+            elif options["action"] == "versions":
+                for version in model_versions_list(limit=20):
+                    self.stdout.write(self._version_line(version))
             else:
                 rows = read_labelled_csv(options["file"])
                 self.stdout.write(json.dumps(model_evaluate(rows)))
@@ -80,8 +92,17 @@ class Command(BaseCommand):
                 f"{result.intents_added} new intents"
             )
         bars: dict[str, tqdm[Any]] = {}
+        # The longest stretch without a progress report: a training run is taken as
+        # interrupted after BANKDESK_ASSISTANT_TRAINING_STALE_SECONDS without one, so this is
+        # what that setting must stay well above on this machine and data.
+        reported_at, silence, silent_until = time.monotonic(), 0.0, "start"
 
         def progress(stage: str, done: int, total: int) -> None:
+            nonlocal reported_at, silence, silent_until
+            now = time.monotonic()
+            if now - reported_at > silence:
+                silence, silent_until = now - reported_at, f"{stage} {done}/{total}"
+            reported_at = now
             bar = bars.get(stage)
             if bar is None:
                 bar = bars[stage] = tqdm(total=total, desc=stage, unit="", leave=True)
@@ -95,3 +116,19 @@ class Command(BaseCommand):
             f"model v{version.pk}: {version.examples} examples, {version.labels} intents, "
             f"{version.seconds:.0f} s; held-out figures {json.dumps(version.metrics)}"
         )
+        self.stderr.write(
+            f"longest step {silence:.0f} s (until {silent_until}); a run silent for "
+            f"{settings.BANKDESK_ASSISTANT_TRAINING_STALE_SECONDS} s is taken as interrupted"
+        )
+
+    @staticmethod
+    def _version_line(version: VersionRow) -> str:
+        status = "interrupted" if version.is_interrupted else version.status
+        line = (
+            f"v{version.id}  {status:<11}  {version.created_at:%Y-%m-%d %H:%M}  "
+            f"{version.examples} examples, {version.labels} intents"
+        )
+        if version.status == ModelStatus.READY:
+            line += "  stored" if version.is_stored else "  NOT STORED"
+        details = [text for text in (version.error, version.note) if text]
+        return "  ".join([line, *details])

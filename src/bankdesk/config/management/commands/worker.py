@@ -10,6 +10,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from bankdesk.assistant.training_runs import model_training_recover
 from bankdesk.config.processes import parent_watch_start
 from bankdesk.config.schedule import run_schedule
 from bankdesk.security.crypto import KeyRingError, keyring
@@ -42,6 +43,7 @@ class Command(BaseCommand):
             raise CommandError(f"bankdesk worker cannot start: {exc}") from exc
         if options["stop_with"] is not None:
             parent_watch_start(options["stop_with"])
+        self._recover()
         stop = threading.Event()
         if not options["no_schedule"] and not options["batch"]:
             threading.Thread(target=run_schedule, args=(stop,), daemon=True).start()
@@ -52,3 +54,11 @@ class Command(BaseCommand):
             call_command("db_worker", *worker_args)
         finally:
             stop.set()
+
+    def _recover(self) -> None:
+        """Work a crash left half done is failed (or taken up again) before new work starts:
+        a worker killed during a training run comes back to find it marked interrupted."""
+        try:
+            model_training_recover()
+        except Exception:  # the periodic check tries again; the queue must not wait for it
+            logger.exception("could not check for interrupted training runs")
