@@ -270,3 +270,33 @@ def database_dump() -> Callable[[], str]:
         return "\n".join(lines)
 
     return dump
+
+
+# -- mail servers on loopback, for e-mail intake and replies -----------------------------------
+
+
+@pytest.fixture
+def smtp_receiver() -> Iterator[Any]:
+    """bankdesk's own SMTP receiver, listening on a free loopback port."""
+    from bankdesk.intake.channels.email.receiver import smtp_receiver_start
+
+    running = smtp_receiver_start(f"127.0.0.1:{_free_port()}")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def relay() -> Iterator[Any]:
+    """The bank's mail relay, as bankdesk's replies reach it: a sink that keeps every mail."""
+    from aiosmtpd.controller import Controller
+    from django.test import override_settings
+
+    from bankdesk.intake.tests.mail_servers import Sink
+
+    sink = Sink()
+    port = _free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    with override_settings(BANKDESK_SMTP_RELAY=f"127.0.0.1:{port}"):
+        yield sink
+    controller.stop()

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
-from django.test import Client, override_settings
+from django.test import Client
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
@@ -29,14 +27,14 @@ from bankdesk.assistant.tests.conftest import (  # the assistant in service, sha
 from bankdesk.conftest import sign_in_with_second_factor
 from bankdesk.customers.models import Customer
 from bankdesk.customers.services import IdentityInput, customer_create
-from bankdesk.intake.channels.email.receiver import SmtpReceiver, smtp_receiver_start
+from bankdesk.intake.channels.email.receiver import SmtpReceiver
 from bankdesk.intake.channels.sms.webhook import signature_for
 from bankdesk.intake.channels.wechat.protocol import signature_of
 from bankdesk.intake.choices import OutboxStatus
 from bankdesk.intake.models import ChannelEndpoint, OutboxMessage
 from bankdesk.intake.outbox import outbox_deliver
 from bankdesk.intake.services import case_reply
-from bankdesk.intake.tests.mail_servers import BANK, Sink, free_port, send
+from bankdesk.intake.tests.mail_servers import BANK, Sink, send
 from bankdesk.intake.tests.test_alipay import new_key, private_pem, public_pem
 from bankdesk.staff.choices import Role
 from bankdesk.staff.models import User
@@ -62,24 +60,6 @@ def api(server: str, user: User) -> httpx.Client:
 def refused(response: httpx.Response) -> bool:
     """Turned away cleanly: a 4xx, never a success and never a server error."""
     return 400 <= response.status_code < 500
-
-
-@pytest.fixture
-def smtp_receiver() -> Iterator[SmtpReceiver]:
-    running = smtp_receiver_start(f"127.0.0.1:{free_port()}")
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def relay() -> Iterator[Sink]:
-    sink = Sink()
-    port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    with override_settings(BANKDESK_SMTP_RELAY=f"127.0.0.1:{port}"):
-        yield sink
-    controller.stop()
 
 
 @pytest.fixture
