@@ -9,7 +9,8 @@ posting cases until --total are created between them. The database named by --da
 emptied first (its tables are dropped): give it one of its own. Prints one JSON line per run:
 created per second, latency p50/p99, and the count of every non-201 answer by status (a 503
 carries Retry-After and is counted, not retried), plus the server's CPU seconds per case.
-Pass --url and --token to measure a server that is already running instead.
+Pass --url and --token to measure a server that is already running instead, or --src to run
+another checkout's code (its `src` folder) side by side with this one.
 """
 
 from __future__ import annotations
@@ -49,14 +50,16 @@ def _reset_database(url: str) -> None:
 
 
 @contextmanager
-def running_server(port: int, database_url: str | None) -> Iterator[tuple[str, str, int]]:
+def running_server(
+    port: int, database_url: str | None, src: Path = SRC
+) -> Iterator[tuple[str, str, int]]:
     """(base URL, supervisor token, server pid) of a fresh `bankdesk up`."""
     with tempfile.TemporaryDirectory() as home:
         # Limits far above the load: the limiter still counts every request, and refuses none.
         env = {
             **os.environ,
             "BANKDESK_HOME": home,
-            "PYTHONPATH": str(SRC),
+            "PYTHONPATH": str(src),
             "BANKDESK_RATE_LIMIT_TOKEN": "10000000/60",
             "BANKDESK_RATE_LIMIT_ADDRESS": "10000000/60",
         }
@@ -181,12 +184,14 @@ def main() -> None:
     parser.add_argument("--token")
     parser.add_argument("--clients", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--total", type=int, default=2000, help="cases per run")
+    parser.add_argument("--src", type=Path, default=SRC, help="the code to run (a src folder)")
     args = parser.parse_args()
 
     def runs(url: str, token: str, pid: int | None) -> None:
         for clients in args.clients:
             result = load(url, token, clients, args.total, pid)
             result["database"] = "postgresql" if args.database_url else "sqlite"
+            result["src"] = str(args.src)
             print(json.dumps(result), flush=True)
 
     if args.url:
@@ -194,7 +199,7 @@ def main() -> None:
             raise SystemExit("--url needs --token")
         runs(args.url, args.token, None)
         return
-    with running_server(args.port, args.database_url) as (url, token, pid):
+    with running_server(args.port, args.database_url, args.src.resolve()) as (url, token, pid):
         runs(url, token, pid)
 
 
