@@ -86,7 +86,7 @@ def test_one_administrator_asks_and_another_approves_in_the_admin_screens(
     page.select_option('select[name="role_requested"]', "supervisor")
     page.fill('textarea[name="reason"]', "晋升为综合服务组主管（人力资源部2026年12号调令）")
     page.click('input[name="_save"]')
-    expect(page.locator(".messagelist")).to_be_visible()
+    expect(page.locator(".messagelist:not(.calendar-horizon)")).to_be_visible()
     row = page.locator("#result_list tbody tr").first
     expect(row).to_contain_text("待审批")
     row.locator("a").first.click()
@@ -108,7 +108,7 @@ def test_one_administrator_asks_and_another_approves_in_the_admin_screens(
     page.screenshot(path=str(tmp_path / "2-to-decide.png"), full_page=True)
     page.fill('textarea[name="note"]', "已核对调令")
     page.get_by_role("button", name="批准").click()
-    expect(page.locator(".messagelist")).to_contain_text("已批准")
+    expect(page.locator(".messagelist:not(.calendar-horizon)")).to_contain_text("已批准")
     expect(page.locator("#result_list tbody tr").first).to_contain_text("已批准")
     page.screenshot(path=str(tmp_path / "3-approved.png"), full_page=True)
 
