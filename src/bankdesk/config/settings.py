@@ -103,8 +103,11 @@ DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
         raise SettingError("DATABASE_URL must be a postgresql:// URL; leave it unset for SQLite")
+    # One connection per request (CONN_MAX_AGE 0), as Django advises under ASGI: each request
+    # runs its ORM work in a thread of its own, so a kept-alive connection stays behind with
+    # every finished thread, and 16 busy desks exhaust PostgreSQL's max_connections in seconds.
     DATABASES = {
-        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
     }
 else:
     DATABASES = {
