@@ -12,6 +12,7 @@ from bankdesk.lib.env import (
     env_bool,
     env_int,
     env_list,
+    env_secret,
     env_str,
     private_file_secret,
 )
@@ -275,6 +276,18 @@ BANKDESK_DEMO_PASSWORD = env_str("BANKDESK_DEMO_PASSWORD")
 # Key for backup archives (base64, 32 bytes). Unset: derived from the primary data key, so a
 # backup then needs that key (kept in the key file) to be opened again.
 BANKDESK_BACKUP_KEY = env_str("BANKDESK_BACKUP_KEY")
+# The audit chain's key: every entry, link and checkpoint carries an HMAC under it. It lives
+# outside the database, so whoever can write to the database cannot rewrite an entry and
+# recompute the chain. Generated once into BANKDESK_HOME when unset; one that is configured but
+# cannot be read stops bankdesk rather than start a chain nobody could verify.
+BANKDESK_AUDIT_KEY = env_secret("BANKDESK_AUDIT_KEY", generated_at=BANKDESK_HOME / "audit_key")
+# Where the worker appends signed checkpoints of the chain (count and head): ship these files
+# to write-once storage, out of reach of the database and its users.
+BANKDESK_AUDIT_CHECKPOINT_DIR = (
+    Path(env_str("BANKDESK_AUDIT_CHECKPOINT_DIR", str(BANKDESK_HOME / "audit-checkpoints")))
+    .expanduser()
+    .resolve()
+)
 # Resolved cases close on their own after this many days without a customer reply.
 BANKDESK_AUTOCLOSE_DAYS = env_int("BANKDESK_AUTOCLOSE_DAYS", 7, minimum=1)
 BANKDESK_API_PAGE_SIZE_MAX = 200
