@@ -31,6 +31,15 @@ def pytest_configure() -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def audit_checkpoints_apart(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Each test's audit checkpoints in a folder of its own: a checkpoint one test writes must
+    not bind the chains of the tests after it."""
+    folder = tmp_path_factory.mktemp("audit-checkpoints")
+    settings.BANKDESK_AUDIT_CHECKPOINT_DIR = folder
+    return folder
+
+
 class ApiClient:
     """A JSON client that authenticates with a bearer token, as integrations do."""
 

@@ -12,6 +12,7 @@ from django_tasks.base import Task
 from django_tasks_db.models import DBTaskResult
 
 from bankdesk.intake.tasks import mailbox_poll_run, outbox_deliver_run
+from bankdesk.security.tasks import audit_chain_run
 from bankdesk.sla.tasks import sla_firings_run, sla_sweep_run
 from bankdesk.tickets.tasks import case_activity_prune_run, case_autoclose_sweep
 
@@ -33,6 +34,9 @@ SCHEDULE = [
     Periodic(task=mailbox_poll_run, every_seconds=60),
     # Escalations left over by a worker that stopped mid-run are picked up again.
     Periodic(task=sla_firings_run, every_seconds=5 * 60),
+    # Audit entries whose commit found the chain's head busy get linked, and the head is sealed
+    # into a checkpoint file: at most this long of the chain's tail is ever unsealed.
+    Periodic(task=audit_chain_run, every_seconds=5 * 60),
 ]
 
 

@@ -14,7 +14,7 @@ from bankdesk.customers.models import Customer
 from bankdesk.lib.channels import Channel
 from bankdesk.lib.errors import InvalidInput
 from bankdesk.lib.html import sanitise_html
-from bankdesk.security.audit import audit_chain_lock, audit_record
+from bankdesk.security.audit import audit_record
 from bankdesk.security.masking import redact_authentication_data
 from bankdesk.sla.clocks import sla_clocks_sync
 from bankdesk.staff.choices import Role
@@ -169,7 +169,6 @@ def case_create(
         raise InvalidInput("this branch is closed", field="branch_id")
     _check_assignable(team, assignee)
     now = created_at or timezone.now()
-    audit_chain_lock()  # before the case-number counter: one lock order for every writer
     case = Case.objects.create(
         number=case_number_next(now),
         subject=subject,

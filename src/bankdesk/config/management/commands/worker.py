@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from bankdesk.config.schedule import run_schedule
+from bankdesk.security.audit import AuditKeyMismatch, audit_key_check
 from bankdesk.security.crypto import KeyRingError, keyring
 
 logger = logging.getLogger("bankdesk.worker")
@@ -31,7 +32,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             keyring()
-        except KeyRingError as exc:
+            audit_key_check()
+        except (KeyRingError, AuditKeyMismatch) as exc:
             raise CommandError(f"bankdesk worker cannot start: {exc}") from exc
         stop = threading.Event()
         if not options["no_schedule"] and not options["batch"]:
