@@ -21,6 +21,7 @@ from bankdesk.intake.desk_api import merge_router, reply_router
 from bankdesk.knowledge.api import case_router as knowledge_case_router
 from bankdesk.knowledge.api import router as knowledge_router
 from bankdesk.lib.errors import BankdeskError, PermissionDenied
+from bankdesk.security.api import router as audit_router
 from bankdesk.security.ratelimit import Limit, rate_limit_hit
 from bankdesk.sla.api import router as sla_router
 from bankdesk.staff.api import router as staff_router
@@ -149,3 +150,4 @@ api.add_router("/intake", "bankdesk.intake.api.router")
 api.add_router("/knowledge", knowledge_router)
 api.add_router("/cases", knowledge_case_router)
 api.add_router("/assistant", assistant_router)
+api.add_router("/audit", audit_router)
