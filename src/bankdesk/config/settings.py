@@ -284,7 +284,7 @@ BANKDESK_AUDIT_KEY = env_secret("BANKDESK_AUDIT_KEY", generated_at=BANKDESK_HOME
 # Where the worker appends signed checkpoints of the chain (count and head): ship these files
 # to write-once storage, out of reach of the database and its users.
 BANKDESK_AUDIT_CHECKPOINT_DIR = (
-    Path(env_str("BANKDESK_AUDIT_CHECKPOINT_DIR", str(BANKDESK_HOME / "audit-checkpoints")))
+    Path(env_str("BANKDESK_AUDIT_CHECKPOINT_DIR") or BANKDESK_HOME / "audit-checkpoints")
     .expanduser()
     .resolve()
 )
