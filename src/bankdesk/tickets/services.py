@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -170,7 +171,7 @@ def case_create(
     _check_assignable(team, assignee)
     now = created_at or timezone.now()
     case = Case.objects.create(
-        number=case_number_next(now),
+        number=_number_pending(),
         subject=subject,
         channel=channel,
         language=language,
@@ -220,7 +221,17 @@ def case_create(
         case_route(case=case, actor=actor)
         case.refresh_from_db()
     sla_clocks_sync(case=case)
+    # Last: the year's counter is one row every new case locks until it commits, so taking the
+    # number here lets other creations run their routing and clock replay alongside this one.
+    case.number = case_number_next(now)
+    Case.objects.filter(pk=case.pk).update(number=case.number)
     return case
+
+
+def _number_pending() -> str:
+    """A stand-in for the case number until `case_create` takes it, just before commit; it
+    never leaves the creating transaction."""
+    return f"~{uuid.uuid4().hex[:19]}"
 
 
 @transaction.atomic
