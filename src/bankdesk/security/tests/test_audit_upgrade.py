@@ -126,3 +126,14 @@ def test_a_change_made_before_the_upgrade_is_still_named_after_it(before_the_upg
     report = audit_verify()
     assert report.broken_at == 3
     assert "changed before the chain was keyed" in report.problem
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_installation_still_counts_as_empty_for_a_restore(before_the_upgrade):
+    """`backup restore` refuses a database holding data; the upgrade adds none to an empty one."""
+    from bankdesk.security.backup_tables import tables_with_rows
+
+    _upgrade()
+
+    assert not AuditHead.objects.exists()
+    assert tables_with_rows(using="default") == []
