@@ -104,7 +104,9 @@ def test_the_log_pages_with_a_cursor_and_shows_entries_not_yet_chained(auditor_a
         if cursor is None:
             break
     assert len(seen) == len({i["id"] for i in seen}) == AuditEntry.objects.count()
-    assert seen[0]["action"] == "case.autoclosed" and seen[0]["sequence"] is None
+    assert seen[0]["action"] == "case.autoclosed"
+    if connection.vendor == "postgresql":  # linked after commit, which this test never reaches
+        assert seen[0]["sequence"] is None
 
 
 @pytest.mark.django_db
