@@ -120,15 +120,25 @@ def audit_record(
         nonce=secrets.token_hex(16),
     )
     entry.content_mac = key.entry_mac(entry_content(entry.__dict__))
-    entry.save(using=connection.alias)
     if connection.vendor == "sqlite":
         # SQLite admits one writer at a time: BEGIN IMMEDIATE holds the database's write lock to
         # commit. Linking here makes nobody wait who was not waiting already, follows commit
         # order, and spares every commit a second write transaction queuing for that lock.
-        audit_chain(using=connection.alias, wait=True)
+        _append_linked(entry, key, using=connection.alias)
     else:
+        entry.save(using=connection.alias)
         _chain_after_commit(connection.alias)
     return entry
+
+
+def _append_linked(entry: AuditEntry, key: AuditKey, *, using: str) -> None:
+    """Insert the entry already linked after the head, and move the head to it."""
+    head = _head_for_chaining(key, using=using, wait=True)
+    if head is None:  # pragma: no cover - waiting for the head always gets it
+        raise RuntimeError("the audit chain's head could not be taken")
+    _link(entry, head, key)
+    entry.save(using=using)
+    head.save(using=using, update_fields=["sequence", "link", "key_fingerprint"])
 
 
 # One chaining callback per database, so a transaction that appends many entries asks once.
@@ -178,6 +188,15 @@ def _head_for_chaining(key: AuditKey, *, using: str, wait: bool) -> AuditHead | 
     return head
 
 
+def _link(entry: AuditEntry, head: AuditHead, key: AuditKey) -> None:
+    """Give the entry the next place in the chain, and make it the head."""
+    head.sequence += 1
+    head.link = key.link_mac(
+        sequence=head.sequence, entry_mac=entry.content_mac, previous=head.link
+    )
+    entry.sequence, entry.link = head.sequence, head.link
+
+
 def audit_chain(*, using: str = DEFAULT_DB_ALIAS, wait: bool = False) -> int:
     """Link every committed entry not yet in the chain, oldest append first; how many it linked.
 
@@ -197,11 +216,7 @@ def audit_chain(*, using: str = DEFAULT_DB_ALIAS, wait: bool = False) -> int:
                 return linked
             batch = list(unchained.order_by("id").only("id", "content_mac")[:CHAIN_BATCH])
             for entry in batch:
-                head.sequence += 1
-                head.link = key.link_mac(
-                    sequence=head.sequence, entry_mac=entry.content_mac, previous=head.link
-                )
-                entry.sequence, entry.link = head.sequence, head.link
+                _link(entry, head, key)
             AuditEntry.objects.using(using).bulk_update(batch, ["sequence", "link"])
             head.save(using=using, update_fields=["sequence", "link", "key_fingerprint"])
         linked += len(batch)
