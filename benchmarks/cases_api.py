@@ -4,10 +4,19 @@
     TOKEN=$(bankdesk token create --user supervisor)
     python benchmarks/cases_api.py --token "$TOKEN" --create 2000 --pages 300
 
-Prints one JSON line: cases created per second (sequential, one client, keep-alive), and p50/p99
-of list requests while paging through the newest cases with next_cursor and through filtered
-lists (status, channel, priority). Works the same on a database of any size, e.g. after
-`bankdesk demo --cases 1000000`.
+Prints one JSON line: cases created per second, and p50/p99 of list requests while paging
+through the newest cases with next_cursor and through filtered lists (status, channel,
+priority). Works the same on a database of any size, e.g. after `bankdesk demo --cases 1000000`.
+
+Write throughput with many desks at once: `--clients 16` creates the cases from 16 concurrent
+clients (each its own keep-alive connection) and reports the rate over the wall-clock time of
+all of them; `--pages 0` skips the list timings. Raise the server's rate limits for the run, or
+the token's limit answers 429 long before the database is the bottleneck:
+
+    BANKDESK_RATE_LIMIT_TOKEN=1000000/60 BANKDESK_RATE_LIMIT_ADDRESS=1000000/60 \
+        bankdesk up --no-worker --port 18731 &
+    python benchmarks/cases_api.py --url http://127.0.0.1:18731 --token "$TOKEN" \
+        --create 1600 --clients 16 --pages 0
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ import random
 import statistics
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
@@ -27,8 +37,7 @@ from measure import percentile
 CHANNELS = ["phone", "app", "web_chat", "wechat", "email", "branch"]
 
 
-def create_cases(client: httpx.Client, count: int, rng: random.Random) -> float:
-    started = time.perf_counter()
+def create_cases(client: httpx.Client, count: int, rng: random.Random) -> None:
     for i in range(count):
         response = client.post(
             "/api/v1/cases",
@@ -41,6 +50,22 @@ def create_cases(client: httpx.Client, count: int, rng: random.Random) -> float:
         )
         if response.status_code != 201:
             raise SystemExit(f"create failed: {response.status_code} {response.text}")
+
+
+def create_concurrently(
+    url: str, headers: dict[str, str], count: int, clients: int, seed: int
+) -> float:
+    """Cases per second when `clients` desks create `count` cases between them at once."""
+    shares = [count // clients + (1 if n < count % clients else 0) for n in range(clients)]
+
+    def one_client(n: int) -> None:
+        with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
+            create_cases(client, shares[n], random.Random(seed * 1000 + n))
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        # list() re-raises the first client's failure here.
+        list(pool.map(one_client, range(clients)))
     return count / (time.perf_counter() - started)
 
 
@@ -76,15 +101,34 @@ def main() -> None:
     parser.add_argument("--url", default="http://127.0.0.1:8000")
     parser.add_argument("--token", required=True)
     parser.add_argument("--create", type=int, default=1000, help="cases to create")
+    parser.add_argument(
+        "--clients", type=int, default=1, help="concurrent clients creating the cases"
+    )
     parser.add_argument("--pages", type=int, default=200, help="pages to walk per list")
     parser.add_argument("--limit", type=int, default=50, help="page size")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    rng = random.Random(args.seed)
     headers = {"Authorization": f"Bearer {args.token}"}
+    if args.clients < 1:
+        parser.error("--clients must be at least 1")
     with httpx.Client(base_url=args.url, headers=headers, timeout=60) as client:
         client.get("/api/v1/cases", params={"limit": 1}).raise_for_status()  # warm up
-        created_per_s = create_cases(client, args.create, rng) if args.create else 0.0
+        created_per_s = (
+            create_concurrently(args.url, headers, args.create, args.clients, args.seed)
+            if args.create
+            else 0.0
+        )
+        if not args.pages:
+            print(
+                json.dumps(
+                    {
+                        "created": args.create,
+                        "clients": args.clients,
+                        "created_per_s": round(created_per_s, 1),
+                    }
+                )
+            )
+            return
         lists = {
             "newest": {},
             "status_open": {"status": "open"},
@@ -105,6 +149,7 @@ def main() -> None:
         json.dumps(
             {
                 "created": args.create,
+                "clients": args.clients,
                 "created_per_s": round(created_per_s, 1),
                 "list_requests": len(all_timings),
                 "list_p50_ms": round(statistics.median(all_timings), 2),

@@ -48,6 +48,15 @@ def _uploads_in_a_scratch_folder(settings: Any, tmp_path_factory: pytest.TempPat
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("uploads")
 
 
+@pytest.fixture(autouse=True)
+def audit_checkpoints_apart(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Each test's audit checkpoints in a folder of its own: a checkpoint one test writes must
+    not bind the chains of the tests after it."""
+    folder = tmp_path_factory.mktemp("audit-checkpoints")
+    settings.BANKDESK_AUDIT_CHECKPOINT_DIR = folder
+    return folder
+
+
 class ApiClient:
     """A JSON client that authenticates with a bearer token, as integrations do."""
 

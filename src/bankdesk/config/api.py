@@ -25,6 +25,7 @@ from bankdesk.knowledge.api import router as knowledge_router
 from bankdesk.lib.errors import BankdeskError, PermissionDenied
 from bankdesk.lib.json_input import json_input_parse
 from bankdesk.lib.unavailable import unavailable_response
+from bankdesk.security.api import router as audit_router
 from bankdesk.security.ratelimit import Limit, rate_limit_hit
 from bankdesk.sla.api import router as sla_router
 from bankdesk.staff.api import router as staff_router
@@ -172,3 +173,4 @@ api.add_router("/intake", "bankdesk.intake.api.router")
 api.add_router("/knowledge", knowledge_router)
 api.add_router("/cases", knowledge_case_router)
 api.add_router("/assistant", assistant_router)
+api.add_router("/audit", audit_router)

@@ -14,6 +14,7 @@ from django_tasks_db.models import DBTaskResult
 from bankdesk.assistant.tasks import assistant_training_recover_run
 from bankdesk.config.tasks import housekeeping_run
 from bankdesk.intake.tasks import mailbox_poll_run, outbox_deliver_run, wechat_nonces_prune_run
+from bankdesk.security.tasks import audit_chain_run
 from bankdesk.sla.tasks import calendar_horizon_check_run, sla_firings_run, sla_sweep_run
 from bankdesk.tickets.tasks import case_activity_prune_run, case_autoclose_sweep
 
@@ -42,6 +43,9 @@ SCHEDULE = [
     Periodic(task=calendar_horizon_check_run, every_seconds=24 * 60 * 60),
     # Assistant training runs whose worker died (on any node) are marked interrupted.
     Periodic(task=assistant_training_recover_run, every_seconds=5 * 60),
+    # Audit entries whose commit found the chain's head busy get linked, and the head is sealed
+    # into a checkpoint file: at most this long of the chain's tail is ever unsealed.
+    Periodic(task=audit_chain_run, every_seconds=5 * 60),
 ]
 
 

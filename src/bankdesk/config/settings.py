@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from bankdesk.lib.env import (
     SettingError,
     env_bool,
+    env_generated_secret,
     env_int,
     env_list,
     env_secret,
@@ -322,6 +323,20 @@ BANKDESK_INDEX_KEY: str | None = env_secret("BANKDESK_INDEX_KEY")
 # Key for backup archives (base64, 32 bytes). Unset: derived from the primary data key, so a
 # backup then needs that key (kept in the key file) to be opened again.
 BANKDESK_BACKUP_KEY = env_str("BANKDESK_BACKUP_KEY")
+# The audit chain's key: every entry, link and checkpoint carries an HMAC under it. It lives
+# outside the database, so whoever can write to the database cannot rewrite an entry and
+# recompute the chain. Generated once into BANKDESK_HOME when unset; one that is configured but
+# cannot be read stops bankdesk rather than start a chain nobody could verify.
+BANKDESK_AUDIT_KEY = env_generated_secret(
+    "BANKDESK_AUDIT_KEY", generated_at=BANKDESK_HOME / "audit_key"
+)
+# Where the worker appends signed checkpoints of the chain (count and head): ship these files
+# to write-once storage, out of reach of the database and its users.
+BANKDESK_AUDIT_CHECKPOINT_DIR = (
+    Path(env_str("BANKDESK_AUDIT_CHECKPOINT_DIR") or BANKDESK_HOME / "audit-checkpoints")
+    .expanduser()
+    .resolve()
+)
 # Resolved cases close on their own after this many days without a customer reply.
 BANKDESK_AUTOCLOSE_DAYS = env_int("BANKDESK_AUTOCLOSE_DAYS", 7, minimum=1)
 # Administrators are warned this many weeks before a business calendar's published holidays end

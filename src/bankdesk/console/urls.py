@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from bankdesk.console import cases, views
+from bankdesk.console import audit, cases, views
 
 app_name = "console"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("home/", views.home, name="home"),
     path("cases/<int:case_id>/", cases.case_live, name="case_live"),
     path("cases/<int:case_id>/reply/", cases.case_live_reply, name="case_live_reply"),
+    path("audit/", audit.audit_log, name="audit_log"),
     # POST only (Django's LogoutView): a link or an image cannot sign anyone out.
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

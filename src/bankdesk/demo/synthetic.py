@@ -278,8 +278,8 @@ class _Loader:
     def _load(self, loads: Sequence[tuple[BulkTable, Sequence[Sequence[object]]]]) -> None:
         """Insert one batch into its tables; call inside the batch's transaction.
 
-        Each table's rows become one entry in the audit chain, written last so that the lock on
-        the chain's head is held only for the moment before commit.
+        Each table's rows become one entry in the audit chain, appended after the rows; the
+        chainer links them once the batch commits.
         """
         for table, rows in loads:
             self.writer.insert(table, rows)
@@ -382,7 +382,7 @@ class _Loader:
             with transaction.atomic():
                 with connection.cursor() as cursor:
                     # Check foreign keys as each COPY ends rather than all at commit, so the
-                    # workers' commits (serialised on the audit chain's head) stay short.
+                    # workers' commits stay short.
                     cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 self._load(loads(rows))
             with self._lock:

@@ -68,23 +68,59 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_generated_secret(name: str, *, generated_at: Path, minimum_length: int = 32) -> str:
+    """A secret from `name` or `<name>_FILE`; when neither is set, one generated once into
+    `generated_at` (owner-only) and read from there at every start.
+
+    A secret that is configured but unusable (a file that cannot be read, an empty or short
+    value) stops bankdesk: generating a new one in its place would quietly cut every record
+    made under the old one loose from it.
+    """
+    configured = env_secret(name)
+    if configured is not None:
+        value = configured
+        source = f"{name}_FILE" if os.environ.get(f"{name}_FILE") else name
+    else:
+        value = private_file_secret(generated_at, nbytes=48)
+        source = str(generated_at)
+    if len(value) < minimum_length:
+        raise SettingError(
+            f"{source} holds a secret of {len(value)} characters; at least {minimum_length} "
+            "are needed"
+        )
+    return value
+
+
 def private_file_secret(path: Path, *, nbytes: int = 48) -> str:
     """Read a generated secret from `path`, creating it (owner-only) on first use.
 
     Used for values that must never have a hard-coded default but should survive restarts.
+    A file that is there but cannot be read is an error, never a reason to make a new one.
     """
-    if path.exists():
-        value = path.read_text(encoding="utf-8").strip()
+    try:
+        exists = path.exists()
+        value = path.read_text(encoding="utf-8").strip() if exists else ""
+    except (OSError, UnicodeError) as exc:
+        raise SettingError(
+            f"{path} cannot be read ({exc}); fix it rather than delete it, unless nothing "
+            "made with it is worth keeping"
+        ) from exc
+    if exists:
         if not value:
             raise SettingError(f"{path} is empty; delete it to have bankdesk generate a new one")
         return value
     path.parent.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(nbytes)
-    # O_EXCL: if two processes start at once, exactly one writes and the other reads.
+    # Written whole under a private name, then linked into place: if two processes start at
+    # once, exactly one link succeeds and the other reads it, never a half-written file.
+    draft = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(value + "\n")
+        os.link(draft, path)
     except FileExistsError:
         return private_file_secret(path, nbytes=nbytes)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(value + "\n")
+    finally:
+        draft.unlink(missing_ok=True)
     return value

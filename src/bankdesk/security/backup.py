@@ -39,6 +39,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from bankdesk.security.audit import audit_verify
+from bankdesk.security.audit_checkpoints import RESTORE, audit_checkpoint_write
 from bankdesk.security.backup_archive import ArchiveWriter, BackupError, archive_key_for_writing
 from bankdesk.security.backup_manifest import (
     MANIFEST_NAME,
@@ -190,7 +191,8 @@ def _dump(tar: tarfile.TarFile, *, using: str, media_root: Path, progress: bool)
                     written += rows
                     bar.update(rows)
                 tables.append(TableCount(label, model._meta.db_table, written))
-        chain = audit_verify(using=alias)
+        # A snapshot may end before a checkpoint written while the backup runs.
+        chain = audit_verify(using=alias, complete=False)
     media_files, media_bytes = _media_dump(tar, media_root, progress=progress)
     return Manifest(
         bankdesk_version=_bankdesk_version(),
@@ -316,7 +318,7 @@ def _load_and_check(
                 TableCheck(t.model, t.table, t.rows, model._base_manager.using(using).count())
                 for t, model in zip(scan.manifest.tables, models, strict=True)
             ],
-            audit=audit_verify(using=using),
+            audit=audit_verify(using=using, complete=False),
             media_files=scan.media_files,
             media_bytes=scan.media_bytes,
         )
@@ -389,6 +391,16 @@ def backup_restore(
         raise BackupError(
             f"the database is restored, but the uploads could not be moved into {media_root} "
             f"({exc}): they are in {staging}; move them there by hand"
+        ) from exc
+    try:
+        # Signed record that the chain was put back on purpose: checkpoints counting entries
+        # the restore gave up no longer bind it, and the checkpoint files say when and why.
+        audit_checkpoint_write(using=using, kind=RESTORE)
+    except OSError as exc:
+        raise BackupError(
+            f"the backup is restored, but the restore could not be recorded in the audit "
+            f"checkpoint files ({exc}): `bankdesk audit verify` will report the entries it "
+            "gave up until `bankdesk audit checkpoint --after-restore` records it"
         ) from exc
     return RestoreReport(check, set_aside, time.monotonic() - started)
 

@@ -1,7 +1,7 @@
 """Which tables a backup holds, and how their rows are written out and read back portably.
 
 Rows travel as Django's "python" serialisation, one JSON object per line (the layout of
-Django's jsonl fixtures) but with datetimes kept to the microsecond: the audit chain hashes
+Django's jsonl fixtures) but with datetimes kept to the microsecond: the audit chain seals
 them at that precision. Encrypted fields are read through the ORM, so the lines hold their
 plaintext; they only ever exist inside the sealed archive, and are encrypted again under this
 installation's keys when loaded.
@@ -101,7 +101,7 @@ def model_for_label(label: str) -> type[Model]:
 
 
 class _RowEncoder(json.JSONEncoder):
-    """Django's encoder cuts datetimes to milliseconds; the audit hashes need microseconds."""
+    """Django's encoder cuts datetimes to milliseconds; the audit MACs need microseconds."""
 
     def default(self, o: Any) -> Any:
         if isinstance(o, datetime.datetime | datetime.date | datetime.time):
@@ -138,7 +138,7 @@ def table_rows_load(model: type[Model], content: bytes, *, using: str) -> int:
     """Insert one part's rows exactly as they were: same ids, no save() hooks, no auto_now.
 
     AuditEntry.save() and auto_now fields would refuse or rewrite rows; a raw insert keeps
-    every value, so the audit hashes still match. Encrypted fields are encrypted on the way in,
+    every value, so the audit MACs still match. Encrypted fields are encrypted on the way in,
     under this installation's primary key and sealed to their rows' restored ids.
     """
     records = [json.loads(line) for line in content.splitlines() if line]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -16,7 +17,7 @@ from bankdesk.lib.errors import InvalidInput
 from bankdesk.lib.html import sanitise_html
 from bankdesk.lib.redaction import redact_authentication_data, redact_personal_data
 from bankdesk.lib.text import one_line
-from bankdesk.security.audit import audit_chain_lock, audit_record
+from bankdesk.security.audit import audit_record
 from bankdesk.sla.clocks import sla_clocks_sync
 from bankdesk.staff.choices import Role
 from bankdesk.staff.models import Branch, Team, User
@@ -188,9 +189,8 @@ def case_create(
         raise InvalidInput("this branch is closed", field="branch_id")
     _check_assignable(team, assignee)
     now = created_at or timezone.now()
-    audit_chain_lock()  # before the case-number counter: one lock order for every writer
     case = Case.objects.create(
-        number=case_number_next(now),
+        number=_number_pending(),
         subject=subject,
         channel=channel,
         language=language,
@@ -242,7 +242,17 @@ def case_create(
         case_route(case=case, actor=actor)
         case.refresh_from_db()
     sla_clocks_sync(case=case)
+    # Last: the year's counter is one row every new case locks until it commits, so taking the
+    # number here lets other creations run their routing and clock replay alongside this one.
+    case.number = case_number_next(now)
+    Case.objects.filter(pk=case.pk).update(number=case.number)
     return case
+
+
+def _number_pending() -> str:
+    """A stand-in for the case number until `case_create` takes it, just before commit; it
+    never leaves the creating transaction."""
+    return f"~{uuid.uuid4().hex[:19]}"
 
 
 @transaction.atomic

@@ -450,6 +450,8 @@ OPERATIONS: list[Operation] = [
         lambda w: None,
         lambda r: 200 if r in {"supervisor", "auditor", "admin"} else 403,
     ),
+    # The audit log: auditors read it; the people whose actions it records do not.
+    ("get", "/api/v1/audit/entries", lambda w: None, lambda r: 200 if r == "auditor" else 403),
 ]
 
 

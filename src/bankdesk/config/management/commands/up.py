@@ -93,6 +93,16 @@ class Command(BaseCommand):
         except KeyRingError as exc:
             raise CommandError(f"bankdesk cannot start: {exc}") from exc
         self.stdout.write(f"bankdesk: data keys and index key verified ({ring.source})")
+        self._check_audit_key()
+
+    def _check_audit_key(self) -> None:
+        from bankdesk.security.audit import AuditKeyMismatch, audit_key_check
+
+        try:
+            key = audit_key_check()
+        except AuditKeyMismatch as exc:
+            raise CommandError(f"bankdesk cannot start: {exc}") from exc
+        self.stdout.write(f"bankdesk: audit key verified (fingerprint {key.fingerprint})")
 
     def _seed_if_empty(self, customers: int, cases: int) -> bool:
         from bankdesk.demo.seed import demo_base_exists, demo_base_seed, demo_password

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from bankdesk.assistant.training_runs import model_training_recover
 from bankdesk.config.processes import parent_watch_start
 from bankdesk.config.schedule import run_schedule
+from bankdesk.security.audit import AuditKeyMismatch, audit_key_check
 from bankdesk.security.crypto import KeyRingError, keyring
 
 logger = logging.getLogger("bankdesk.worker")
@@ -39,7 +40,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             keyring()
-        except KeyRingError as exc:
+            audit_key_check()
+        except (KeyRingError, AuditKeyMismatch) as exc:
             raise CommandError(f"bankdesk worker cannot start: {exc}") from exc
         if options["stop_with"] is not None:
             parent_watch_start(options["stop_with"])
