@@ -56,7 +56,7 @@ def _second_node(tmp_path: Path) -> dict[str, str]:
     as an operator gives every node), on this test's database."""
     home = tmp_path / "node-b"
     home.mkdir()
-    for name in ("data_keys.json", "secret_key"):
+    for name in ("data_keys.json", "secret_key", "audit_key"):
         if (Path(settings.BANKDESK_HOME) / name).exists():
             shutil.copy2(Path(settings.BANKDESK_HOME) / name, home / name)
     (tmp_path / "node_b_settings.py").write_text(
