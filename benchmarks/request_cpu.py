@@ -1,0 +1,262 @@
+"""Server CPU and SQL statements per request, in process: what one operation costs bankdesk.
+
+    python benchmarks/request_cpu.py                          # SQLite in a scratch home
+    python benchmarks/request_cpu.py --database-url postgres://postgres@127.0.0.1:5432/bd_cpu
+    python benchmarks/request_cpu.py --cases 20000 --iterations 300
+    python benchmarks/request_cpu.py --profile create         # where one operation's time goes
+
+Builds a demo bank (`--customers`, `--cases`) in a scratch BANKDESK_HOME (and, with
+--database-url, in that PostgreSQL database, which is emptied first and left behind), then
+drives each operation through Django's request handling with the test client, no HTTP: case
+create, reply (through the outbox), status change, the first list page (25 cases, supervisor),
+the case page, the customer timeline, an inbound e-mail, an inbound WeChat message and an
+assistant hand-off. For each it prints the median and p90 of the process's CPU time per
+request and the SQL statements one request runs. `--profile NAME` prints where the CPU goes
+for that operation instead (cProfile, sorted by own time and by cumulative time).
+
+Measures CPU (time.process_time), not wall time: a loaded machine slows the clock, not the count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import itertools
+import json
+import os
+import pstats
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from measure import percentile
+
+OPERATIONS = [
+    "create",
+    "reply",
+    "status",
+    "list",
+    "detail",
+    "timeline",
+    "email",
+    "wechat",
+    "handoff",
+]
+
+
+def _setup(args: argparse.Namespace) -> None:
+    home = Path(args.home or tempfile.mkdtemp(prefix="bankdesk-cpu-"))
+    os.environ["BANKDESK_HOME"] = str(home)
+    os.environ.setdefault("BANKDESK_DEMO_PASSWORD", "benchmark password 2026")
+    os.environ["BANKDESK_RATE_LIMIT_TOKEN"] = "100000000/60"
+    os.environ["BANKDESK_RATE_LIMIT_ADDRESS"] = "100000000/60"
+    os.environ["BANKDESK_WECHAT_TOKEN"] = "benchmark-wechat-token"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bankdesk.config.settings"
+    if args.database_url:
+        os.environ["DATABASE_URL"] = args.database_url
+        _empty_postgres(args.database_url)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command(
+        "demo", customers=args.customers, cases=args.cases, seed=2026, no_progress=True, verbosity=0
+    )
+
+
+def _empty_postgres(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
+class Bench:
+    """The clients, the ids and the counters each operation needs."""
+
+    def __init__(self) -> None:
+        from django.test import Client
+
+        from bankdesk.customers.models import Customer
+        from bankdesk.intake.channels.wechat.protocol import signature_of
+        from bankdesk.staff.models import User
+        from bankdesk.staff.services import api_token_create
+        from bankdesk.tickets.models import Case
+
+        self.supervisor = User.objects.get(username="supervisor")
+        self.agent = User.objects.get(username="agent")
+        self.client = Client(SERVER_NAME="127.0.0.1")
+        token = api_token_create(user=self.supervisor, name="cpu benchmark").secret
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.customer = Customer.objects.filter(cases__isnull=False).order_by("pk").first()
+        self.counter = itertools.count()
+        self.signature_of = signature_of
+        # The cases worked on: opened by e-mail, so a reply has an address to go to.
+        self.cases = [self.email() for _ in range(100)]
+        # Cases only the status change touches, each opened once so it can go back and forth.
+        self.status_cases = [self.email() for _ in range(50)]
+        for case_id in self.status_cases:
+            self._json("post", f"/api/v1/cases/{case_id}/status", {"status": "open"})
+
+    def _json(self, method: str, path: str, body: Any = None, status: int = 200) -> Any:
+        kwargs: dict[str, Any] = {"headers": self.headers}
+        if body is not None:
+            kwargs["data"] = json.dumps(body)
+            kwargs["content_type"] = "application/json"
+        response = getattr(self.client, method)(path, **kwargs)
+        if response.status_code != status:
+            raise SystemExit(
+                f"{method.upper()} {path}: {response.status_code} {response.content!r}"
+            )
+        return response.json()
+
+    def _case(self) -> int:
+        return self.cases[next(self.counter) % len(self.cases)]
+
+    def create(self) -> None:
+        n = next(self.counter)
+        self._json(
+            "post",
+            "/api/v1/cases",
+            {
+                "subject": f"手机银行转账失败 {n}",
+                "channel": "app",
+                "customer_id": self.customer.pk,
+                "text": "客户反映手机银行转账失败，请协助查询。",
+            },
+            status=201,
+        )
+
+    def reply(self) -> None:
+        self._json(
+            "post",
+            f"/api/v1/cases/{self._case()}/reply",
+            {"text": "您好，我们已经收到您的问题，正在为您查询。"},
+            status=201,
+        )
+
+    def status(self) -> None:
+        case_id = self.status_cases[next(self.counter) % len(self.status_cases)]
+        self._json("post", f"/api/v1/cases/{case_id}/status", {"status": "pending_customer"})
+        self._json("post", f"/api/v1/cases/{case_id}/status", {"status": "open"})
+
+    def list(self) -> None:
+        self._json("get", "/api/v1/cases?limit=25")
+
+    def detail(self) -> None:
+        self._json("get", f"/api/v1/cases/{self._case()}")
+
+    def timeline(self) -> None:
+        self._json("get", f"/api/v1/customers/{self.customer.pk}/timeline")
+
+    def email(self) -> int:
+        from bankdesk.intake.channels.email.inbox import email_receive
+
+        n = next(self.counter)
+        raw = (
+            f"From: cpu{n % 50}@example.cn\r\nTo: service@bank.example\r\n"
+            f"Subject: =?utf-8?b?6L2s6LSm5aSx6LSl?= {n}\r\n"
+            f"Message-ID: <cpu-{os.getpid()}-{n}@example.cn>\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+            "您好：\n我昨天在手机银行转账，显示成功但对方没有收到，请帮我查询。\n"
+        ).encode()
+        result = email_receive(raw)
+        assert result.case is not None
+        return int(result.case.pk)
+
+    def wechat(self) -> None:
+        n = next(self.counter)
+        stamp, nonce = str(int(time.time())), f"{os.getpid()}{n}"
+        signature = self.signature_of("benchmark-wechat-token", stamp, nonce)
+        body = (
+            f"<xml><ToUserName><![CDATA[gh_bank]]></ToUserName>"
+            f"<FromUserName><![CDATA[openid-cpu-{n % 50}]]></FromUserName>"
+            f"<CreateTime>{stamp}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+            f"<Content><![CDATA[我的信用卡被盗刷了，转人工]]></Content>"
+            f"<MsgId>{os.getpid()}{n:08d}</MsgId></xml>"
+        ).encode()
+        response = self.client.post(
+            f"/intake/wechat/?signature={signature}&timestamp={stamp}&nonce={nonce}",
+            data=body,
+            content_type="text/xml",
+        )
+        if response.status_code != 200:
+            raise SystemExit(f"wechat: {response.status_code} {response.content!r}")
+
+    def handoff(self) -> None:
+        self._json(
+            "post",
+            "/api/v1/assistant/reply",
+            {"text": "我要投诉，转人工", "customer_id": self.customer.pk, "channel": "app"},
+        )
+
+
+def measure(operation: Callable[[], None], iterations: int) -> tuple[list[float], int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(5):
+        operation()
+    with CaptureQueriesContext(connection) as queries:
+        operation()
+    statements = len(queries.captured_queries)
+    costs = []
+    for _ in range(iterations):
+        started = time.process_time()
+        operation()
+        costs.append((time.process_time() - started) * 1000)
+    return costs, statements
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--home", default="", help="BANKDESK_HOME (default: a scratch folder)")
+    parser.add_argument("--customers", type=int, default=200)
+    parser.add_argument("--cases", type=int, default=2000)
+    parser.add_argument("--iterations", type=int, default=200)
+    parser.add_argument("--only", nargs="*", choices=OPERATIONS, default=OPERATIONS)
+    parser.add_argument("--profile", choices=OPERATIONS, default="")
+    args = parser.parse_args()
+    _setup(args)
+    bench = Bench()
+    if args.profile:
+        operation = getattr(bench, args.profile)
+        for _ in range(5):
+            operation()
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(args.iterations):
+            operation()
+        profiler.disable()
+        stats = pstats.Stats(profiler, stream=sys.stdout)
+        stats.sort_stats("cumulative").print_stats(45)
+        stats.sort_stats("tottime").print_stats(25)
+        return
+    database = "postgresql" if args.database_url else "sqlite"
+    for name in args.only:
+        costs, statements = measure(getattr(bench, name), args.iterations)
+        print(
+            json.dumps(
+                {
+                    "operation": name,
+                    "database": database,
+                    "cases": args.cases,
+                    "cpu_ms_p50": round(percentile(costs, 0.5), 2),
+                    "cpu_ms_p90": round(percentile(costs, 0.9), 2),
+                    "statements": statements,
+                    "iterations": args.iterations,
+                }
+            ),
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
