@@ -34,6 +34,7 @@ from typing import Any
 
 from measure import percentile
 
+WECHAT_TOKEN = "benchmark-wechat-token"  # noqa: S105 - a scratch installation's
 OPERATIONS = [
     "create",
     "reply",
@@ -51,9 +52,14 @@ def _setup(args: argparse.Namespace) -> None:
     home = Path(args.home or tempfile.mkdtemp(prefix="bankdesk-cpu-"))
     os.environ["BANKDESK_HOME"] = str(home)
     os.environ.setdefault("BANKDESK_DEMO_PASSWORD", "benchmark password 2026")
-    os.environ["BANKDESK_RATE_LIMIT_TOKEN"] = "100000000/60"
-    os.environ["BANKDESK_RATE_LIMIT_ADDRESS"] = "100000000/60"
-    os.environ["BANKDESK_WECHAT_TOKEN"] = "benchmark-wechat-token"
+    # Limits far above the run, so the rate limiter counts but never refuses.
+    os.environ.update(
+        {
+            "BANKDESK_RATE_LIMIT_TOKEN": "100000000/60",
+            "BANKDESK_RATE_LIMIT_ADDRESS": "100000000/60",
+            "BANKDESK_WECHAT_TOKEN": WECHAT_TOKEN,
+        }
+    )
     os.environ["DJANGO_SETTINGS_MODULE"] = "bankdesk.config.settings"
     if args.database_url:
         os.environ["DATABASE_URL"] = args.database_url
@@ -87,7 +93,6 @@ class Bench:
         from bankdesk.intake.channels.wechat.protocol import signature_of
         from bankdesk.staff.models import User
         from bankdesk.staff.services import api_token_create
-        from bankdesk.tickets.models import Case
 
         self.supervisor = User.objects.get(username="supervisor")
         self.agent = User.objects.get(username="agent")
@@ -142,9 +147,11 @@ class Bench:
         )
 
     def status(self) -> None:
-        case_id = self.status_cases[next(self.counter) % len(self.status_cases)]
-        self._json("post", f"/api/v1/cases/{case_id}/status", {"status": "pending_customer"})
-        self._json("post", f"/api/v1/cases/{case_id}/status", {"status": "open"})
+        """One change per call: each case goes to waiting-for-customer and back in turn."""
+        n = next(self.counter)
+        case_id = self.status_cases[(n // 2) % len(self.status_cases)]
+        status = "pending_customer" if n % 2 == 0 else "open"
+        self._json("post", f"/api/v1/cases/{case_id}/status", {"status": status})
 
     def list(self) -> None:
         self._json("get", "/api/v1/cases?limit=25")
@@ -173,7 +180,7 @@ class Bench:
     def wechat(self) -> None:
         n = next(self.counter)
         stamp, nonce = str(int(time.time())), f"{os.getpid()}{n}"
-        signature = self.signature_of("benchmark-wechat-token", stamp, nonce)
+        signature = self.signature_of(WECHAT_TOKEN, stamp, nonce)
         body = (
             f"<xml><ToUserName><![CDATA[gh_bank]]></ToUserName>"
             f"<FromUserName><![CDATA[openid-cpu-{n % 50}]]></FromUserName>"

@@ -363,5 +363,5 @@ def _dialogue_out(dialogue: Dialogue) -> dict[str, Any]:
 )
 def customer_dialogues_get(request: HttpRequest, customer_id: Id) -> list[dict[str, Any]]:
     user = request_staff(request)
-    customer = access_customer_by_id(user, customer_id)
+    customer = access_customer_by_id(user, customer_id, whole=False)
     return [_dialogue_out(dialogue) for dialogue in customer_dialogues(user, customer)]

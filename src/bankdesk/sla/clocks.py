@@ -20,12 +20,11 @@ from bankdesk.sla.calendar import BusinessCalendarSpec
 from bankdesk.sla.choices import ClockStatus, TimeBasis
 from bankdesk.sla.history import case_history
 from bankdesk.sla.matching import policy_for_case
-from bankdesk.sla.models import BusinessCalendar, SlaClock, SlaClockPause, SlaPolicy, SlaTarget
+from bankdesk.sla.models import SlaClock, SlaClockPause, SlaPolicy, SlaTarget
 from bankdesk.sla.replay import ClockRule, ClockRun, clock_runs
-from bankdesk.sla.selectors import ROUND_THE_CLOCK, calendar_spec
+from bankdesk.sla.snapshot import SlaSettings, sla_settings
+from bankdesk.staff.models import Branch, Team
 from bankdesk.tickets.models import Case
-
-DEFAULT_CALENDAR_CODE = "cn-mainland"
 
 _FINISHED = (ClockStatus.MET, ClockStatus.CANCELLED)
 
@@ -52,36 +51,24 @@ class Terms:
         )
 
 
-class CalendarSpecs:
-    """Calendar specs built once per operation (two queries per calendar)."""
-
-    def __init__(self) -> None:
-        self._specs: dict[int, BusinessCalendarSpec] = {}
-
-    def get(self, calendar_id: int | None) -> BusinessCalendarSpec:
-        if calendar_id is None:
-            return ROUND_THE_CLOCK  # calendar minutes: every minute works
-        spec = self._specs.get(calendar_id)
-        if spec is None:
-            spec = calendar_spec(calendar=BusinessCalendar.objects.get(pk=calendar_id))
-            self._specs[calendar_id] = spec
-        return spec
-
-
-def _business_calendar_id(case: Case, policy: SlaPolicy) -> int | None:
+def _business_calendar_id(case: Case, policy: SlaPolicy, settings: SlaSettings) -> int | None:
     """The policy's calendar, else that of the branch the case was raised at, else the case
     team's, else the bank's standard one."""
     if policy.calendar_id is not None:
         return policy.calendar_id
-    if case.branch is not None and case.branch.calendar_id is not None:
-        return case.branch.calendar_id
-    if case.team is not None and case.team.calendar_id is not None:
-        return case.team.calendar_id
-    return (
-        BusinessCalendar.objects.filter(code=DEFAULT_CALENDAR_CODE)
-        .values_list("pk", flat=True)
-        .first()
-    )
+    if case.branch_id is not None:
+        branch_calendar = Branch.objects.filter(pk=case.branch_id).values_list(
+            "calendar_id", flat=True
+        )
+        calendar_id = branch_calendar.first()
+        if calendar_id is not None:
+            return calendar_id
+    if case.team_id is not None:
+        team_calendar = Team.objects.filter(pk=case.team_id).values_list("calendar_id", flat=True)
+        calendar_id = team_calendar.first()
+        if calendar_id is not None:
+            return calendar_id
+    return settings.default_calendar_id
 
 
 def terms_of(target: SlaTarget, business_calendar: Callable[[], int | None]) -> Terms:
@@ -211,19 +198,19 @@ def _cancel(clocks: Iterable[SlaClock]) -> None:
         clock.save()
 
 
-def _sync(case: Case, *, renew_terms: bool, specs: CalendarSpecs) -> list[SlaClock]:
+def _sync(case: Case, *, renew_terms: bool, settings: SlaSettings) -> list[SlaClock]:
     clocks = list(SlaClock.objects.filter(case_id=case.pk).prefetch_related("pauses"))
-    policy = policy_for_case(case)
-    targets = list(policy.targets.select_related("policy")) if policy else []
+    rules = policy_for_case(case, settings)
+    targets = rules.targets if rules else ()
     target_ids = {target.pk for target in targets}
     # A case that no longer falls under a policy keeps the record of its old clocks, cancelled.
     _cancel(clock for clock in clocks if clock.target_id not in target_ids)
-    if policy is None:
+    if rules is None:
         return []
     existing = {(clock.target_id, clock.cycle): clock for clock in clocks}
     history = case_history(case)
     # Looked up at most once, and only when a clock takes new terms in business minutes.
-    business_calendar = cache(partial(_business_calendar_id, case, policy))
+    business_calendar = cache(partial(_business_calendar_id, case, rules.policy, settings))
     written: list[SlaClock] = []
     for target in targets:
         kept = next((c for c in clocks if c.target_id == target.pk), None)
@@ -231,7 +218,7 @@ def _sync(case: Case, *, renew_terms: bool, specs: CalendarSpecs) -> list[SlaClo
             terms = terms_of(target, business_calendar)
         else:
             terms = terms_kept(kept)
-        spec = specs.get(terms.calendar_id)
+        spec = settings.spec(terms.calendar_id)
         runs = clock_runs(history, terms.rule, spec)
         written += _write(case, target.pk, terms, runs, existing, spec)
     return written
@@ -239,7 +226,7 @@ def _sync(case: Case, *, renew_terms: bool, specs: CalendarSpecs) -> list[SlaClo
 
 def sla_clocks_sync(*, case: Case) -> list[SlaClock]:
     """Start, pause, resume, meet or cancel the case's clocks as its history now says."""
-    return _sync(case, renew_terms=False, specs=CalendarSpecs())
+    return _sync(case, renew_terms=False, settings=sla_settings())
 
 
 def _digest(case_id: int) -> dict[tuple[int, int], tuple[object, ...]]:
@@ -256,9 +243,7 @@ def _digest(case_id: int) -> dict[tuple[int, int], tuple[object, ...]]:
     }
 
 
-def sla_clocks_recompute_case(
-    *, case_id: int, specs: CalendarSpecs, dry_run: bool, renew_terms: bool = True
-) -> int:
+def sla_clocks_recompute_case(*, case_id: int, dry_run: bool, renew_terms: bool = True) -> int:
     """Work one case's clocks out again: with its policy's current terms, or (`renew_terms`
     False) with the terms they have, on their calendar as it now stands (after its holidays
     changed). Returns how many clocks changed; a dry run computes the same and rolls it back.
@@ -273,7 +258,7 @@ def sla_clocks_recompute_case(
             case = Case.objects.select_for_update(of=("self",)).select_related("team", "customer")
             locked = case.get(pk=case_id)
             before = _digest(case_id)
-            _sync(locked, renew_terms=renew_terms, specs=specs)
+            _sync(locked, renew_terms=renew_terms, settings=sla_settings())
             after = _digest(case_id)
             changed = sum(1 for key, value in after.items() if before.get(key) != value)
             changed += sum(1 for key in before if key not in after)

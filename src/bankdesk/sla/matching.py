@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bankdesk.customers.models import Customer
 from bankdesk.sla.models import SlaPolicy
-from bankdesk.tickets.models import Case, Category
+from bankdesk.sla.snapshot import PolicyRules, SlaSettings
+from bankdesk.tickets.models import Case
 
 
 @dataclass(frozen=True)
@@ -19,23 +21,26 @@ class CaseFacts:
     is_complaint: bool
 
 
-def case_facts(case: Case) -> CaseFacts:
-    path: set[int] = set()
-    category_id = case.category_id
-    while category_id is not None and category_id not in path:
-        path.add(category_id)
-        category_id = Category.objects.filter(pk=category_id).values_list("parent_id", flat=True)[0]
-    tier = case.customer.tier if case.customer_id is not None and case.customer else None
+def _customer_tier(case: Case) -> str | None:
+    if case.customer_id is None:
+        return None
+    if Case.customer.is_cached(case):
+        return case.customer.tier if case.customer else None
+    # The tier alone: the whole customer would be decrypted for nothing.
+    return Customer.objects.filter(pk=case.customer_id).values_list("tier", flat=True).first()
+
+
+def case_facts(case: Case, settings: SlaSettings) -> CaseFacts:
     return CaseFacts(
-        category_path=frozenset(path),
+        category_path=settings.category_path(case.category_id),
         priority=case.priority,
         channel=case.channel,
-        customer_tier=tier,
+        customer_tier=_customer_tier(case),
         is_complaint=case.is_complaint,
     )
 
 
-def policy_matches(policy: SlaPolicy, category_ids: set[int], facts: CaseFacts) -> bool:
+def policy_matches(policy: SlaPolicy, category_ids: frozenset[int], facts: CaseFacts) -> bool:
     if category_ids and not category_ids & facts.category_path:
         return False
     if policy.priorities and facts.priority not in policy.priorities:
@@ -47,12 +52,11 @@ def policy_matches(policy: SlaPolicy, category_ids: set[int], facts: CaseFacts) 
     return policy.is_complaint is None or policy.is_complaint == facts.is_complaint
 
 
-def policy_for_case(case: Case) -> SlaPolicy | None:
-    """The policy that governs the case now (two queries and one per category level)."""
-    facts = case_facts(case)
-    policies = SlaPolicy.objects.filter(is_active=True).prefetch_related("categories")
-    for policy in policies:
-        category_ids = {category.pk for category in policy.categories.all()}
-        if policy_matches(policy, category_ids, facts):
-            return policy
+def policy_for_case(case: Case, settings: SlaSettings) -> PolicyRules | None:
+    """The policy that governs the case now, from the settings as read (at most one statement,
+    for the customer's tier)."""
+    facts = case_facts(case, settings)
+    for rules in settings.policies:
+        if policy_matches(rules.policy, rules.category_ids, facts):
+            return rules
     return None

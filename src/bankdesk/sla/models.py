@@ -359,3 +359,23 @@ class SlaAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.threshold} on case {self.case_id} for {self.recipient_id}"
+
+
+class SlaSettingsStamp(models.Model):
+    """One row that changes whenever policies, targets, calendars or categories do.
+
+    Every process keeps the SLA settings compiled in memory (`sla.snapshot`) and re-reads them
+    only when this stamp differs from the one they were read under: one indexed read per case
+    change instead of a dozen. The stamp is a fresh random number, never a counter, so a change
+    rolled back can never be mistaken for a later one.
+    """
+
+    stamp = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="sla_settings_stamp_single_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"SLA settings {self.stamp:x}"

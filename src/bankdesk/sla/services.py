@@ -23,7 +23,7 @@ from bankdesk.sla.choices import (
     TimeBasis,
     Weekday,
 )
-from bankdesk.sla.clocks import CalendarSpecs, sla_clocks_recompute_case
+from bankdesk.sla.clocks import sla_clocks_recompute_case
 from bankdesk.sla.errors import NoticeInvalid, PolicyExists, PolicyNotFound
 from bankdesk.sla.models import (
     BusinessCalendar,
@@ -36,6 +36,7 @@ from bankdesk.sla.models import (
 )
 from bankdesk.sla.notices import OfficialNotice
 from bankdesk.sla.seed import SeedReport, calendar_horizons_seed_into, calendars_seed_into
+from bankdesk.sla.snapshot import sla_settings_changed
 from bankdesk.staff.models import Team
 from bankdesk.tickets.choices import ACTIVE_STATUSES, CaseStatus, Priority
 from bankdesk.tickets.models import Case, Category
@@ -53,6 +54,7 @@ def calendars_seed(*, actor: Any = None) -> SeedReport:
         )
         horizons = calendar_horizons_seed_into(calendar_model=BusinessCalendar)
         if report.calendars_created or report.days_written or horizons:
+            sla_settings_changed()  # written in bulk, past the model signals
             audit_record(
                 actor=actor,
                 action="sla.calendars_seed",
@@ -140,6 +142,7 @@ def calendar_notice_load(
             corrected.append(row)
     CalendarDay.objects.bulk_create(added)
     CalendarDay.objects.bulk_update(corrected, ["kind", "name"])
+    sla_settings_changed()  # written in bulk, past the model signals
     # A correction to a year already known leaves the horizon where it is.
     known_until = max(date(notice.year, 12, 31), calendar.known_until or date.min)
     if calendar.known_until != known_until:
@@ -216,11 +219,10 @@ def sla_clocks_recompute(
             calendar=calendar, status__in=[ClockStatus.RUNNING, ClockStatus.PAUSED]
         )
         cases = cases.filter(pk__in=on_calendar.values("case_id"))
-    specs = CalendarSpecs()
     done = changed = 0
     for case_id in cases.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=2000):
         changed += sla_clocks_recompute_case(
-            case_id=case_id, specs=specs, dry_run=dry_run, renew_terms=renew_terms
+            case_id=case_id, dry_run=dry_run, renew_terms=renew_terms
         )
         done += 1
         if progress is not None:

@@ -81,8 +81,16 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
 
 
 def access_case_by_id(user: User, case_id: int, *, change: bool = False) -> Case:
-    """The case, if `user` may see it (and change it, with `change=True`)."""
-    case = cases_visible_to(user).filter(pk=case_id).first()
+    """The case, if `user` may see it (and change it, with `change=True`).
+
+    For a change only the case's own row is read: the service re-reads it under its lock, and
+    what it shows afterwards is read again whole.
+    """
+    scope = case_scope(user)
+    queryset = Case.objects.all() if change else case_queryset()
+    if scope is not None:
+        queryset = queryset.filter(scope)
+    case = queryset.filter(pk=case_id).first()
     if case is None:
         raise CaseNotFound(f"case {case_id} not found", field="case_id")
     if change and not user.has_perm("tickets.change_case", case):

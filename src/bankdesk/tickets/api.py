@@ -92,7 +92,11 @@ def _fresh(request: HttpRequest, case_id: int) -> dict[str, Any]:
 def case_create(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]:
     user = request_staff(request)
     require_perm(user, "tickets.add_case")
-    customer = access_customer_by_id(user, payload.customer_id) if payload.customer_id else None
+    customer = (
+        access_customer_by_id(user, payload.customer_id, whole=False)
+        if payload.customer_id
+        else None
+    )
     team = team_by_id(payload.team_id) if payload.team_id else None
     assignee = _staff(payload.assignee_id)
     _check_assignment(user, team, assignee)

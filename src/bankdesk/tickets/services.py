@@ -239,8 +239,9 @@ def case_create(
         # Routing builds on these services; imported here so the two modules can meet.
         from bankdesk.tickets.routing import case_route
 
-        case_route(case=case, actor=actor)
-        case.refresh_from_db()
+        outcome = case_route(case=case, actor=actor)
+        if outcome.team is not None or outcome.assignee is not None:
+            case.refresh_from_db()
     sla_clocks_sync(case=case)
     # Last: the year's counter is one row every new case locks until it commits, so taking the
     # number here lets other creations run their routing and clock replay alongside this one.

@@ -41,7 +41,7 @@ def customer_timeline_get(
     request: HttpRequest, customer_id: Id, query: Query[TimelineQuery]
 ) -> dict[str, Any]:
     user = request_staff(request)
-    customer = access_customer_by_id(user, customer_id)
+    customer = access_customer_by_id(user, customer_id, whole=False)
     page = customer_timeline(user=user, customer=customer, cursor=query.cursor, limit=query.limit)
     return {
         "items": [
