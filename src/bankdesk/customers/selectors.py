@@ -26,7 +26,9 @@ def customer_by_identity(*, kind: str, value: str) -> Customer | None:
         lookup = identity_blind_index(kind, value)
     except InvalidIdentity:
         return None
-    return customer_queryset().filter(identities__kind=kind, identities__lookup=lookup).first()
+    # The customer's own row: a channel matching a sender needs no more, and their identities
+    # and holdings would be read and decrypted for nothing on every inbound message.
+    return Customer.objects.filter(identities__kind=kind, identities__lookup=lookup).first()
 
 
 def customer_search(

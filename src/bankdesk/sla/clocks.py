@@ -156,19 +156,20 @@ def _write(
             ),
         }
         changed = [name for name, value in values.items() if getattr(clock, name) != value]
-        if clock.pk is None or changed:
+        is_new = clock.pk is None
+        if is_new or changed:
             for name, value in values.items():
                 setattr(clock, name, value)
             clock.updated_at = now
             clock.save()
-        _write_pauses(clock, run)
+        _write_pauses(clock, run, is_new=is_new)
         written.append(clock)
     return written
 
 
-def _write_pauses(clock: SlaClock, run: ClockRun) -> None:
+def _write_pauses(clock: SlaClock, run: ClockRun, *, is_new: bool) -> None:
     """Append new ledger lines and close the open one; a recompute may also drop lines."""
-    kept = {pause.started_at: pause for pause in clock.pauses.all()} if clock.pk else {}
+    kept = {} if is_new else {pause.started_at: pause for pause in clock.pauses.all()}
     for pause in run.pauses:
         line = kept.pop(pause.started_at, None)
         if line is None:

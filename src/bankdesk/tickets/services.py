@@ -361,10 +361,14 @@ def _message_add(
         raise InvalidInput("unknown channel", field="channel")
     text = _check_text(text, direction=direction)
     if external_id is not None:
-        existing = Message.objects.filter(channel=channel, external_id=external_id).first()
-        if existing is not None:
+        existing_id = (
+            Message.objects.filter(channel=channel, external_id=external_id)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if existing_id is not None:
             raise DuplicateMessage(
-                "this message was already received", existing_id=existing.pk, field="external_id"
+                "this message was already received", existing_id=existing_id, field="external_id"
             )
     if conversation is None:
         thread = thread_key(channel, external_thread_id)
