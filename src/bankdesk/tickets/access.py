@@ -17,7 +17,13 @@ from bankdesk.staff.choices import Role
 from bankdesk.staff.models import User
 from bankdesk.tickets.errors import CaseNotFound
 from bankdesk.tickets.models import Case
-from bankdesk.tickets.selectors import CaseFilters, CasePage, case_page, case_queryset
+from bankdesk.tickets.selectors import (
+    CaseFilters,
+    CasePage,
+    ScopeBranch,
+    case_page,
+    case_queryset,
+)
 
 
 def _team_ids(user: User) -> list[int]:
@@ -28,11 +34,12 @@ def _team_ids(user: User) -> list[int]:
     return cached
 
 
-def case_scope_branches(user: User) -> list[Q] | None:
+def case_scope_branches(user: User) -> list[ScopeBranch] | None:
     """The cases `user` may see, as a union of simple filters; None means every case.
 
-    Each branch has an index that yields it newest first, so a page of a large case list is a
-    few short index walks merged, never a sort of everything the user may see.
+    Each branch is one column's value (None: the column is empty) with an index that yields its
+    cases newest first, so a page of a large case list is a few short index walks merged, never
+    a sort of everything the user may see.
     """
     if not user.is_active:
         return []
@@ -40,12 +47,12 @@ def case_scope_branches(user: User) -> list[Q] | None:
         return None
     if user.role == Role.ADMIN:
         return None if settings.BANKDESK_ADMIN_READS_CASES else []
-    branches = [Q(team_id=team_id) for team_id in _team_ids(user)]
-    branches += [Q(assignee_id=user.pk), Q(created_by_id=user.pk)]
+    branches = [ScopeBranch("team_id", team_id) for team_id in _team_ids(user)]
+    branches += [ScopeBranch("assignee_id", user.pk), ScopeBranch("created_by_id", user.pk)]
     if user.role == Role.SUPERVISOR:
-        branches.append(Q(team__isnull=True))
+        branches.append(ScopeBranch("team_id", None))
     elif user.role == Role.COMPLAINT_OFFICER:
-        branches.append(Q(is_complaint=True))
+        branches.append(ScopeBranch("is_complaint", True))
     return branches
 
 
@@ -56,7 +63,7 @@ def case_scope(user: User) -> Q | None:
         return None
     scope = Q(pk__in=[])
     for branch in branches:
-        scope |= branch
+        scope |= branch.q
     return scope
 
 

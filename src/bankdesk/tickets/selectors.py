@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 
 from bankdesk.lib.cursor import cursor_decode, cursor_encode
@@ -79,18 +81,60 @@ def case_filter(queryset: QuerySet[Case], filters: CaseFilters) -> QuerySet[Case
 NEWEST_FIRST = ("-created_at", "-id")
 
 
-def _page_keys(selection: QuerySet[Case], branches: list[Q], limit: int) -> list[int]:
-    """Ids of the newest `limit` cases in the union of `branches`: each branch is walked newest
-    first along its own index and stops after `limit` rows, whatever the table's size."""
-    bare = selection.select_related(None).prefetch_related(None).order_by(*NEWEST_FIRST)
-    keys: dict[int, datetime] = {}
-    for branch in branches:
-        keys.update(
-            (pk, created_at)
-            for created_at, pk in bare.filter(branch).values_list("created_at", "id")[:limit]
+@dataclass(frozen=True)
+class ScopeBranch:
+    """One way a case comes into someone's scope: `column` holds `value` (None: is empty)."""
+
+    column: str  # team_id, assignee_id, created_by_id or is_complaint
+    value: int | bool | None
+
+    @property
+    def q(self) -> Q:
+        if self.value is None:
+            return Q(**{f"{self.column}__isnull": True})
+        return Q(**{self.column: self.value})
+
+
+_SCOPE_COLUMNS = frozenset({"team_id", "assignee_id", "created_by_id", "is_complaint"})
+
+
+def _page_keys(selection: QuerySet[Case], branches: list[ScopeBranch], limit: int) -> list[int]:
+    """Ids of the newest `limit` cases in the union of `branches`, in one statement: each branch
+    walks its own index newest first and stops after `limit` rows, whatever the table's size,
+    and the database merges the walks.
+
+    The filters are compiled once, as a subquery every branch narrows by its column (both
+    SQLite and PostgreSQL fold it into the walk); compiling one query per branch cost more than
+    running them.
+    """
+    if not branches:
+        return []
+    columns = sorted({branch.column for branch in branches})
+    if not _SCOPE_COLUMNS.issuperset(columns):
+        raise ValueError(f"not a scope column: {columns}")
+    bare = selection.select_related(None).prefetch_related(None).order_by()
+    base_sql, base_params = bare.values_list("id", "created_at", *columns).query.sql_with_params()
+    quote = connection.ops.quote_name
+    walks: list[str] = []
+    params: list[Any] = []
+    for n, branch in enumerate(branches):
+        column = f"s.{quote(branch.column)}"
+        condition = f"{column} IS NULL" if branch.value is None else f"{column} = %s"
+        # Identifiers are fixed column names (checked above) and Django's compiled filters;
+        # every value is a parameter.
+        walks.append(
+            f"SELECT * FROM (SELECT s.{quote('id')}, s.{quote('created_at')} "  # noqa: S608
+            f"FROM ({base_sql}) s WHERE {condition} "
+            f"ORDER BY s.{quote('created_at')} DESC, s.{quote('id')} DESC LIMIT %s) w{n}"
         )
-    newest = sorted(keys.items(), key=lambda item: (item[1], item[0]), reverse=True)
-    return [pk for pk, _created_at in newest[:limit]]
+        params += [*base_params, *([] if branch.value is None else [branch.value]), limit]
+    sql = (
+        f"SELECT u.{quote('id')} FROM ({' UNION '.join(walks)}) u "  # noqa: S608
+        f"ORDER BY u.{quote('created_at')} DESC, u.{quote('id')} DESC LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def case_page(
@@ -99,7 +143,7 @@ def case_page(
     filters: CaseFilters,
     cursor: str | None,
     limit: int,
-    branches: list[Q] | None = None,
+    branches: list[ScopeBranch] | None = None,
 ) -> CasePage:
     """One page of cases, newest first, continuing after `cursor` (keyset, no OFFSET).
 
