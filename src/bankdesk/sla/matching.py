@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bankdesk.customers.models import Customer
 from bankdesk.sla.models import SlaPolicy
 from bankdesk.sla.snapshot import PolicyRules, SlaSettings
 from bankdesk.tickets.models import Case
+from bankdesk.tickets.selectors import case_customer_tier
 
 
 @dataclass(frozen=True)
@@ -21,21 +21,12 @@ class CaseFacts:
     is_complaint: bool
 
 
-def _customer_tier(case: Case) -> str | None:
-    if case.customer_id is None:
-        return None
-    if Case.customer.is_cached(case):
-        return case.customer.tier if case.customer else None
-    # The tier alone: the whole customer would be decrypted for nothing.
-    return Customer.objects.filter(pk=case.customer_id).values_list("tier", flat=True).first()
-
-
 def case_facts(case: Case, settings: SlaSettings) -> CaseFacts:
     return CaseFacts(
         category_path=settings.category_path(case.category_id),
         priority=case.priority,
         channel=case.channel,
-        customer_tier=_customer_tier(case),
+        customer_tier=case_customer_tier(case),
         is_complaint=case.is_complaint,
     )
 

@@ -147,7 +147,10 @@ def case_route(*, case: Case, actor: User | None) -> RoutingOutcome:
     A case that already has an assignee is never reassigned, and one no rule matches is left
     as it is. The rule is chosen from the case as it stands when routing starts.
     """
-    case = Case.objects.get(pk=case.pk)
+    fresh = Case.objects.get(pk=case.pk)
+    if Case.customer.is_cached(case) and case.customer_id == fresh.customer_id:
+        fresh.customer = case.customer  # already read: its tier decides rules, not its row
+    case = fresh
     if case.status == CaseStatus.CLOSED:
         raise CaseClosed(f"case {case.number} is closed", field="case_id")
     if case.assignee_id is not None:

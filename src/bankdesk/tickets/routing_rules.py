@@ -13,13 +13,13 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from bankdesk.customers.choices import Language, Tier
-from bankdesk.customers.models import Customer
 from bankdesk.lib.channels import Channel
 from bankdesk.lib.errors import InvalidInput
 from bankdesk.security.audit import audit_record
 from bankdesk.staff.models import Skill, Team, User
 from bankdesk.tickets.choices import RoutingStrategy
 from bankdesk.tickets.models import Case, Category, RoutingRule
+from bankdesk.tickets.selectors import case_customer_tier
 
 NAME_MAX = 120
 POSITION_MAX = 2_147_483_647  # PositiveIntegerField's ceiling on every database
@@ -38,12 +38,7 @@ def category_lineage(category_id: int | None) -> list[int]:
 
 def routing_rule_match(*, case: Case) -> RoutingRule | None:
     """The rule that decides where `case` goes: the first active one whose conditions all hold."""
-    tier = ""
-    if case.customer_id is not None:
-        tier = (
-            Customer.objects.filter(pk=case.customer_id).values_list("tier", flat=True).first()
-            or ""
-        )
+    tier = case_customer_tier(case) or ""
     return (
         RoutingRule.objects.filter(is_active=True)
         .filter(Q(category__isnull=True) | Q(category_id__in=category_lineage(case.category_id)))

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 
+from bankdesk.customers.models import Customer
 from bankdesk.lib.cursor import cursor_decode, cursor_encode
 from bankdesk.sla.models import SlaClock
 from bankdesk.tickets.choices import EventKind, LinkRelation
@@ -163,6 +164,16 @@ def case_page(
         cursor_encode(items[-1].created_at, items[-1].pk) if len(rows) > limit and items else None
     )
     return CasePage(items=items, next_cursor=next_cursor)
+
+
+def case_customer_tier(case: Case) -> str | None:
+    """The tier of the case's customer (routing rules and SLA policies match on it): from the
+    customer already read with the case, else the tier alone, never the whole customer."""
+    if case.customer_id is None:
+        return None
+    if Case.customer.is_cached(case):
+        return case.customer.tier if case.customer else None
+    return Customer.objects.filter(pk=case.customer_id).values_list("tier", flat=True).first()
 
 
 def case_events(*, case: Case) -> QuerySet[CaseEvent]:
