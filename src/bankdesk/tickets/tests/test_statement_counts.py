@@ -88,9 +88,9 @@ def test_opening_a_case_runs_a_fixed_number_of_statements(agent_api, customer):
         create()
     assert _statements(create) == first
     # token, customer, the case and its event (+ audit), conversation, message and its event
-    # (+ audit), routing (rules, tier), SLA (stamp, clocks, tier, history, two clocks written),
+    # (+ audit), routing (the case, its rule), SLA (stamp, clocks, history, two clocks written),
     # the case number, and the case read back whole (team ids, case, tags, clocks)
-    assert first <= 38, first
+    assert first <= 34, first
 
 
 def test_a_status_change_runs_a_fixed_number_of_statements(agent_api, customer, agent):
