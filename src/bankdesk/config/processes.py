@@ -49,13 +49,6 @@ def ignore_signals(signals: Iterable[signal.Signals]) -> None:
         signal.signal(each, signal.SIG_IGN)
 
 
-def child_stop(
-    child: subprocess.Popen[bytes], *, grace_seconds: float = STOP_GRACE_SECONDS
-) -> None:
-    """Ask a child to stop, wait for it, and kill it if it will not."""
-    children_stop([child], grace_seconds=grace_seconds)
-
-
 def children_stop(
     children: Iterable[subprocess.Popen[bytes]], *, grace_seconds: float = STOP_GRACE_SECONDS
 ) -> None:

@@ -59,7 +59,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not 1 <= options["port"] <= 65535:
             raise CommandError("--port must be between 1 and 65535")
-        processes = options["processes"] or settings.BANKDESK_WEB_PROCESSES
+        processes = options["processes"]
+        if processes is None:
+            processes = settings.BANKDESK_WEB_PROCESSES
         if processes < 1:
             raise CommandError("--processes must be at least 1")
         # A service manager stops us with SIGTERM, a terminal with SIGINT: both unwind through
