@@ -49,19 +49,24 @@ def ignore_signals(signals: Iterable[signal.Signals]) -> None:
         signal.signal(each, signal.SIG_IGN)
 
 
-def child_stop(
-    child: subprocess.Popen[bytes], *, grace_seconds: float = STOP_GRACE_SECONDS
+def children_stop(
+    children: Iterable[subprocess.Popen[bytes]], *, grace_seconds: float = STOP_GRACE_SECONDS
 ) -> None:
-    """Ask a child to stop, wait for it, and kill it if it will not."""
-    if child.poll() is not None:
-        return
-    child.terminate()
-    try:
-        child.wait(timeout=grace_seconds)
-    except subprocess.TimeoutExpired:
-        logger.warning("process %s did not stop within %ss; killing it", child.pid, grace_seconds)
-        child.kill()
-        child.wait()
+    """Ask every child to stop at once, so they finish their work side by side within one
+    grace period, then kill any that will not."""
+    running = [child for child in children if child.poll() is None]
+    for child in running:
+        child.terminate()
+    deadline = time.monotonic() + grace_seconds
+    for child in running:
+        try:
+            child.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            logger.warning(
+                "process %s did not stop within %ss; killing it", child.pid, grace_seconds
+            )
+            child.kill()
+            child.wait()
 
 
 def parent_watch_start(

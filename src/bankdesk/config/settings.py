@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -154,16 +155,28 @@ REDIS_URL = env_str("REDIS_URL")
 
 # --- channels -------------------------------------------------------------------------------
 
-# Live chat and live staff screens: in memory in the embedded setup (one web process), Redis
-# when REDIS_URL is set (any number of processes).
+# Web processes `bankdesk up` serves with on its one port (`--processes` overrides it).
+BANKDESK_WEB_PROCESSES = env_int("BANKDESK_WEB_PROCESSES", max(1, os.cpu_count() or 1), minimum=1)
+
+# Live chat and live staff screens. Redis when REDIS_URL is set (any number of processes and
+# nodes). Else in memory, joined across the web processes of one `bankdesk up` by the broker
+# it runs and names in BANKDESK_LIVE_BROKER (lib/live_broker.py); a process started on its own
+# (tests, runserver) keeps the plain in-memory layer.
 ASGI_APPLICATION = "bankdesk.config.asgi.application"
-CHANNEL_LAYERS = {
-    "default": (
-        {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
-        if REDIS_URL
-        else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
-    )
-}
+BANKDESK_LIVE_BROKER = env_str("BANKDESK_LIVE_BROKER")
+if REDIS_URL:
+    _channel_layer = {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL]},
+    }
+elif BANKDESK_LIVE_BROKER:
+    _channel_layer = {
+        "BACKEND": "bankdesk.lib.live_broker.BrokeredChannelLayer",
+        "CONFIG": {"broker": BANKDESK_LIVE_BROKER},
+    }
+else:
+    _channel_layer = {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+CHANNEL_LAYERS = {"default": _channel_layer}
 # The built-in SMTP receiver `bankdesk up` starts for e-mail intake, and where replies go out.
 BANKDESK_SMTP_LISTEN = env_str("BANKDESK_SMTP_LISTEN", "127.0.0.1:2525")
 BANKDESK_SMTP_RELAY = env_str("BANKDESK_SMTP_RELAY", "127.0.0.1:25")

@@ -1,22 +1,31 @@
-"""`bankdesk up`: migrate, seed a demo bank on an empty database, serve web, run a worker and
-receive e-mail over SMTP."""
+"""`bankdesk up`: migrate, seed a demo bank on an empty database, serve web from several
+processes, run a worker and receive e-mail over SMTP."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from argparse import ArgumentParser
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from bankdesk.config.processes import StopRequested, child_stop, ignore_signals, stop_on_signals
+from bankdesk.config.processes import (
+    StopRequested,
+    children_stop,
+    ignore_signals,
+    stop_on_signals,
+)
+from bankdesk.config.web_processes import WebProcesses, WebProcessFailed, web_socket_bind
 
 if TYPE_CHECKING:
     from bankdesk.intake.channels.email.receiver import SmtpReceiver
+    from bankdesk.lib.live_broker import LiveBroker
 
 DEMO_USERS = ("admin", "supervisor", "agent", "complaints", "auditor")
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -31,6 +40,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--processes",
+            type=int,
+            default=None,
+            help="web processes serving the port (default: BANKDESK_WEB_PROCESSES, one per core)",
+        )
         parser.add_argument("--no-worker", action="store_true", help="do not start a task worker")
         parser.add_argument(
             "--no-smtp",
@@ -44,13 +59,18 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not 1 <= options["port"] <= 65535:
             raise CommandError("--port must be between 1 and 65535")
+        processes = options["processes"]
+        if processes is None:
+            processes = settings.BANKDESK_WEB_PROCESSES
+        if processes < 1:
+            raise CommandError("--processes must be at least 1")
         # A service manager stops us with SIGTERM, a terminal with SIGINT: both unwind through
-        # the `finally` below. uvicorn takes the signals while it serves and hands them back
-        # once it has stopped; left to its default, SIGTERM would then end this process on the
-        # spot and orphan the worker.
+        # the `finally` below, which stops every process this one started.
         stop_on_signals(STOP_SIGNALS)
-        worker: subprocess.Popen[bytes] | None = None
+        children: list[subprocess.Popen[bytes]] = []
+        web: WebProcesses | None = None
         smtp: SmtpReceiver | None = None
+        broker: LiveBroker | None = None
         try:
             self.stdout.write("bankdesk: applying database migrations…")
             call_command("migrate", interactive=False, verbosity=0)
@@ -59,31 +79,61 @@ class Command(BaseCommand):
             if not options["no_demo"]:
                 seeded = self._seed_if_empty(options["demo_customers"], options["demo_cases"])
             self._assistant_ready()
-            worker = None if options["no_worker"] else self._start_worker()
+            listener = self._listen(options["host"], options["port"])
+            broker = None if settings.REDIS_URL else self._start_broker()
+            if not options["no_worker"]:
+                children.append(self._start_worker())
             smtp = None if options["no_smtp"] else self._start_smtp()
-            self._announce(options["host"], options["port"], seeded, smtp)
-            import uvicorn
-
-            from bankdesk.config.asgi import WEBSOCKET_MESSAGE_MAX_BYTES
-
-            uvicorn.run(
-                "bankdesk.config.asgi:application",
-                host=options["host"],
-                port=options["port"],
-                lifespan="off",
-                log_config=None,
-                proxy_headers=False,
-                ws_max_size=WEBSOCKET_MESSAGE_MAX_BYTES,
-            )
+            web = WebProcesses(listener, processes)
+            web.start()
+            self._announce(options["host"], options["port"], processes, seeded, smtp)
+            web.supervise()
         except StopRequested:
             pass
+        except WebProcessFailed as exc:
+            raise CommandError(f"bankdesk stopped: {exc}") from exc
         finally:
             ignore_signals(STOP_SIGNALS)
             if smtp is not None:
                 smtp.stop()
-            if worker is not None:
+            if children:
                 self.stdout.write("bankdesk: stopping the worker…")
-                child_stop(worker)
+            if web is not None:
+                self.stdout.write("bankdesk: stopping the web processes…")
+                children = [*web.children, *children]
+                web.listener.close()
+            children_stop(children)
+            if broker is not None:
+                broker.stop()
+
+    def _listen(self, host: str, port: int) -> socket.socket:
+        try:
+            return web_socket_bind(host, port)
+        except OSError as exc:
+            raise CommandError(f"bankdesk cannot listen on {host}:{port}: {exc}") from exc
+
+    def _start_broker(self) -> LiveBroker:
+        """Live notices between the web processes (and from the worker and the SMTP receiver)
+        without Redis: every process started from here is told where the broker listens."""
+        from channels import DEFAULT_CHANNEL_LAYER  # type: ignore[import-untyped]
+        from channels.layers import channel_layers  # type: ignore[import-untyped]
+
+        from bankdesk.lib.live_broker import (
+            LIVE_BROKER_ENV,
+            BrokeredChannelLayer,
+            LiveBroker,
+            broker_socket_path,
+        )
+
+        broker = LiveBroker(broker_socket_path(settings.BANKDESK_HOME))
+        try:
+            broker.start()
+        except OSError as exc:
+            raise CommandError(f"bankdesk cannot start: {exc}") from exc
+        os.environ[LIVE_BROKER_ENV] = str(broker.path)
+        # This process's own notices (the SMTP receiver's) go through the broker too.
+        channel_layers.set(DEFAULT_CHANNEL_LAYER, BrokeredChannelLayer(broker=str(broker.path)))
+        return broker
 
     def _check_keys(self) -> None:
         from bankdesk.security.crypto import KeyRingError, keyring
@@ -157,14 +207,19 @@ class Command(BaseCommand):
             )
             return None
 
-    def _announce(self, host: str, port: int, seeded: bool, smtp: SmtpReceiver | None) -> None:
+    def _announce(
+        self, host: str, port: int, processes: int, seeded: bool, smtp: SmtpReceiver | None
+    ) -> None:
         from bankdesk.demo.seed import demo_password
         from bankdesk.sla.selectors import calendar_horizon_warnings
         from bankdesk.staff.models import User
 
         shown_host = f"[{host}]" if ":" in host else host
         self.stdout.write("")
-        self.stdout.write(f"bankdesk is serving on http://{shown_host}:{port}/")
+        plural = "es" if processes != 1 else ""
+        self.stdout.write(
+            f"bankdesk is serving on http://{shown_host}:{port}/ ({processes} web process{plural})"
+        )
         self.stdout.write(f"  API:  http://{shown_host}:{port}/api/v1/docs")
         if smtp is not None:
             self.stdout.write(f"  SMTP: {smtp.address} (e-mail intake)")
