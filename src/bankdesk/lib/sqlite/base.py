@@ -8,13 +8,23 @@ although the database was never stuck — while most of the time goes to sleepin
 
 So every write transaction of this process first takes its turn on a first-come, first-served
 queue (one per database file), and only then begins IMMEDIATE. The queue hands the turn on as
-each transaction commits or rolls back, so in-process writers never meet SQLite's busy handler;
-it is left with the few writers of other processes (the worker beside the web server).
+each transaction commits or rolls back, so in-process writers never meet SQLite's busy handler.
+
+Between processes (`bankdesk up` serves from a web process per core, beside a worker) the one
+writer of each process whose turn it is then takes the turn among processes: an exclusive lock
+on a file beside the database (`ProcessTurn`), held until its transaction ends. The kernel
+frees it if the process dies. A lock file does not queue, so a process that lets go and wants
+it back at once would win every time against one that waits between tries; a process that
+finds others waiting (they hold a shared lock on a second file while they wait) lets them go
+first.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
+import time
 from collections import deque
 from typing import Any
 
@@ -55,14 +65,101 @@ class WriterQueue:
                 self._held = False
 
 
-_queues: dict[str, WriterQueue] = {}
+# How often a waiting process tries the turn, and how long one that just had it stands back
+# when others wait: well above the first, so a waiter is sure to have tried in between.
+_POLL_SECONDS = 0.0002
+_POLL_SECONDS_MAX = 0.001
+_STAND_BACK_SECONDS = 0.003
+
+
+class ProcessTurn:
+    """The write turn among processes: an exclusive flock on `<database>-writers`, taken by the
+    writer of this process whose turn it is on its `WriterQueue`, so one thread per process at
+    most ever waits here."""
+
+    def __init__(self, database: str) -> None:
+        self._paths = (f"{database}-writers", f"{database}-waiting")
+        self._pid = 0
+        self._turn = self._waiting = -1
+        self._stand_back_until = 0.0
+
+    def _files(self) -> tuple[int, int]:
+        if self._pid != os.getpid():  # opened anew in a child: a lock is per open file
+            self._turn, self._waiting = (
+                os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600) for path in self._paths
+            )
+            self._pid = os.getpid()
+        return self._turn, self._waiting
+
+    def acquire(self, timeout: float) -> bool:
+        turn, waiting = self._files()
+        deadline = time.monotonic() + timeout
+        fcntl.flock(waiting, fcntl.LOCK_SH)  # say we wait: only ever held briefly exclusive
+        try:
+            pause = _POLL_SECONDS
+            while True:
+                now = time.monotonic()
+                if now >= self._stand_back_until:
+                    try:
+                        fcntl.flock(turn, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        return True
+                    except BlockingIOError:
+                        pass
+                if now >= deadline:
+                    return False
+                time.sleep(min(pause, max(deadline - now, 0.0)))
+                pause = min(pause * 2, _POLL_SECONDS_MAX)
+        finally:
+            fcntl.flock(waiting, fcntl.LOCK_UN)
+
+    def release(self) -> None:
+        turn, waiting = self._files()
+        fcntl.flock(turn, fcntl.LOCK_UN)
+        try:  # anyone waiting holds the waiting file shared: then stand back a moment
+            fcntl.flock(waiting, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._stand_back_until = time.monotonic() + _STAND_BACK_SECONDS
+        else:
+            fcntl.flock(waiting, fcntl.LOCK_UN)
+
+
+class DatabaseTurn:
+    """A database file's write turn: first this process's queue, then the turn among processes
+    (none for a database in memory, which no other process can open)."""
+
+    def __init__(self, database: str) -> None:
+        self.queue = WriterQueue()
+        in_memory = database == ":memory:" or "mode=memory" in database
+        self.processes = None if in_memory else ProcessTurn(database)
+
+    def acquire(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        if not self.queue.acquire(timeout):
+            return False
+        if self.processes is None:
+            return True
+        if self.processes.acquire(max(deadline - time.monotonic(), 0.0)):
+            return True
+        self.queue.release()
+        return False
+
+    def release(self) -> None:
+        if self.processes is not None:
+            self.processes.release()
+        self.queue.release()
+
+
+_queues: dict[str, DatabaseTurn] = {}
 _queues_lock = threading.Lock()
 
 
-def writer_queue(name: str) -> WriterQueue:
-    """The queue of the database file `name` (each test database gets its own)."""
+def writer_queue(name: str) -> DatabaseTurn:
+    """The write turn of the database file `name` (each test database gets its own)."""
     with _queues_lock:
-        return _queues.setdefault(name, WriterQueue())
+        turn = _queues.get(name)
+        if turn is None:
+            turn = _queues[name] = DatabaseTurn(name)
+        return turn
 
 
 # Django's wrapper, whose private transaction hooks the type stubs do not declare.
@@ -83,7 +180,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
             if not queue.acquire(self._wait_seconds()):
                 raise OperationalError(
                     "database is locked: no turn to write within "
-                    f"{self._wait_seconds():g} s (writers of this process queued ahead)"
+                    f"{self._wait_seconds():g} s (writers queued ahead)"
                 )
             self._has_write_turn = True
         try:
