@@ -31,7 +31,7 @@ from pathlib import Path
 import httpx
 
 # Run as `python benchmarks/<name>.py`: this folder is on the path.
-from measure import percentile
+from measure import percentile, server_cpu_seconds
 
 CHANNELS = ["phone", "app", "web_chat", "wechat", "email", "branch"]
 SRC = Path(__file__).resolve().parent.parent / "src"
@@ -108,13 +108,6 @@ def running_server(
             server.wait(timeout=30)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its children so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = sum(int(value) for value in fields[11:15])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
 def load(url: str, token: str, clients: int, total: int, pid: int | None) -> dict[str, object]:
     remaining = iter(range(total))
     lock = threading.Lock()
@@ -149,7 +142,7 @@ def load(url: str, token: str, clients: int, total: int, pid: int | None) -> dic
                     latencies.append((time.perf_counter() - began) * 1000)
                     statuses[status] += 1
 
-    cpu_before = cpu_seconds(pid) if pid else None
+    cpu_before = server_cpu_seconds(pid) if pid else None
     began = time.perf_counter()
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
     for thread in threads:
@@ -169,7 +162,7 @@ def load(url: str, token: str, clients: int, total: int, pid: int | None) -> dic
     }
     if pid and cpu_before is not None:
         result["server_cpu_ms_per_request"] = round(
-            (cpu_seconds(pid) - cpu_before) * 1000 / max(total, 1), 1
+            (server_cpu_seconds(pid) - cpu_before) * 1000 / max(total, 1), 1
         )
     return result
 

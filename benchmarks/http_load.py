@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import threading
 import time
@@ -39,7 +38,7 @@ from typing import Any
 import httpx
 
 # Run as `python benchmarks/<name>.py`: this folder is on the path.
-from measure import percentile
+from measure import percentile, server_cpu_seconds
 
 PLACEHOLDER = re.compile(r"\{i(?:%(\d+))?(?:\+(\d+))?\}")
 REFERENCE = "bankdesk"
@@ -52,36 +51,6 @@ def body_render(template: str, i: int) -> bytes:
         return str(number + int(offset or 0))
 
     return PLACEHOLDER.sub(value, template).encode()
-
-
-def _process_tree(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(parent, []).append(int(entry.name))
-    tree, pending = [], [root]
-    while pending:
-        pid = pending.pop()
-        tree.append(pid)
-        pending.extend(children.get(pid, []))
-    return tree
-
-
-def server_cpu_seconds(root: int) -> float:
-    """User + system CPU of a server: its process, its live children, and children it reaped."""
-    ticks = 0
-    for pid in _process_tree(root):
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # ended between the listing and the read
-        ticks += sum(int(value) for value in fields[11:15])
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 class Tally:
