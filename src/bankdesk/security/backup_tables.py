@@ -48,6 +48,7 @@ FILLED_BY_SETUP = frozenset(
         "sla.businesscalendar",
         "sla.workingperiod",
         "sla.calendarday",
+        "sla.slasettingsstamp",
     }
 )
 SERIALISE_BATCH = 200

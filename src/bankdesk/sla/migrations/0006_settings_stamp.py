@@ -4,7 +4,8 @@ from django.db import migrations, models
 
 
 def first_stamp(apps, schema_editor):
-    apps.get_model("sla", "SlaSettingsStamp").objects.create(id=1, stamp=secrets.randbits(62))
+    stamps = apps.get_model("sla", "SlaSettingsStamp").objects.using(schema_editor.connection.alias)
+    stamps.create(id=1, stamp=secrets.randbits(62))
 
 
 class Migration(migrations.Migration):
