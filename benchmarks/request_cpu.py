@@ -11,8 +11,9 @@ drives each operation through Django's request handling with the test client, no
 create, reply (through the outbox), status change, the first list page (25 cases, supervisor),
 the case page, the customer timeline, an inbound e-mail, an inbound WeChat message and an
 assistant hand-off. For each it prints the median and p90 of the process's CPU time per
-request and the SQL statements one request runs. `--profile NAME` prints where the CPU goes
-for that operation instead (cProfile, sorted by own time and by cumulative time).
+request, the SQL statements one request runs and the Python function calls it makes (counted
+under cProfile: the same on a busy machine, where CPU time is not). `--profile NAME` prints
+where the CPU goes for that operation instead (cProfile, sorted by own and cumulative time).
 
 Measures CPU (time.process_time), not wall time: a loaded machine slows the clock, not the count.
 """
@@ -204,6 +205,17 @@ class Bench:
         )
 
 
+def python_calls(operation: Callable[[], None], times: int = 10) -> int:
+    """Python function calls one request makes: unlike CPU time, the same whatever else the
+    machine is doing, so a change shows in it on a busy machine too."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(times):
+        operation()
+    profiler.disable()
+    return int(pstats.Stats(profiler).total_calls) // times  # type: ignore[attr-defined]
+
+
 def measure(operation: Callable[[], None], iterations: int) -> tuple[list[float], int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -258,6 +270,7 @@ def main() -> None:
                     "cpu_ms_p50": round(percentile(costs, 0.5), 2),
                     "cpu_ms_p90": round(percentile(costs, 0.9), 2),
                     "statements": statements,
+                    "python_calls": python_calls(getattr(bench, name)),
                     "iterations": args.iterations,
                 }
             ),
