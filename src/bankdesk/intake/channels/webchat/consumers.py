@@ -72,7 +72,7 @@ _database_threads = ThreadPoolExecutor(DATABASE_THREADS, thread_name_prefix="web
 def _connections_keep() -> None:
     """After a chat's database call, its thread keeps an SQLite connection for the next one:
     opening one costs milliseconds of CPU (Django registers its SQL functions, the PRAGMAs
-    run), more than a message's own statements. One that met an error, or was left inside a
+    run), a good part of what a whole message costs. One that met an error, or was left inside a
     transaction, is closed rather than trusted; a PostgreSQL connection goes back to the
     pool, which the pages share."""
     for connection in connections.all(initialized_only=True):
