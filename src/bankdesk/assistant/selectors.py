@@ -66,9 +66,12 @@ def chat_answered(channel: str, thread_id: str, client_id: str) -> ChatAnswer | 
     key = channel_message_key(channel, thread_key(channel, thread_id), client_id)
     if key is None:
         return None
-    earlier = Turn.objects.filter(channel_key=key).select_related("dialogue__case").first()
-    if earlier is None:
+    # Nearly every message is new: a look at the key's index alone says so, without building
+    # the turn's dialogue and case that only a resend needs.
+    earlier_id = Turn.objects.filter(channel_key=key).values_list("pk", flat=True).first()
+    if earlier_id is None:
         return None
+    earlier = Turn.objects.select_related("dialogue__case").get(pk=earlier_id)
     answer = (
         Turn.objects.filter(dialogue=earlier.dialogue_id, pk__gt=earlier.pk)
         .filter(speaker=Speaker.ASSISTANT)

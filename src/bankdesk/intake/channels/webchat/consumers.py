@@ -33,14 +33,18 @@ comes before the session's first `seq`, and `hello` sends them all again (see `s
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-from channels.db import database_sync_to_async  # type: ignore[import-untyped]
+from asgiref.sync import sync_to_async
+from channels.consumer import get_handler_name  # type: ignore[import-untyped]
 from channels.generic.websocket import AsyncJsonWebsocketConsumer  # type: ignore[import-untyped]
+from django.db import connections
 from django.utils.translation import gettext as _
 
 from bankdesk.intake.channels.webchat import sessions
@@ -56,12 +60,43 @@ from bankdesk.lib.text import is_unusable
 
 T = TypeVar("T")
 
+# Customers' database work runs on these threads, not on the one thread every thread-sensitive
+# call in the process shares: open chats then do not queue behind each other's writes in Python.
+# A process's writes take turns anyway (SQLite's one writer; PostgreSQL's pool is shared with
+# the pages), so a few threads are enough to overlap one message's database waits with another's
+# Python; more only hand the interpreter lock around. Each thread keeps its SQLite connection.
+DATABASE_THREADS = 4
+_database_threads = ThreadPoolExecutor(DATABASE_THREADS, thread_name_prefix="webchat-db")
 
-# Customers' database work runs on a pool of threads, not the one thread every thread-sensitive
-# call in the process shares: open chats then do not queue behind each other's writes in Python
-# when the database could take several at once (about twice the messages a second, measured).
+
+def _connections_keep() -> None:
+    """After a chat's database call, its thread keeps an SQLite connection for the next one:
+    opening one costs milliseconds of CPU (Django registers its SQL functions, the PRAGMAs
+    run), a good part of what a whole message costs. One that met an error, or was left inside a
+    transaction, is closed rather than trusted; a PostgreSQL connection goes back to the
+    pool, which the pages share."""
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is None:
+            continue
+        is_clean = not connection.errors_occurred and not connection.in_atomic_block
+        if connection.vendor == "sqlite" and is_clean and connection.get_autocommit():
+            continue
+        connection.close()
+
+
 def in_database(function: Callable[..., T]) -> Callable[..., Awaitable[T]]:
-    wrapped: Callable[..., Awaitable[T]] = database_sync_to_async(function, thread_sensitive=False)
+    """`function` as a coroutine that runs it on the chats' database threads."""
+
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> T:
+        try:
+            return function(*args, **kwargs)
+        finally:
+            _connections_keep()
+
+    wrapped: Callable[..., Awaitable[T]] = sync_to_async(
+        run, thread_sensitive=False, executor=_database_threads
+    )
     return wrapped
 
 
@@ -121,6 +156,44 @@ def _client_address(scope: dict[str, Any]) -> str:
     return str(client[0]) if client else "unknown"
 
 
+def _frame_read(text_data: str | None) -> Any:
+    """A frame as the bounded reader reads it, or None when it cannot be read (binary,
+    oversized, not JSON, nested too deep)."""
+    if text_data is None or len(text_data) > FRAME_MAX:
+        return None
+    try:
+        return json_input_parse(text_data, max_size=FRAME_MAX, max_depth=FRAME_DEPTH_MAX)
+    except MalformedInput:
+        return None
+
+
+def _kind(content: Any) -> Any:
+    return content.get("type") if isinstance(content, dict) else None
+
+
+def _message_refusal(content: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
+    """Why a message frame cannot be stored (code, text, extra fields of the error frame), or
+    None when it can."""
+    client_id, text = content.get("client_id"), content.get("text")
+    if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
+        return "bad_client_id", _("The message has no usable id."), {}
+    if not isinstance(text, str) or not text.strip():
+        return "empty", _("The message is empty."), {"client_id": client_id}
+    if is_unusable(text):  # NUL above all, which PostgreSQL refuses: checked before any write
+        return (
+            "unusable_text",
+            _("The message contains characters that cannot be sent."),
+            {"client_id": client_id},
+        )
+    if len(text) > TEXT_MAX:
+        return (
+            "too_long",
+            _("A message may be at most %(count)d characters.") % {"count": TEXT_MAX},
+            {"client_id": client_id},
+        )
+    return None
+
+
 class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
     """One customer's open widget."""
 
@@ -147,6 +220,15 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         self.refusals = 0
         await self.accept()
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Every event to its handler, as channels does, but without first closing database
+        connections on the thread every thread-sensitive call in the process shares: this
+        consumer uses none there, and that hop made every frame of every chat queue for it."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def disconnect(self, code: int) -> None:
         if self.thread_id:
             await self.channel_layer.group_discard(chat_group(self.thread_id), self.channel_name)
@@ -155,16 +237,21 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
     ) -> None:
         """Every frame: counted against this connection and the address, then read, text only,
-        by the bounded reader; one that cannot be read gets an error frame, never a crash."""
-        if not self.bucket.take() or not await self.address_allows(sessions.chat_frame_count):
+        by the bounded reader; one that cannot be read gets an error frame, never a crash.
+
+        A message to store is counted against the address in the same database call that
+        stores it; every other frame, in a call of its own before it is answered."""
+        if not self.bucket.take():
             await self.refuse("rate_limited", _("You are sending messages too quickly."))
             return
-        if text_data is None or len(text_data) > FRAME_MAX:
-            await self.refuse("bad_frame", _("That message could not be read."))
+        content = _frame_read(text_data)
+        if self.thread_id and _kind(content) == "message" and _message_refusal(content) is None:
+            await self.message_take(content["client_id"], content["text"], frame_counted=False)
             return
-        try:
-            content = json_input_parse(text_data, max_size=FRAME_MAX, max_depth=FRAME_DEPTH_MAX)
-        except MalformedInput:
+        if not await self.address_allows(sessions.chat_frame_count):
+            await self.refuse("rate_limited", _("You are sending messages too quickly."))
+            return
+        if content is None:
             await self.refuse("bad_frame", _("That message could not be read."))
             return
         await self.receive_json(content)
@@ -179,7 +266,7 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         return True
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        kind = content.get("type") if isinstance(content, dict) else None
+        kind = _kind(content)
         if kind == "hello":
             await self.hello(content)
         elif not self.thread_id:
@@ -201,127 +288,110 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         if self.thread_id:
             await self.refuse("hello_again", _("The chat has already started."))
             return
-        thread_id = chat_session_resume(content.get("session_id"))
-        if thread_id is None:
-            if not await self.address_allows(sessions.chat_session_start_count):
-                await self.send_json(
-                    {
-                        "type": "error",
-                        "code": "rate_limited",
-                        "message": _("Too many chats have been started from your network."),
-                    }
-                )
-                await self.close(code=CLOSE_ABUSE, reason="too many new chats from this address")
-                return
-            thread_id = chat_session_new()
-        token = content.get("customer_token")
-        if token:
-            self.customer_id = await in_database(sessions.chat_customer_identify)(
-                token, self.endpoint
+        resumed = chat_session_resume(content.get("session_id"))
+        thread_id = resumed or chat_session_new()
+        if resumed:
+            # Listening before reading what the session missed: a reply written in between
+            # is then either read now or noticed.
+            await self.channel_layer.group_add(chat_group(thread_id), self.channel_name)
+            self.thread_id = thread_id
+        last_seq = content.get("last_seq")
+        after = last_seq if isinstance(last_seq, int) and last_seq >= 0 else 0
+        try:
+            opened = await in_database(sessions.chat_session_open)(
+                endpoint=self.endpoint,
+                thread_id=thread_id,
+                token=content.get("customer_token") or "",
+                after=after,
+                new_from=None if resumed else self.address,
             )
-            if self.customer_id is None:
-                await self.refuse(
-                    "token_invalid",
-                    _("We could not confirm who you are; you are chatting as a guest."),
-                )
-        self.thread_id = thread_id
-        self.case_id = await in_database(sessions.chat_case_id)(thread_id)
-        await self.channel_layer.group_add(chat_group(thread_id), self.channel_name)
-        assistant = self.case_id is None and await in_database(sessions.chat_assistant_ready)(
-            self.endpoint
-        )
+        except RateLimited:
+            await self.send_json(
+                {
+                    "type": "error",
+                    "code": "rate_limited",
+                    "message": _("Too many chats have been started from your network."),
+                }
+            )
+            await self.close(code=CLOSE_ABUSE, reason="too many new chats from this address")
+            return
+        if not resumed:
+            await self.channel_layer.group_add(chat_group(thread_id), self.channel_name)
+            self.thread_id = thread_id
+        self.customer_id, self.case_id = opened.customer_id, opened.case_id
+        if opened.is_token_refused:
+            await self.refuse(
+                "token_invalid",
+                _("We could not confirm who you are; you are chatting as a guest."),
+            )
         await self.send_json(
             {
                 "type": "welcome",
                 "session_id": chat_session_sign(thread_id),
                 "is_identified": self.customer_id is not None,
-                "assistant": {"name": _("Assistant")} if assistant else None,
+                "assistant": {"name": _("Assistant")} if opened.assistant else None,
             }
         )
-        if self.endpoint.assistant:
-            for frame in await in_database(sessions.chat_turns_since_start)(thread_id):
-                await self.send_json(frame)
-        last_seq = content.get("last_seq")
-        after = last_seq if isinstance(last_seq, int) and last_seq >= 0 else 0
+        for frame in opened.turns:
+            await self.send_json(frame)
         self.cursor = after
-        await self.replay(after, outbound_only=False)
+        await self.show(opened.messages)
 
     async def replay(self, after: int, *, outbound_only: bool) -> None:
         frames = await in_database(sessions.chat_messages_since)(
             self.thread_id, after, outbound_only=outbound_only
         )
+        await self.show(frames)
+
+    async def show(self, frames: list[dict[str, Any]]) -> None:
         for frame in frames:
             if frame["author"] == "staff":
                 self.cursor = max(self.cursor, frame["seq"])
             await self.send_json(frame)
 
     async def message(self, content: dict[str, Any]) -> None:
-        client_id, text = content.get("client_id"), content.get("text")
-        if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
-            await self.refuse("bad_client_id", _("The message has no usable id."))
+        """A message frame that has been counted against the address already."""
+        refusal = _message_refusal(content)
+        if refusal is not None:
+            code, text, extra = refusal
+            await self.refuse(code, text, **extra)
             return
-        if not isinstance(text, str) or not text.strip():
-            await self.refuse("empty", _("The message is empty."), client_id=client_id)
-            return
-        if is_unusable(text):  # NUL above all, which PostgreSQL refuses: checked before any write
-            await self.refuse(
-                "unusable_text",
-                _("The message contains characters that cannot be sent."),
-                client_id=client_id,
-            )
-            return
-        if len(text) > TEXT_MAX:
-            await self.refuse(
-                "too_long",
-                _("A message may be at most %(count)d characters.") % {"count": TEXT_MAX},
-                client_id=client_id,
-            )
-            return
-        if await self.to_assistant(client_id, text):
-            return
-        try:
-            received = await in_database(sessions.chat_message_receive)(
-                thread_id=self.thread_id,
-                client_id=client_id,
-                text=text,
-                customer_id=self.customer_id,
-                endpoint_id=self.endpoint.endpoint_id,
-            )
-        except BankdeskError as exc:
-            await self.refuse(exc.code, exc.message, client_id=client_id)
-            return
-        self.case_id = received.case_id
-        await self.send_json(
-            {
-                "type": "ack",
-                "client_id": client_id,
-                "message_id": received.message_id,
-                "seq": received.message_id,
-            }
-        )
+        await self.message_take(content["client_id"], content["text"], frame_counted=True)
 
-    async def to_assistant(self, client_id: str, text: str) -> bool:
-        """The assistant's answer to a message, sent; False when the message is for people."""
+    async def message_take(self, client_id: str, text: str, *, frame_counted: bool) -> None:
+        """A readable message: answered by the assistant or put on a case, and acknowledged."""
         try:
-            answered = await in_database(sessions.chat_assistant_answer)(
+            taken = await in_database(sessions.chat_message_take)(
                 endpoint=self.endpoint,
                 thread_id=self.thread_id,
                 client_id=client_id,
                 text=text,
                 customer_id=self.customer_id,
                 with_a_person=self.case_id is not None,
+                frame_from=None if frame_counted else self.address,
             )
+        except RateLimited:
+            await self.refuse("rate_limited", _("You are sending messages too quickly."))
+            return
         except BankdeskError as exc:
             await self.refuse(exc.code, exc.message, client_id=client_id)
-            return True
-        if answered is None:
-            return False
-        await self.send_json({"type": "ack", "client_id": client_id, "turn": answered.turn_id})
-        for frame in answered.frames:
-            await self.send_json(frame)
-        if answered.case_id is not None:  # handed to a person: the chat is the case's now
-            self.case_id = answered.case_id
-        return True
+            return
+        if isinstance(taken, sessions.Answered):
+            await self.send_json({"type": "ack", "client_id": client_id, "turn": taken.turn_id})
+            for frame in taken.frames:
+                await self.send_json(frame)
+            if taken.case_id is not None:  # handed to a person: the chat is the case's now
+                self.case_id = taken.case_id
+            return
+        self.case_id = taken.case_id
+        await self.send_json(
+            {
+                "type": "ack",
+                "client_id": client_id,
+                "message_id": taken.message_id,
+                "seq": taken.message_id,
+            }
+        )
 
     async def typing(self, content: dict[str, Any]) -> None:
         if self.case_id is None:

@@ -60,6 +60,20 @@ class Received:
 
 
 @dataclass(frozen=True)
+class Opened:
+    """What a connection's hello needs from the database, read in one call."""
+
+    customer_id: int | None
+    # A customer token was given and did not name a customer: the chat goes on as a guest's.
+    is_token_refused: bool
+    case_id: int | None
+    # The assistant answers this session's messages (nobody has taken it over yet).
+    assistant: bool
+    turns: list[dict[str, Any]]
+    messages: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class Answered:
     """A message the assistant took: the customer's turn, the frames to send after its
     acknowledgement, and the case when the assistant handed the session to a person."""
@@ -154,6 +168,68 @@ def chat_message_receive(
     if result.case is None or result.message is None:  # only automatic messages are ignored
         raise RuntimeError("a chat message was not recorded")
     return Received(case_id=result.case.pk, message_id=result.message.pk)
+
+
+def chat_session_open(
+    *,
+    endpoint: ChatEndpoint,
+    thread_id: str,
+    token: str,
+    after: int,
+    new_from: str | None,
+) -> Opened:
+    """A hello: the customer its token names, the case the session is on, whether the
+    assistant answers it, and what the browser has not shown (its turns with the assistant,
+    the messages after `after`). A new session, started from the address `new_from`, is
+    counted against that address's allowance first (RateLimited past it) and has nothing to
+    read yet: its thread id was drawn at random a moment ago."""
+    if new_from is not None:
+        chat_session_start_count(new_from)
+    customer_id = chat_customer_identify(token, endpoint) if token else None
+    case_id = None if new_from is not None else chat_case_id(thread_id)
+    has_history = new_from is None
+    return Opened(
+        customer_id=customer_id,
+        is_token_refused=bool(token) and customer_id is None,
+        case_id=case_id,
+        assistant=case_id is None and chat_assistant_ready(endpoint),
+        turns=chat_turns_since_start(thread_id) if has_history and endpoint.assistant else [],
+        messages=chat_messages_since(thread_id, after) if has_history else [],
+    )
+
+
+def chat_message_take(
+    *,
+    endpoint: ChatEndpoint,
+    thread_id: str,
+    client_id: str,
+    text: str,
+    customer_id: int | None,
+    with_a_person: bool,
+    frame_from: str | None,
+) -> Answered | Received:
+    """A customer's message, all the database work of it in one call: the frame counted
+    against the address `frame_from` when given (RateLimited past its limit, nothing stored),
+    then answered by the assistant where it takes the message, else put on a case."""
+    if frame_from is not None:
+        chat_frame_count(frame_from)
+    answered = chat_assistant_answer(
+        endpoint=endpoint,
+        thread_id=thread_id,
+        client_id=client_id,
+        text=text,
+        customer_id=customer_id,
+        with_a_person=with_a_person,
+    )
+    if answered is not None:
+        return answered
+    return chat_message_receive(
+        thread_id=thread_id,
+        client_id=client_id,
+        text=text,
+        customer_id=customer_id,
+        endpoint_id=endpoint.endpoint_id,
+    )
 
 
 def _author(message: Message) -> tuple[str, str]:
