@@ -143,9 +143,6 @@ else:
                     "PRAGMA cache_size=-65536;"
                 ),
             },
-            # Kept open between requests: opening one costs a connect, its PRAGMAs and Django's
-            # SQL functions each time, and a connection closed takes its page cache with it.
-            "CONN_MAX_AGE": None,
             # A file, not shared memory, so concurrency tests see real locking and WAL.
             "TEST": {"NAME": str(BANKDESK_HOME / "test.sqlite3")},
         }

@@ -17,6 +17,12 @@ frees it if the process dies. A lock file does not queue, so a process that lets
 it back at once would win every time against one that waits between tries; a process that
 finds others waiting (they hold a shared lock on a second file while they wait) lets them go
 first.
+
+Connections are kept open for the next request (`IdleConnections`): opening one costs a connect,
+Django's SQL functions and the PRAGMAs, several milliseconds of CPU, and under ASGI every request
+runs in a context of its own, so Django's persistent connections never reach the next request.
+A connection is kept only when it is back in autocommit with no transaction open and met no
+error; a database in memory keeps its one connection as Django does.
 """
 
 from __future__ import annotations
@@ -149,6 +155,49 @@ class DatabaseTurn:
         self.queue.release()
 
 
+# Open connections kept for reuse, per database file; a few more than a process's threads use
+# at once. Past this, a connection handed back is closed.
+IDLE_PER_DATABASE = 8
+IDLE_TOTAL = 16  # across database files (tests open many scratch ones)
+
+
+class IdleConnections:
+    """SQLite connections of this process not in use, ready for the next request or thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._idle: dict[str, list[Any]] = {}
+
+    def take(self, database: str) -> Any | None:
+        with self._lock:
+            if self._pid != os.getpid():  # a child forked from us: its parent's are not its own
+                self._idle, self._pid = {}, os.getpid()
+            idle = self._idle.get(database)
+            return idle.pop() if idle else None
+
+    def give_back(self, database: str, connection: Any) -> bool:
+        """Keep `connection` for reuse; False when enough are kept already (close it)."""
+        with self._lock:
+            if self._pid != os.getpid():
+                return False
+            idle = self._idle.setdefault(database, [])
+            total = sum(len(kept) for kept in self._idle.values())
+            if len(idle) >= IDLE_PER_DATABASE or total >= IDLE_TOTAL:
+                return False
+            idle.append(connection)
+            return True
+
+    def close_all(self) -> None:
+        with self._lock:
+            kept, self._idle = self._idle, {}
+        for connections in kept.values():
+            for connection in connections:
+                connection.close()
+
+
+idle_connections = IdleConnections()
+
 _queues: dict[str, DatabaseTurn] = {}
 _queues_lock = threading.Lock()
 
@@ -206,8 +255,28 @@ class DatabaseWrapper(base.DatabaseWrapper):
         finally:
             self._give_up_write_turn()
 
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        kept = None if self.is_in_memory_db() else idle_connections.take(self._database())
+        return kept if kept is not None else super().get_new_connection(conn_params)
+
+    def _database(self) -> str:
+        return str(self.settings_dict["NAME"])
+
+    def _reusable(self) -> bool:
+        raw = self.connection
+        return (
+            raw is not None
+            and not self.is_in_memory_db()
+            and not self.errors_occurred
+            and not self.in_atomic_block
+            and not raw.in_transaction
+            and self.get_autocommit()
+        )
+
     def _close(self) -> Any:
         try:
+            if self._reusable() and idle_connections.give_back(self._database(), self.connection):
+                return None
             return _django._close(self)
         finally:
             self._give_up_write_turn()
