@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -12,6 +11,7 @@ import time_machine
 from bankdesk.security.models import AuditEntry
 from bankdesk.sla.models import SlaClock, SlaClockPause, SlaPolicy, SlaTarget
 from bankdesk.sla.services import TargetSpec, sla_clocks_recompute, sla_policy_create
+from bankdesk.sla.tests.moments import SHANGHAI, at
 from bankdesk.tickets.choices import CaseStatus
 from bankdesk.tickets.services import (
     case_category_change,
@@ -21,12 +21,7 @@ from bankdesk.tickets.services import (
     case_status_change,
 )
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.django_db
-
-
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 11, day, hour, minute, tzinfo=SHANGHAI)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ properties over random histories (pauses excluded exactly, never earlier for mor
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,17 +23,12 @@ from bankdesk.sla.replay import (
     StatusChange,
     clock_runs,
 )
+from bankdesk.sla.tests.moments import at
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 OFFICE = BusinessCalendarSpec(
     time_zone="Asia/Shanghai", weekly={day: [(time(9), time(17))] for day in range(5)}
 )
 PENDING = frozenset({"pending_customer"})
-
-
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    """A moment in the week of Monday 2026-11-02, Shanghai time."""
-    return datetime(2026, 11, day, hour, minute, tzinfo=SHANGHAI)
 
 
 def rule(metric: str, minutes: int, warning: int | None = None) -> ClockRule:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -14,15 +12,10 @@ from bankdesk.sla.models import SlaAlert, SlaClock, SlaFiring
 from bankdesk.sla.services import EscalationSpec, TargetSpec, sla_policy_create
 from bankdesk.sla.sweep import sla_firing_run, sla_firings_pending, sla_sweep
 from bankdesk.sla.tasks import sla_firings_run
+from bankdesk.sla.tests.moments import at
 from bankdesk.staff.choices import Role
 from bankdesk.tickets.models import Case
 from bankdesk.tickets.services import case_create, case_message_add
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 11, day, hour, minute, tzinfo=SHANGHAI)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -17,15 +16,11 @@ from bankdesk.sla.models import BusinessCalendar, CalendarDay, SlaClock, SlaTarg
 from bankdesk.sla.notices import notice_parse
 from bankdesk.sla.services import TargetSpec, calendar_notice_load, sla_policy_create
 from bankdesk.sla.snapshot import sla_settings
+from bankdesk.sla.tests.moments import at
 from bankdesk.tickets.services import case_create
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 FIXTURE = Path(__file__).parent / "files" / "notice-2027-TEST-FIXTURE.csv"
 pytestmark = pytest.mark.django_db
-
-
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 11, day, hour, minute, tzinfo=SHANGHAI)
 
 
 @pytest.fixture

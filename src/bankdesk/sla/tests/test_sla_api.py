@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
@@ -13,14 +10,10 @@ from bankdesk.security.models import AuditEntry
 from bankdesk.sla.models import SlaAlert, SlaPolicy
 from bankdesk.sla.services import EscalationSpec, TargetSpec, sla_policy_create
 from bankdesk.sla.sweep import sla_firing_run, sla_firings_pending, sla_sweep
+from bankdesk.sla.tests.moments import at
 from bankdesk.tickets.services import case_create, case_status_change
 
 pytestmark = pytest.mark.django_db
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 11, day, hour, minute, tzinfo=SHANGHAI)
 
 
 def _policy_body(**changes):
