@@ -12,6 +12,7 @@ from bankdesk.security.models import AuditEntry
 from bankdesk.sla.models import SlaClock, SlaClockPause, SlaPolicy, SlaTarget
 from bankdesk.sla.services import TargetSpec, sla_clocks_recompute, sla_policy_create
 from bankdesk.sla.tests.moments import SHANGHAI, at
+from bankdesk.sla.tests.policies import standard_policy_create
 from bankdesk.tickets.choices import CaseStatus
 from bankdesk.tickets.services import (
     case_category_change,
@@ -26,17 +27,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def standard(db):
-    return sla_policy_create(
-        code="standard",
-        name="Standard service",
-        position=100,
-        pause_statuses=["pending_customer"],
-        actor=None,
-        targets=[
-            TargetSpec(name="First response 1h", metric="first_response", minutes=60),
-            TargetSpec(name="Next response 2h", metric="next_response", minutes=120),
-            TargetSpec(name="Resolution 1 day", metric="resolution", minutes=480),
-        ],
+    return standard_policy_create(
+        TargetSpec(name="First response 1h", metric="first_response", minutes=60),
+        TargetSpec(name="Next response 2h", metric="next_response", minutes=120),
+        TargetSpec(name="Resolution 1 day", metric="resolution", minutes=480),
     )
 
 

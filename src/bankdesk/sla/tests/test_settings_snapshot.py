@@ -14,9 +14,10 @@ from django.test.utils import CaptureQueriesContext
 from bankdesk.sla.choices import DayKind
 from bankdesk.sla.models import BusinessCalendar, CalendarDay, SlaClock, SlaTarget
 from bankdesk.sla.notices import notice_parse
-from bankdesk.sla.services import TargetSpec, calendar_notice_load, sla_policy_create
+from bankdesk.sla.services import TargetSpec, calendar_notice_load
 from bankdesk.sla.snapshot import sla_settings
 from bankdesk.sla.tests.moments import at
+from bankdesk.sla.tests.policies import standard_policy_create
 from bankdesk.tickets.services import case_create
 
 FIXTURE = Path(__file__).parent / "files" / "notice-2027-TEST-FIXTURE.csv"
@@ -25,13 +26,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def standard(db):
-    return sla_policy_create(
-        code="standard",
-        name="Standard service",
-        position=100,
-        pause_statuses=["pending_customer"],
-        actor=None,
-        targets=[TargetSpec(name="Resolution 1 day", metric="resolution", minutes=480)],
+    return standard_policy_create(
+        TargetSpec(name="Resolution 1 day", metric="resolution", minutes=480)
     )
 
 

@@ -14,7 +14,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from bankdesk.customers.models import Customer
-from bankdesk.sla.services import TargetSpec, sla_policy_create
+from bankdesk.sla.services import TargetSpec
+from bankdesk.sla.tests.policies import standard_policy_create
 from bankdesk.staff.models import User
 from bankdesk.tickets.choices import CaseStatus, Direction
 from bankdesk.tickets.services import case_create, case_message_add, case_status_change
@@ -24,16 +25,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def standard_policy(db: None) -> None:
-    sla_policy_create(
-        code="standard",
-        name="Standard service",
-        position=100,
-        pause_statuses=["pending_customer"],
-        actor=None,
-        targets=[
-            TargetSpec(name="First response 4h", metric="first_response", minutes=240),
-            TargetSpec(name="Resolution 3 days", metric="resolution", minutes=1440),
-        ],
+    standard_policy_create(
+        TargetSpec(name="First response 4h", metric="first_response", minutes=240),
+        TargetSpec(name="Resolution 3 days", metric="resolution", minutes=1440),
     )
 
 
