@@ -52,8 +52,8 @@ def _reset_database(url: str) -> None:
 @contextmanager
 def running_server(
     port: int, database_url: str | None, src: Path = SRC
-) -> Iterator[tuple[str, str, int]]:
-    """(base URL, supervisor token, server pid) of a fresh `bankdesk up`."""
+) -> Iterator[tuple[str, str, int, dict[str, str]]]:
+    """(base URL, supervisor token, server pid, its environment) of a fresh `bankdesk up`."""
     with tempfile.TemporaryDirectory() as home:
         # Limits far above the load: the limiter still counts every request, and refuses none.
         env = {
@@ -102,7 +102,7 @@ def running_server(
                 capture_output=True,
                 text=True,
             ).stdout.strip()
-            yield url, token, server.pid
+            yield url, token, server.pid, env
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -192,7 +192,7 @@ def main() -> None:
             raise SystemExit("--url needs --token")
         runs(args.url, args.token, None)
         return
-    with running_server(args.port, args.database_url, args.src.resolve()) as (url, token, pid):
+    with running_server(args.port, args.database_url, args.src.resolve()) as (url, token, pid, _):
         runs(url, token, pid)
 
 

@@ -4,6 +4,8 @@
     python benchmarks/request_cpu.py --database-url postgres://postgres@127.0.0.1:5432/bd_cpu
     python benchmarks/request_cpu.py --cases 20000 --iterations 300
     python benchmarks/request_cpu.py --profile create         # where one operation's time goes
+    python benchmarks/request_cpu.py --database-url postgres://postgres@127.0.0.1:5432/bd_cpu \
+        --scale-to 1000000 --only detail timeline list         # the demo bank copied to 1M cases
 
 Builds a demo bank (`--customers`, `--cases`) in a scratch BANKDESK_HOME (and, with
 --database-url, in that PostgreSQL database, which is emptied first and left behind), then
@@ -14,6 +16,10 @@ assistant hand-off. For each it prints the median and p90 of the process's CPU t
 request, the SQL statements one request runs and the Python function calls it makes (counted
 under cProfile: the same on a busy machine, where CPU time is not). `--profile NAME` prints
 where the CPU goes for that operation instead (cProfile, sorted by own and cumulative time).
+
+`--scale-to N` (PostgreSQL) then copies the demo bank's customers and cases, with their
+conversations, messages, events and SLA clocks, in SQL until there are N cases: each copy gets
+its own customers, so a customer keeps the demo's handful of cases while the tables grow.
 
 Measures CPU (time.process_time), not wall time: a loaded machine slows the clock, not the count.
 """
@@ -74,6 +80,75 @@ def _setup(args: argparse.Namespace) -> None:
     call_command(
         "demo", customers=args.customers, cases=args.cases, seed=2026, no_progress=True, verbosity=0
     )
+    if args.scale_to:
+        if not args.database_url:
+            raise SystemExit("--scale-to copies rows in PostgreSQL's SQL: give --database-url")
+        _scale(args.scale_to)
+
+
+def _scale(target_cases: int) -> None:
+    """Copy the demo bank's rows until there are `target_cases` cases: copy g of a row gets
+    id + g × (the table's largest id), its references to copied tables move the same way, and
+    its unique text gets a `~g` suffix."""
+    from django.db import connection, models
+
+    from bankdesk.customers.models import Customer
+    from bankdesk.sla.models import SlaClock, SlaClockPause
+    from bankdesk.tickets.models import Case, CaseEvent, Conversation, InternalNote, Message
+
+    tables: list[type[models.Model]] = [
+        Customer,
+        Case,
+        Conversation,
+        Message,
+        CaseEvent,
+        InternalNote,
+        SlaClock,
+        SlaClockPause,
+    ]
+    # Table and column names below come from the models, never from outside: S608 does not apply.
+    with connection.cursor() as cursor:
+        stride = {}
+        for model in tables:
+            cursor.execute(f"SELECT coalesce(max(id), 0) FROM {model._meta.db_table}")  # noqa: S608
+            stride[model] = cursor.fetchone()[0]
+        cursor.execute(f"SELECT count(*) FROM {Case._meta.db_table}")  # noqa: S608
+        copies = max(0, -(-target_cases // cursor.fetchone()[0]) - 1)
+        for model in tables:
+            unique = {
+                name
+                for constraint in model._meta.constraints
+                if isinstance(constraint, models.UniqueConstraint)
+                for name in constraint.fields
+            }
+            columns, values = [], []
+            for field in model._meta.concrete_fields:
+                column = field.column
+                columns.append(column)
+                target = field.related_model if field.is_relation else None
+                if field.primary_key:
+                    values.append(f"{column} + g * {stride[model]}")
+                elif target in stride:
+                    values.append(f"{column} + g * {stride[target]}")
+                elif isinstance(field, models.CharField) and (field.unique or field.name in unique):
+                    keep = field.max_length - 8
+                    values.append(f"right({column}, {keep}) || '~' || g")
+                else:
+                    values.append(column)
+            table = model._meta.db_table
+            started = time.monotonic()
+            into, select = ", ".join(columns), ", ".join(values)
+            copy = f"INSERT INTO {table} ({into}) SELECT {select} FROM {table}, generate_series(1, %s) g"  # noqa: S608, E501
+            cursor.execute(copy, [copies])
+            added = cursor.rowcount
+            renumber = f"SELECT setval(pg_get_serial_sequence(%s, 'id'), max(id)) FROM {table}"  # noqa: S608
+            cursor.execute(renumber, [table])
+            print(
+                f"{table}: {added} rows added in {time.monotonic() - started:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+        cursor.execute("ANALYZE")
 
 
 def _empty_postgres(url: str) -> None:
@@ -240,6 +315,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--cases", type=int, default=2000)
     parser.add_argument("--iterations", type=int, default=200)
+    parser.add_argument("--scale-to", type=int, default=0, help="cases, copied in SQL (PostgreSQL)")
     parser.add_argument("--only", nargs="*", choices=OPERATIONS, default=OPERATIONS)
     parser.add_argument("--profile", choices=OPERATIONS, default="")
     args = parser.parse_args()
@@ -266,7 +342,7 @@ def main() -> None:
                 {
                     "operation": name,
                     "database": database,
-                    "cases": args.cases,
+                    "cases": args.scale_to or args.cases,
                     "cpu_ms_p50": round(percentile(costs, 0.5), 2),
                     "cpu_ms_p90": round(percentile(costs, 0.9), 2),
                     "statements": statements,
