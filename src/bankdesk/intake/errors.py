@@ -1,6 +1,7 @@
 from bankdesk.lib.errors import (
     BankdeskError,
     Conflict,
+    InvalidInput,
     MalformedInput,
     NotFound,
     PermissionDenied,
@@ -36,3 +37,16 @@ class NotGivenUp(Conflict):
     by the worker, and a sent one is not sent twice."""
 
     code = "delivery_not_given_up"
+
+
+class ReplyTooLong(InvalidInput):
+    """A reply longer than its channel carries: refused whole, never cut."""
+
+    code = "reply_too_long"
+
+    def __init__(self, *, channel: str, limit: int, size: int, unit: str) -> None:
+        super().__init__(
+            f"a {channel} reply carries at most {limit} {unit}; this one has {size}",
+            field="text",
+        )
+        self.channel, self.limit, self.size, self.unit = channel, limit, size, unit

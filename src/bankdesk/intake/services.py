@@ -39,7 +39,7 @@ from bankdesk.intake.channels.base import (
     InboundMessage,
 )
 from bankdesk.intake.choices import IntakeOutcome
-from bankdesk.intake.errors import MalformedPayload
+from bankdesk.intake.errors import MalformedPayload, ReplyTooLong
 from bankdesk.intake.identity import PROVISIONAL_NAME_MAX, customer_for_contact
 from bankdesk.intake.models import ChannelEndpoint, OutboxMessage
 from bankdesk.intake.reply_tokens import (
@@ -48,7 +48,7 @@ from bankdesk.intake.reply_tokens import (
     reply_token_issue,
     reply_token_number,
 )
-from bankdesk.lib.channels import Channel
+from bankdesk.lib.channels import Channel, reply_excess
 from bankdesk.lib.errors import InvalidInput
 from bankdesk.lib.languages import Language
 from bankdesk.lib.text import is_one_line, is_storable, one_line
@@ -480,6 +480,10 @@ def case_reply(
     channel = channel or _reply_channel(case, customer)
     if channel not in Channel.values:
         raise InvalidInput("unknown channel", field="channel")
+    excess = reply_excess(channel, text.strip())
+    if excess is not None:
+        limit, size, unit = excess
+        raise ReplyTooLong(channel=channel, limit=limit, size=size, unit=unit)
     message = case_message_add(
         case=case, direction=Direction.OUTBOUND, text=text, actor=actor, channel=channel
     )
