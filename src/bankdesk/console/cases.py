@@ -1,4 +1,5 @@
-"""The live case screen: a case's messages as they arrive, and the reply box.
+"""The case workspace: the conversation as it arrives, the reply box and internal notes, the
+case's properties editable in place, its SLA clocks and its history.
 
 The page itself is ordinary HTML; `static/console/case_live.js` connects it to `/ws/staff/` so
 messages from the customer (and colleagues' replies) appear without a reload.
@@ -6,34 +7,100 @@ messages from the customer (and colleagues' replies) appear without a reload.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from bankdesk.assistant.selectors import case_handoff
+from bankdesk.console.words import error_text
+from bankdesk.intake.outbox import outbox_retry
 from bankdesk.intake.services import case_reply
 from bankdesk.knowledge.selectors import case_suggestions
 from bankdesk.lib.errors import BankdeskError, NotFound
+from bankdesk.sla.choices import ClockState
+from bankdesk.sla.models import SlaClock
+from bankdesk.sla.selectors import case_clocks, clock_out
 from bankdesk.staff.auth import request_staff
 from bankdesk.staff.mfa import mfa_required
-from bankdesk.tickets.access import access_case_by_id
-from bankdesk.tickets.choices import Direction
-from bankdesk.tickets.models import Case, Message
-from bankdesk.tickets.selectors import case_links, case_messages_from_contacts_not_on_file
+from bankdesk.staff.models import Team, User
+from bankdesk.tickets import services
+from bankdesk.tickets.access import access_case_by_id, assignment_check
+from bankdesk.tickets.choices import TRANSITIONS, CaseStatus, Direction, EventKind, Priority
+from bankdesk.tickets.models import Case, CaseEvent, InternalNote, Message
+from bankdesk.tickets.selectors import (
+    case_events,
+    case_links,
+    case_messages_from_contacts_not_on_file,
+)
 
 MESSAGES_SHOWN = 200
+EVENTS_SHOWN = 100
 REPLY_MAX = 4000
+NOTE_MAX = 4000
+# The same note from the same person on the same case this soon again is a second click.
+DOUBLE_SUBMIT = timedelta(seconds=30)
 
 
 class ReplyForm(forms.Form):
     text = forms.CharField(
         label=gettext_lazy("Reply"), max_length=REPLY_MAX, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label=gettext_lazy("Internal note"),
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": gettext_lazy("Write the note first.")},
+    )
+
+
+class PropertiesForm(forms.Form):
+    """Status, priority, team and assignee, with the moment the case was read: a change made
+    meanwhile by someone else is a conflict, not overwritten."""
+
+    status = forms.ChoiceField(label=gettext_lazy("Status"), choices=CaseStatus.choices)
+    priority = forms.ChoiceField(label=gettext_lazy("Priority"), choices=Priority.choices)
+    team = forms.ModelChoiceField(
+        label=gettext_lazy("Team"),
+        queryset=Team.objects.order_by("name"),
+        required=False,
+        empty_label="—",
+    )
+    assignee = forms.ModelChoiceField(
+        label=gettext_lazy("Assignee"),
+        queryset=User.objects.filter(is_active=True).order_by("username"),
+        required=False,
+        empty_label="—",
+    )
+    read_at = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        allowed = {case.status, *TRANSITIONS[case.status]}
+        status = self.fields["status"]
+        assert isinstance(status, forms.ChoiceField)
+        status.choices = [c for c in CaseStatus.choices if c[0] in allowed]
+
+
+def _properties_initial(case: Case) -> dict[str, Any]:
+    return {
+        "status": case.status,
+        "priority": case.priority,
+        "team": case.team_id,
+        "assignee": case.assignee_id,
+        "read_at": case.updated_at.isoformat(),
+    }
 
 
 def _case(request: HttpRequest, case_id: int, *, change: bool = False) -> Case:
@@ -59,40 +126,194 @@ def _reply_channel(case: Case) -> str | None:
 @mfa_required
 def case_live(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
+    return _workspace(request, case)
+
+
+def _workspace(
+    request: HttpRequest,
+    case: Case,
+    *,
+    properties: PropertiesForm | None = None,
+    note: NoteForm | None = None,
+    reply: ReplyForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = request_staff(request)
     shown = list(
         Message.objects.filter(case=case)
         .select_related("author")
         .order_by("-created_at", "-id")[:MESSAGES_SHOWN]
     )
     shown.reverse()
-    user = request_staff(request)
+    failures = {
+        event.data.get("message_id"): str(event.data.get("reason") or "")
+        for event in CaseEvent.objects.filter(case=case, kind=EventKind.DELIVERY_FAILED).order_by(
+            "id"
+        )
+    }
+    notes = list(InternalNote.objects.filter(case=case).select_related("author").order_by("id"))
+    now = timezone.now()
+    clocks = [_clock_shown(clock, now) for clock in case_clocks(case.pk)]
+    can_change = user.has_perm("tickets.change_case", case)
     return render(
         request,
         "console/case_live.html",
         {
             "case": case,
-            "case_messages": shown,
+            "thread": _thread(shown, notes, failures),
             "links": case_links(case=case),
             "contacts_not_on_file": case_messages_from_contacts_not_on_file(case=case),
-            "form": ReplyForm(),
+            "form": reply or ReplyForm(),
+            "note_form": note or NoteForm(),
+            "properties": properties
+            or PropertiesForm(initial=_properties_initial(case), case=case),
+            "clocks": clocks,
+            "events": list(case_events(case=case).order_by("-id")[:EVENTS_SHOWN]),
+            "can_change": can_change,
+            "can_retry": can_change and user.has_perm("intake.retry_outboxmessage"),
             "handoff": case_handoff(case),
             "suggestions": case_suggestions(case)
             if user.has_perm("knowledge.view_article")
             else [],
         },
+        status=status,
     )
+
+
+def _clock_shown(clock: SlaClock, now: datetime) -> dict[str, Any]:
+    shown = clock_out(clock, now)
+    shown["state_label"] = ClockState(shown["state"]).label
+    shown["pauses"] = [
+        {
+            "started_at": pause.started_at,
+            "ended_at": pause.ended_at,
+            "status_label": CaseStatus(pause.status).label
+            if pause.status in CaseStatus.values
+            else pause.status,
+        }
+        for pause in clock.pauses.all()
+    ]
+    return shown
+
+
+def _thread(
+    shown: list[Message], notes: list[InternalNote], failures: dict[int, str]
+) -> list[dict[str, Any]]:
+    """Messages and internal notes in one line, oldest first, each saying what it is; a reply
+    that was not delivered carries the reason."""
+    items: list[dict[str, Any]] = [
+        {"kind": "message", "at": m.created_at, "message": m, "reason": failures.get(m.pk, "")}
+        for m in shown
+    ]
+    oldest = shown[0].created_at if shown else None
+    items += [
+        {"kind": "note", "at": n.created_at, "note": n}
+        for n in notes
+        if oldest is None or n.created_at >= oldest
+    ]
+    items.sort(key=lambda item: item["at"])
+    return items
+
+
+@require_POST
+@mfa_required
+def case_properties(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Save what changed of status, priority, team and assignee, each as its own recorded
+    change; refuse (409) when the case changed since the form was read."""
+    case = _case(request, case_id)
+    user = request_staff(request)
+    form = PropertiesForm(request.POST, case=case)
+    if not form.is_valid():
+        return _workspace(request, case, properties=form, status=400)
+    data = form.cleaned_data
+    if data["read_at"] != case.updated_at.isoformat():
+        # Keep what the user chose, with the new moment read: saving again is a choice made
+        # knowing the current values, which the page shows beside the form.
+        again = request.POST.copy()
+        again["read_at"] = case.updated_at.isoformat()
+        form = PropertiesForm(again, case=case)
+        form.is_valid()
+        form.add_error(
+            None,
+            _(
+                "Someone else changed this case since you opened it. The current values are "
+                "shown beside yours: check them and save again."
+            ),
+        )
+        return _workspace(request, case, properties=form, status=409)
+    try:
+        case = _case(request, case_id, change=True)
+        team, assignee = data["team"], data["assignee"]
+        if (team.pk if team else None, assignee.pk if assignee else None) != (
+            case.team_id,
+            case.assignee_id,
+        ):
+            assignment_check(user, team, assignee)
+            case = services.case_assign(case=case, team=team, assignee=assignee, actor=user)
+        if data["priority"] != case.priority:
+            case = services.case_priority_change(case=case, priority=data["priority"], actor=user)
+        if data["status"] != case.status:
+            case = services.case_status_change(case=case, status=data["status"], actor=user)
+    except BankdeskError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("Case updated."))
+    return HttpResponseRedirect(reverse("console:case_live", args=[case_id]))
+
+
+@require_POST
+@mfa_required
+def case_note(request: HttpRequest, case_id: int) -> HttpResponse:
+    """An internal note: staff see it on the case, the customer never does."""
+    case = _case(request, case_id)
+    user = request_staff(request)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _workspace(request, case, note=form, status=400)
+    text = form.cleaned_data["note"]
+    again = InternalNote.objects.filter(
+        case=case, author=user, text=text, created_at__gte=timezone.now() - DOUBLE_SUBMIT
+    ).exists()
+    if not again:
+        try:
+            services.case_note_add(case=_case(request, case_id, change=True), text=text, actor=user)
+        except BankdeskError as exc:
+            messages.error(request, error_text(exc))
+            return _workspace(request, case, note=form, status=exc.status)
+    messages.success(request, _("Note added."))
+    return HttpResponseRedirect(reverse("console:case_live", args=[case_id]))
+
+
+@require_POST
+@mfa_required
+def case_retry(request: HttpRequest, case_id: int, message_id: int) -> HttpResponse:
+    """Send a reply whose delivery failed again, once its cause is fixed."""
+    user = request_staff(request)
+    try:
+        case = _case(request, case_id, change=True)
+        if not user.has_perm("intake.retry_outboxmessage"):
+            raise NotFound("no retry for this member of staff")
+        outbox_retry(case=case, message_id=message_id, actor=user)
+    except BankdeskError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("The reply is queued to be sent again."))
+    return HttpResponseRedirect(reverse("console:case_live", args=[case_id]))
 
 
 @require_POST
 @mfa_required
 def case_live_reply(request: HttpRequest, case_id: int) -> HttpResponse:
-    """The reply box: record the reply and send it on the customer's channel."""
+    """The reply box: record the reply and send it on the customer's channel. A refused reply
+    comes back with its reason and with the text as typed."""
     case = _case(request, case_id)
     form = ReplyForm(request.POST)
+    problem = None
     if not form.is_valid():
-        messages.error(
-            request, _("Write a reply of at most %(count)d characters.") % {"count": REPLY_MAX}
-        )
+        if request.POST.get("text", "").strip():
+            problem = _("Write a reply of at most %(count)d characters.") % {"count": REPLY_MAX}
+        else:
+            problem = _("Write the reply first.")
     else:
         try:
             case = _case(request, case_id, change=True)
@@ -103,10 +324,11 @@ def case_live_reply(request: HttpRequest, case_id: int) -> HttpResponse:
                 channel=_reply_channel(case),
             )
         except BankdeskError as exc:
-            messages.error(request, exc.message)
+            problem = error_text(exc)
     if request.headers.get("X-Requested-With") == "fetch":
         # The live page: the reply appears through the WebSocket like everyone else's.
-        stored = list(messages.get_messages(request))
-        status = 400 if stored else 204
-        return HttpResponse(" ".join(str(m) for m in stored), status=status)
+        return HttpResponse(problem or "", status=400 if problem else 204)
+    if problem:
+        messages.error(request, problem)
+        return _workspace(request, _case(request, case_id), reply=form, status=400)
     return HttpResponseRedirect(reverse("console:case_live", args=[case.pk]))

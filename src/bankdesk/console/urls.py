@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from bankdesk.console import audit, cases, views
+from bankdesk.console import audit, cases, queue, search, views
 
 app_name = "console"
 
@@ -11,7 +11,19 @@ urlpatterns = [
     path("mfa/", views.mfa, name="mfa"),
     path("mfa/enrol/", views.mfa_enrol, name="mfa_enrol"),
     path("home/", views.home, name="home"),
+    path("cases/", queue.queue, name="queue"),
+    path("cases/counts/", queue.queue_counts, name="queue_counts"),
+    path("cases/bulk/", queue.queue_bulk, name="queue_bulk"),
+    path("cases/views/", queue.saved_view_create, name="saved_view_create"),
+    path("cases/views/<int:view_id>/delete/", queue.saved_view_delete, name="saved_view_delete"),
+    path("search/", search.search, name="search"),
+    path("presence/", views.presence, name="presence"),
     path("cases/<int:case_id>/", cases.case_live, name="case_live"),
+    path("cases/<int:case_id>/properties/", cases.case_properties, name="case_properties"),
+    path("cases/<int:case_id>/notes/", cases.case_note, name="case_note"),
+    path(
+        "cases/<int:case_id>/messages/<int:message_id>/retry/", cases.case_retry, name="case_retry"
+    ),
     path("cases/<int:case_id>/reply/", cases.case_live_reply, name="case_live_reply"),
     path("audit/", audit.audit_log, name="audit_log"),
     # POST only (Django's LogoutView): a link or an image cannot sign anyone out.

@@ -10,6 +10,7 @@ from xml.etree import ElementTree
 import qrcode
 import qrcode.image.svg
 from django import forms
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
@@ -22,6 +23,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from bankdesk.lib.errors import BankdeskError
 from bankdesk.staff.auth import request_staff
 from bankdesk.staff.mfa import (
     CodeCheck,
@@ -36,6 +38,7 @@ from bankdesk.staff.mfa import (
     totp_verify,
 )
 from bankdesk.staff.models import User
+from bankdesk.staff.services import staff_presence_set
 from bankdesk.tickets.access import case_page_for
 from bankdesk.tickets.choices import ACTIVE_STATUSES
 from bankdesk.tickets.selectors import CaseFilters
@@ -190,3 +193,18 @@ def _qr_svg(uri: str) -> SafeString:
     svg.set("class", "qr")
     # Our own drawing of our own data: ElementTree escapes every attribute value it writes.
     return mark_safe(ElementTree.tostring(svg, encoding="unicode"))  # noqa: S308  # nosec B308 B703
+
+
+@require_http_methods(["POST"])
+@mfa_required
+def presence(request: HttpRequest) -> HttpResponseBase:
+    """The top bar's presence switch: routing hands new work only to staff who are available."""
+    user = request_staff(request)
+    try:
+        staff_presence_set(user=user, presence=request.POST.get("presence", ""))
+    except BankdeskError:
+        messages.error(request, _("Choose available, away or offline."))
+    next_url = _next_url(request)
+    if request.headers.get("X-Requested-With") == "fetch":
+        return HttpResponse(status=204)
+    return HttpResponseRedirect(next_url)

@@ -47,6 +47,15 @@ class ClockState(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class DueState(models.TextChoices):
+    """Where a case's next SLA deadline stands, as a queue row colours it."""
+
+    ON_TRACK = "on_track", _("On track")
+    AT_RISK = "at_risk", _("At risk")
+    BREACHED = "breached", _("Breached")
+    PAUSED = "paused", _("Paused")
+
+
 class Threshold(models.TextChoices):
     WARNING = "warning", _("Warning")
     BREACH = "breach", _("Breach")

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from bankdesk.sla.calendar import BusinessCalendarSpec, CalendarRangeError
-from bankdesk.sla.choices import ClockState, ClockStatus, DayKind
+from bankdesk.sla.choices import ClockState, ClockStatus, DayKind, DueState
 from bankdesk.sla.errors import CalendarNotFound, DeadlineOutOfRange
 from bankdesk.sla.models import BusinessCalendar, SlaClock, SlaPolicy
 
@@ -193,3 +193,34 @@ def policy_list() -> QuerySet[SlaPolicy]:
     return SlaPolicy.objects.select_related("calendar").prefetch_related(
         "categories", "targets__escalations"
     )
+
+
+@dataclass(frozen=True)
+class NextDue:
+    name: str
+    due_at: datetime | None  # None while paused: the clock stands still
+    state: str  # a DueState
+
+    @property
+    def label(self) -> str:
+        return str(DueState(self.state).label)
+
+
+def case_next_due(clocks: list[SlaClock], now: datetime) -> NextDue | None:
+    """The deadline a case must meet next, from its clocks (already read with the case): the
+    earliest running one; else a paused one; None when nothing is left to meet."""
+    running = [c for c in clocks if c.status == ClockStatus.RUNNING and c.due_at is not None]
+    if running:
+        clock = min(running, key=lambda c: c.due_at or now)
+        assert clock.due_at is not None
+        if clock.due_at <= now:
+            state = DueState.BREACHED
+        elif clock.warn_at is not None and clock.warn_at <= now:
+            state = DueState.AT_RISK
+        else:
+            state = DueState.ON_TRACK
+        return NextDue(name=clock.name, due_at=clock.due_at, state=state)
+    paused = [c for c in clocks if c.status == ClockStatus.PAUSED]
+    if paused:
+        return NextDue(name=paused[0].name, due_at=None, state=DueState.PAUSED)
+    return None

@@ -14,7 +14,8 @@ from django.db.models import Q, QuerySet
 
 from bankdesk.lib.errors import PermissionDenied
 from bankdesk.staff.choices import Role
-from bankdesk.staff.models import User
+from bankdesk.staff.models import Team, User
+from bankdesk.staff.predicates import assigns_cases
 from bankdesk.tickets.errors import CaseNotFound
 from bankdesk.tickets.models import Case
 from bankdesk.tickets.selectors import (
@@ -105,7 +106,14 @@ def access_case_by_id(user: User, case_id: int, *, change: bool = False) -> Case
     return case
 
 
-def case_page_for(user: User, *, filters: CaseFilters, cursor: str | None, limit: int) -> CasePage:
+def case_page_for(
+    user: User,
+    *,
+    filters: CaseFilters,
+    cursor: str | None,
+    limit: int,
+    oldest_first: bool = False,
+) -> CasePage:
     """A page of the cases `user` may see: what the API list and the console show."""
     return case_page(
         queryset=case_queryset(),
@@ -113,4 +121,16 @@ def case_page_for(user: User, *, filters: CaseFilters, cursor: str | None, limit
         cursor=cursor,
         limit=limit,
         branches=case_scope_branches(user),
+        oldest_first=oldest_first,
     )
+
+
+def assignment_check(user: User, team: Team | None, assignee: User | None) -> None:
+    """Supervisors and complaint officers hand work out; anyone who works cases may take a case
+    for themselves, within their own teams."""
+    if assigns_cases(user):
+        return
+    takes_for_self = assignee is None or assignee.pk == user.pk
+    team_is_own = team is None or team.pk in _team_ids(user)
+    if not (takes_for_self and team_is_own):
+        raise PermissionDenied("only supervisors assign cases to others or to other teams")

@@ -10,14 +10,12 @@ from ninja.files import UploadedFile
 
 from bankdesk.customers.access import access_customer_by_id
 from bankdesk.lib.api import Id, error_responses
-from bankdesk.lib.errors import PermissionDenied
 from bankdesk.staff.auth import request_staff, require_perm
 from bankdesk.staff.errors import StaffNotFound
-from bankdesk.staff.models import Team, User
-from bankdesk.staff.predicates import assigns_cases
+from bankdesk.staff.models import User
 from bankdesk.staff.selectors import staff_get
 from bankdesk.tickets import services
-from bankdesk.tickets.access import access_case_by_id, case_page_for
+from bankdesk.tickets.access import access_case_by_id, assignment_check, case_page_for
 from bankdesk.tickets.attachments import attachment_add, attachment_open
 from bankdesk.tickets.choices import Activity
 from bankdesk.tickets.collision import case_activity_end, case_activity_report, case_watchers
@@ -72,18 +70,6 @@ def _staff(staff_id: int | None) -> User | None:
     return user
 
 
-def _check_assignment(user: User, team: Team | None, assignee: User | None) -> None:
-    """Supervisors and complaint officers hand work out; anyone who works cases may take a case
-    for themselves, within their own teams."""
-    if assigns_cases(user):
-        return
-    own_teams = set(user.teams.values_list("pk", flat=True))
-    takes_for_self = assignee is None or assignee.pk == user.pk
-    team_is_own = team is None or team.pk in own_teams
-    if not (takes_for_self and team_is_own):
-        raise PermissionDenied("only supervisors assign cases to others or to other teams")
-
-
 def _fresh(request: HttpRequest, case_id: int) -> dict[str, Any]:
     return case_out(access_case_by_id(request_staff(request), case_id))
 
@@ -99,7 +85,7 @@ def case_create(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]
     )
     team = team_by_id(payload.team_id) if payload.team_id else None
     assignee = _staff(payload.assignee_id)
-    _check_assignment(user, team, assignee)
+    assignment_check(user, team, assignee)
     case = services.case_create(
         subject=payload.subject,
         channel=payload.channel,
@@ -198,7 +184,7 @@ def case_assign(request: HttpRequest, case_id: Id, payload: AssignIn) -> dict[st
     case = access_case_by_id(user, case_id, change=True)
     team = team_by_id(payload.team_id) if payload.team_id else None
     assignee = _staff(payload.assignee_id)
-    _check_assignment(user, team, assignee)
+    assignment_check(user, team, assignee)
     services.case_assign(case=case, team=team, assignee=assignee, actor=user)
     return _fresh(request, case_id)
 

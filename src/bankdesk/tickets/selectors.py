@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from bankdesk.customers.models import Customer
 from bankdesk.lib.cursor import cursor_decode, cursor_encode
+from bankdesk.sla.choices import ClockStatus
 from bankdesk.sla.models import SlaClock
 from bankdesk.tickets.choices import EventKind, LinkRelation
 from bankdesk.tickets.models import (
@@ -37,6 +39,29 @@ class CaseFilters:
     created_from: datetime | None = None
     created_to: datetime | None = None
     is_complaint: bool | None = None
+    # The console's queue narrows further: cases nobody holds, a set of teams, a tag, the
+    # customer's tier, where the SLA stands, and what changed lately.
+    unassigned: bool = False
+    team_ids: list[int] | None = None
+    tag: str | None = None
+    customer_tier: str | None = None
+    sla_state: str | None = None  # one of SLA_STATES
+    updated_from: datetime | None = None
+
+
+# Where a case's SLA stands, by its running clocks: past the warning (and not yet due), or due.
+SLA_AT_RISK = "at_risk"
+SLA_BREACHED = "breached"
+SLA_STATES = (SLA_AT_RISK, SLA_BREACHED)
+
+
+def _sla_condition(state: str) -> Q:
+    now = timezone.now()
+    if state == SLA_BREACHED:
+        return Q(due_at__lte=now)
+    if state == SLA_AT_RISK:
+        return Q(warn_at__lte=now, due_at__gt=now)
+    raise ValueError(f"not an SLA state: {state}")
 
 
 @dataclass(frozen=True)
@@ -76,10 +101,26 @@ def case_filter(queryset: QuerySet[Case], filters: CaseFilters) -> QuerySet[Case
         queryset = queryset.filter(created_at__lt=filters.created_to)
     if filters.is_complaint is not None:
         queryset = queryset.filter(is_complaint=filters.is_complaint)
+    if filters.unassigned:
+        queryset = queryset.filter(assignee__isnull=True)
+    if filters.team_ids is not None:
+        queryset = queryset.filter(team_id__in=filters.team_ids)
+    if filters.tag:
+        queryset = queryset.filter(tags__name=filters.tag)
+    if filters.customer_tier:
+        queryset = queryset.filter(customer__tier=filters.customer_tier)
+    if filters.sla_state:
+        clocks = SlaClock.objects.filter(
+            _sla_condition(filters.sla_state), case=OuterRef("pk"), status=ClockStatus.RUNNING
+        )
+        queryset = queryset.filter(Exists(clocks))
+    if filters.updated_from is not None:
+        queryset = queryset.filter(updated_at__gte=filters.updated_from)
     return queryset
 
 
 NEWEST_FIRST = ("-created_at", "-id")
+OLDEST_FIRST = ("created_at", "id")
 
 
 @dataclass(frozen=True)
@@ -99,10 +140,12 @@ class ScopeBranch:
 _SCOPE_COLUMNS = frozenset({"team_id", "assignee_id", "created_by_id", "is_complaint"})
 
 
-def _page_keys(selection: QuerySet[Case], branches: list[ScopeBranch], limit: int) -> list[int]:
-    """Ids of the newest `limit` cases in the union of `branches`, in one statement: each branch
-    walks its own index newest first and stops after `limit` rows, whatever the table's size,
-    and the database merges the walks.
+def _page_keys(
+    selection: QuerySet[Case], branches: list[ScopeBranch], limit: int, *, oldest_first: bool
+) -> list[int]:
+    """Ids of the newest (or oldest) `limit` cases in the union of `branches`, in one statement:
+    each branch walks its own index in that order and stops after `limit` rows, whatever the
+    table's size, and the database merges the walks.
 
     The filters are compiled once, as a subquery every branch narrows by its column (both
     SQLite and PostgreSQL fold it into the walk); compiling one query per branch cost more than
@@ -116,6 +159,7 @@ def _page_keys(selection: QuerySet[Case], branches: list[ScopeBranch], limit: in
     bare = selection.select_related(None).prefetch_related(None).order_by()
     base_sql, base_params = bare.values_list("id", "created_at", *columns).query.sql_with_params()
     quote = connection.ops.quote_name
+    order = "ASC" if oldest_first else "DESC"
     walks: list[str] = []
     params: list[Any] = []
     for n, branch in enumerate(branches):
@@ -126,12 +170,12 @@ def _page_keys(selection: QuerySet[Case], branches: list[ScopeBranch], limit: in
         walks.append(
             f"SELECT * FROM (SELECT s.{quote('id')}, s.{quote('created_at')} "  # noqa: S608
             f"FROM ({base_sql}) s WHERE {condition} "
-            f"ORDER BY s.{quote('created_at')} DESC, s.{quote('id')} DESC LIMIT %s) w{n}"
+            f"ORDER BY s.{quote('created_at')} {order}, s.{quote('id')} {order} LIMIT %s) w{n}"
         )
         params += [*base_params, *([] if branch.value is None else [branch.value]), limit]
     sql = (
         f"SELECT u.{quote('id')} FROM ({' UNION '.join(walks)}) u "  # noqa: S608
-        f"ORDER BY u.{quote('created_at')} DESC, u.{quote('id')} DESC LIMIT %s"
+        f"ORDER BY u.{quote('created_at')} {order}, u.{quote('id')} {order} LIMIT %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, limit])
@@ -145,20 +189,26 @@ def case_page(
     cursor: str | None,
     limit: int,
     branches: list[ScopeBranch] | None = None,
+    oldest_first: bool = False,
 ) -> CasePage:
-    """One page of cases, newest first, continuing after `cursor` (keyset, no OFFSET).
+    """One page of cases, newest first (or oldest first), continuing after `cursor` (keyset,
+    no OFFSET).
 
     With `branches` (a user's scope, see tickets.access) the page holds only their union.
     """
     selection = case_filter(queryset, filters)
     if cursor:
         created_at, pk = cursor_decode(cursor)
-        selection = selection.filter(
-            Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk)
-        )
+        if oldest_first:
+            after = Q(created_at__gt=created_at) | Q(created_at=created_at, id__gt=pk)
+        else:
+            after = Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk)
+        selection = selection.filter(after)
     if branches is not None:
-        selection = selection.filter(pk__in=_page_keys(selection, branches, limit + 1))
-    rows = list(selection.order_by(*NEWEST_FIRST)[: limit + 1])
+        keys = _page_keys(selection, branches, limit + 1, oldest_first=oldest_first)
+        selection = selection.filter(pk__in=keys)
+    order = OLDEST_FIRST if oldest_first else NEWEST_FIRST
+    rows = list(selection.order_by(*order)[: limit + 1])
     items = rows[:limit]
     next_cursor = (
         cursor_encode(items[-1].created_at, items[-1].pk) if len(rows) > limit and items else None

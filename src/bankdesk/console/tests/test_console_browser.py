@@ -1,0 +1,157 @@
+"""An agent's working day in a real browser, in 简体中文 and in English: sign in, open the queue,
+filter it, open a case, reply, add a note, change the status and resolve; find a customer by
+phone. Every main page is saved as a screenshot under var/screenshots/console/ for people to
+look at."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bankdesk.conftest import browser_sign_in
+from bankdesk.customers.models import Customer
+from bankdesk.staff.models import Team, User
+from bankdesk.tickets.models import Case, InternalNote
+from bankdesk.tickets.services import case_create
+
+SCREENSHOTS = Path(__file__).resolve().parents[4] / "var" / "screenshots" / "console"
+
+WORDS = {
+    "zh-CN": {
+        "locale": "zh-CN",
+        "queue": "全部工单",
+        "filter": "筛选",
+        "updated": "工单已更新",
+        "note_added": "备注已添加",
+        "resolved": "已解决",
+        "customers": "其工单",
+        "reply": "发送回复",
+        "add_note": "添加备注",
+        "save": "保存",
+    },
+    "en": {
+        "locale": "en-GB",
+        "queue": "All cases",
+        "filter": "Filter",
+        "updated": "Case updated",
+        "note_added": "Note added",
+        "resolved": "Resolved",
+        "customers": "Their cases",
+        "reply": "Send reply",
+        "add_note": "Add note",
+        "save": "Save",
+    },
+}
+
+
+@pytest.fixture
+def cases(agent: User, general_team: Team, customer: Customer) -> list[Case]:
+    """Made before the browser starts: Playwright's thread refuses database calls."""
+    agent.presence = "available"
+    agent.save(update_fields=["presence"])
+    made = [
+        case_create(
+            subject="信用卡年费争议",
+            channel="phone",
+            team=general_team,
+            customer=customer,
+            actor=None,
+        ),
+        case_create(subject="网银登录失败", channel="wechat", team=general_team, actor=None),
+        case_create(subject="挂失补卡进度", channel="app", team=general_team, actor=None),
+    ]
+    return made
+
+
+def _shot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_an_agent_works_a_case_from_the_queue_to_resolved(
+    cases: list[Case], agent: User, server: str, browser: Any, language: str
+) -> None:
+    from playwright.sync_api import expect
+
+    words = WORDS[language]
+    context = browser.new_context(locale=words["locale"], viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on(
+        "response",
+        lambda response: (
+            problems.append(f"{response.status} {response.url}") if response.status >= 500 else None
+        ),
+    )
+    browser_sign_in(page, server, agent)
+    tag = "zh" if language == "zh-CN" else "en"
+
+    # The queue, with the navigation's counts filled in.
+    page.click(f"nav.side >> text={words['queue']}")
+    expect(page.locator("table.cases tbody tr")).to_have_count(3)
+    expect(page.locator('[data-count="team"]')).to_have_text("3")
+    _shot(page, f"{tag}-1-queue")
+
+    # Filtered to WeChat: one case, and the filter is in the link.
+    page.select_option("#id_channel", "wechat")
+    page.click(f"form.queue-filters button:has-text('{words['filter']}')")
+    expect(page.locator("table.cases tbody tr")).to_have_count(1)
+    assert "channel=wechat" in page.url
+    page.goto(f"{server}/cases/")
+
+    # The keyboard: j chooses the first row, Enter opens it.
+    page.keyboard.press("j")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server}/cases/{cases[2].pk}/")
+    page.goto(f"{server}/cases/{cases[0].pk}/")
+    _shot(page, f"{tag}-2-case")
+
+    # Take the case, open it, reply and note.
+    page.select_option("#id_status", "open")
+    page.select_option("#id_assignee", str(agent.pk))
+    page.click(f".properties button:has-text('{words['save']}')")
+    expect(page.locator(".notices")).to_contain_text(words["updated"])
+    page.fill("form.reply textarea", "您好，年费争议已为您提交核实，三个工作日内回复。")
+    page.click(f"form.reply button:has-text('{words['reply']}')")
+    expect(page.locator(".thread-message[data-direction=outbound]")).to_have_count(1)
+    page.fill("form.note textarea", "客户持卡十年，建议按减免政策处理")
+    page.click(f"form.note button:has-text('{words['add_note']}')")
+    expect(page.locator(".notices")).to_contain_text(words["note_added"])
+    expect(page.locator(".thread-note")).to_contain_text("建议按减免政策处理")
+
+    # Resolve.
+    page.select_option("#id_status", "resolved")
+    page.click(f".properties button:has-text('{words['save']}')")
+    expect(page.locator(".case-live .hint").first).to_contain_text(words["resolved"])
+    _shot(page, f"{tag}-3-case-resolved")
+
+    # Find the customer by phone from the top bar.
+    page.fill("#global-search", "138 1234 5678")
+    page.press("#global-search", "Enter")
+    expect(page.locator("table.customers")).to_contain_text("王小明")
+    _shot(page, f"{tag}-4-search")
+    page.click(f"text={words['customers']}")
+    expect(page.locator("table.cases tbody tr")).to_have_count(1)
+
+    # The shortcuts, on ?.
+    page.keyboard.press("?")
+    expect(page.locator("dialog#shortcuts")).to_be_visible()
+    _shot(page, f"{tag}-5-shortcuts")
+    context.close()
+
+    assert not problems, problems
+
+    def stored() -> tuple[str, int | None, int]:
+        case = Case.objects.get(pk=cases[0].pk)
+        return case.status, case.assignee_id, InternalNote.objects.filter(case=case).count()
+
+    # Read in a thread of its own: Playwright's loop runs in this one.
+    with ThreadPoolExecutor(1) as reader:
+        assert reader.submit(stored).result() == ("resolved", agent.pk, 1)

@@ -1,0 +1,165 @@
+"""The case workspace: properties changed in place (and a stale form refused, keeping what was
+chosen), internal notes, replies refused with their reason, SLA clocks, a failed reply sent
+again, and no write controls for those who only read."""
+
+from __future__ import annotations
+
+import pytest
+
+from bankdesk.conftest import sign_in_with_second_factor
+from bankdesk.intake.channels.base import InboundMessage
+from bankdesk.intake.models import OutboxMessage
+from bankdesk.intake.services import case_reply, inbound_receive
+from bankdesk.sla.services import TargetSpec
+from bankdesk.sla.tests.policies import standard_policy_create
+from bankdesk.tickets.choices import EventKind
+from bankdesk.tickets.models import Case, InternalNote, Message
+from bankdesk.tickets.services import case_create, case_priority_change, message_delivery_record
+
+pytestmark = pytest.mark.django_db
+
+
+def _case(team, **kwargs) -> Case:
+    return case_create(subject="网银转账失败", channel="phone", team=team, actor=None, **kwargs)
+
+
+def _form(client, case: Case) -> dict:
+    """The properties form as the page filled it in."""
+    initial = client.get(f"/cases/{case.pk}/").context["properties"].initial
+    return {k: ("" if v is None else v) for k, v in initial.items()}
+
+
+def test_status_priority_and_assignee_change_in_place(client, agent, general_team):
+    case = _case(general_team)
+    client.force_login(agent)
+    form = _form(client, case)
+    form.update(status="open", priority="urgent", assignee=agent.pk)
+    response = client.post(f"/cases/{case.pk}/properties/", form, follow=True)
+    assert "工单已更新" in response.content.decode()
+    case.refresh_from_db()
+    assert (case.status, case.priority, case.assignee_id) == ("open", "urgent", agent.pk)
+    kinds = set(case.events.values_list("kind", flat=True))
+    assert {EventKind.STATUS_CHANGED, EventKind.PRIORITY_CHANGED, EventKind.ASSIGNED} <= kinds
+
+
+def test_the_status_offers_only_the_moves_the_case_can_make(client, agent, general_team):
+    case = _case(general_team)
+    client.force_login(agent)
+    choices = client.get(f"/cases/{case.pk}/").context["properties"].fields["status"].choices
+    assert [value for value, _ in choices] == ["new", "open"]
+
+
+def test_a_stale_form_is_a_conflict_that_keeps_what_was_chosen(
+    client, agent, supervisor, general_team
+):
+    case = _case(general_team)
+    client.force_login(agent)
+    form = _form(client, case)
+    case_priority_change(case=case, priority="high", actor=supervisor)  # meanwhile
+
+    form.update(status="open", priority="urgent")
+    response = client.post(f"/cases/{case.pk}/properties/", form)
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert "其他人已修改了它" in page
+    assert '<option value="urgent" selected>' in page  # the user's choice, kept
+    case.refresh_from_db()
+    assert (case.status, case.priority) == ("new", "high")
+
+    again = response.context["properties"].data.copy()
+    assert client.post(f"/cases/{case.pk}/properties/", again).status_code == 302
+    case.refresh_from_db()
+    assert (case.status, case.priority) == ("open", "urgent")
+
+
+def test_a_note_is_added_once_and_an_empty_one_is_refused(client, agent, general_team):
+    case = _case(general_team)
+    client.force_login(agent)
+    for _ in range(2):  # a double click
+        client.post(f"/cases/{case.pk}/notes/", {"note": "客户要求下午回电"})
+    assert InternalNote.objects.filter(case=case).count() == 1
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert 'class="thread-note"' in page and "客户要求下午回电" in page
+
+    refused = client.post(f"/cases/{case.pk}/notes/", {"note": "   \n "})
+    assert refused.status_code == 400 and "请先填写备注内容" in refused.content.decode()
+    assert InternalNote.objects.filter(case=case).count() == 1
+
+
+def _wechat_case(team) -> Case:
+    result = inbound_receive(
+        InboundMessage(
+            channel="wechat",
+            external_id="wx-1",
+            text="我的信用卡被盗刷了",
+            sender_kind="wechat_openid",
+            sender_value="openid-1",
+        )
+    )
+    Case.objects.filter(pk=result.case.pk).update(team=team)
+    return Case.objects.get(pk=result.case.pk)
+
+
+def test_a_reply_too_long_for_wechat_is_refused_with_the_reason_and_kept(
+    client, agent, general_team
+):
+    case = _wechat_case(general_team)
+    client.force_login(agent)
+    text = "您好" * 400  # 800 characters, 2,400 bytes
+    response = client.post(f"/cases/{case.pk}/reply/", {"text": text})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "微信 的回复最多 2048 字节，此回复有 2400 字节" in page
+    assert text in page  # nothing typed is lost
+    assert not Message.objects.filter(case=case, direction="outbound").exists()
+
+    blank = client.post(f"/cases/{case.pk}/reply/", {"text": "  \n\t "})
+    assert blank.status_code == 400 and "请先填写回复内容" in blank.content.decode()
+
+
+def test_a_failed_reply_shows_why_and_a_supervisor_sends_it_again(client, supervisor, general_team):
+    case = _wechat_case(general_team)
+    message, item = case_reply(case=case, text="您好，已为您冻结卡片", actor=supervisor)
+    OutboxMessage.objects.filter(pk=item.pk).update(status="dead", last_error="errcode 45015")
+    message_delivery_record(message=message, status="failed", reason="errcode 45015: 回复时间超限")
+    sign_in_with_second_factor(client, supervisor)
+
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert 'class="delivery-failed"' in page and "errcode 45015: 回复时间超限" in page
+    assert "重新发送" in page
+
+    response = client.post(f"/cases/{case.pk}/messages/{message.pk}/retry/", follow=True)
+    assert "该回复已排队，将重新发送" in response.content.decode()
+    message.refresh_from_db()
+    assert message.delivery_status == "queued"
+
+
+def test_sla_clocks_count_down_on_the_case(client, agent, general_team):
+    standard_policy_create(
+        TargetSpec(name="首次响应 30 分钟", metric="first_response", minutes=30, basis="calendar")
+    )
+    case = _case(general_team)
+    client.force_login(agent)
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "首次响应 30 分钟" in page and "clock-running" in page and "个工作分钟" in page
+
+
+def test_an_auditor_reads_the_case_without_any_write_control(client, auditor, general_team):
+    case = _case(general_team)
+    sign_in_with_second_factor(client, auditor)
+    response = client.get(f"/cases/{case.pk}/")
+    page = response.content.decode()
+    assert response.status_code == 200 and case.number in page
+    for control in ('action="/cases/%d/reply/"', 'action="/cases/%d/notes/"'):
+        assert control % case.pk not in page
+    assert f'action="/cases/{case.pk}/properties/"' not in page
+    refused = client.post(f"/cases/{case.pk}/notes/", {"note": "看看"}, follow=True)
+    assert "无权修改" in refused.content.decode()
+    assert not InternalNote.objects.filter(case=case).exists()
+
+
+def test_english_staff_read_the_workspace_in_english(client, agent, general_team):
+    case = _case(general_team)
+    client.force_login(agent)
+    page = client.get(f"/cases/{case.pk}/", headers={"Accept-Language": "en"}).content.decode()
+    assert "Properties" in page and "Add note" in page and "SLA clocks" in page

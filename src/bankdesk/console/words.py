@@ -1,0 +1,58 @@
+"""Words, not codes: what the console says when a change is refused.
+
+Domain errors carry a stable code and an English message for the API's callers; staff read the
+console in their own language, so a refusal they can meet there is said again, translated, by
+its code. A message without an entry here was already written for people (and translated where
+it was raised).
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from bankdesk.intake.errors import ReplyTooLong
+from bankdesk.lib.channels import Channel
+from bankdesk.lib.errors import BankdeskError
+
+_SAID: dict[str, object] = {
+    "case_not_found": _("That case no longer exists, or you may not see it."),
+    "not_found": _("That record no longer exists, or you may not see it."),
+    "invalid_transition": _("The case cannot move to that status from where it is now."),
+    "case_closed": _("The case is closed: a new contact opens a new case."),
+    "merge_not_allowed": _("These two cases cannot be merged."),
+    "assignee_not_in_team": _("That member of staff is not in the case's team."),
+    "forbidden": _("You may read this case but not change it."),
+    "duplicate_message": _("This message is already on the case."),
+    "rate_limited": _("Too many requests at once. Wait a moment and try again."),
+    "delivery_failed": _("The message could not be delivered."),
+    "delivery_not_given_up": _("Only a message whose delivery failed can be sent again."),
+}
+
+
+def error_text(error: BankdeskError) -> str:
+    if isinstance(error, ReplyTooLong):
+        return _reply_too_long(error)
+    said = _SAID.get(error.code)
+    return str(said) if said is not None else error.message
+
+
+def _reply_too_long(error: ReplyTooLong) -> str:
+    channel = Channel(error.channel).label if error.channel in Channel.values else error.channel
+    if error.unit == "bytes":
+        said = ngettext(
+            "%(channel)s carries a reply of at most %(limit)d byte; this one has %(size)d "
+            "(a Chinese character is 3 bytes). Shorten it or send it in parts.",
+            "%(channel)s carries a reply of at most %(limit)d bytes; this one has %(size)d "
+            "(a Chinese character is 3 bytes). Shorten it or send it in parts.",
+            error.limit,
+        )
+    else:
+        said = ngettext(
+            "%(channel)s carries a reply of at most %(limit)d character; this one has "
+            "%(size)d. Shorten it or send it in parts.",
+            "%(channel)s carries a reply of at most %(limit)d characters; this one has "
+            "%(size)d. Shorten it or send it in parts.",
+            error.limit,
+        )
+    return said % {"channel": channel, "limit": error.limit, "size": error.size}
