@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from bankdesk.console import audit, cases, queue, search, views
+from bankdesk.console import audit, cases, customers, queue, search, views
 
 app_name = "console"
 
@@ -17,6 +17,15 @@ urlpatterns = [
     path("cases/views/", queue.saved_view_create, name="saved_view_create"),
     path("cases/views/<int:view_id>/delete/", queue.saved_view_delete, name="saved_view_delete"),
     path("search/", search.search, name="search"),
+    path("customers/<int:customer_id>/", customers.customer_page, name="customer"),
+    path(
+        "customers/<int:customer_id>/reveal/",
+        customers.customer_reveal_view,
+        name="customer_reveal",
+    ),
+    path(
+        "customers/<int:customer_id>/merge/", customers.customer_merge_view, name="customer_merge"
+    ),
     path("presence/", views.presence, name="presence"),
     path("cases/<int:case_id>/", cases.case_live, name="case_live"),
     path("cases/<int:case_id>/properties/", cases.case_properties, name="case_properties"),

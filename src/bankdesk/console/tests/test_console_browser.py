@@ -1,6 +1,6 @@
 """An agent's working day in a real browser, in 简体中文 and in English: sign in, open the queue,
 filter it, open a case, reply, add a note, change the status and resolve; find a customer by
-phone. Every main page is saved as a screenshot under var/screenshots/console/ for people to
+phone and open their page. Every main page is saved as a screenshot under var/screenshots/console/ for people to
 look at."""
 
 from __future__ import annotations
@@ -137,13 +137,17 @@ def test_an_agent_works_a_case_from_the_queue_to_resolved(
     page.press("#global-search", "Enter")
     expect(page.locator("table.customers")).to_contain_text("王小明")
     _shot(page, f"{tag}-4-search")
+    page.click("table.customers >> text=王小明")
+    expect(page.locator(".customer-page h1")).to_contain_text("王小明")
+    expect(page.locator(".customer-cases")).to_contain_text(cases[0].number)
+    _shot(page, f"{tag}-5-customer")
     page.click(f"text={words['customers']}")
     expect(page.locator("table.cases tbody tr")).to_have_count(1)
 
     # The shortcuts, on ?.
     page.keyboard.press("?")
     expect(page.locator("dialog#shortcuts")).to_be_visible()
-    _shot(page, f"{tag}-5-shortcuts")
+    _shot(page, f"{tag}-6-shortcuts")
     context.close()
 
     assert not problems, problems
