@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -35,7 +36,8 @@ from bankdesk.staff.models import Team, User
 from bankdesk.tickets import services
 from bankdesk.tickets.access import access_case_by_id, assignment_check
 from bankdesk.tickets.choices import TRANSITIONS, CaseStatus, Direction, EventKind, Priority
-from bankdesk.tickets.models import Case, CaseEvent, InternalNote, Message
+from bankdesk.tickets.macros import macro_apply, macro_text, macros_for
+from bankdesk.tickets.models import Case, CaseEvent, InternalNote, Macro, Message
 from bankdesk.tickets.selectors import (
     case_events,
     case_links,
@@ -164,6 +166,12 @@ def _workspace(
             "links": case_links(case=case),
             "contacts_not_on_file": case_messages_from_contacts_not_on_file(case=case),
             "form": reply or ReplyForm(),
+            "macros": [
+                {"macro": macro, "text": macro_text(macro, case, user)}
+                for macro in macros_for(user)
+            ]
+            if can_change
+            else [],
             "note_form": note or NoteForm(),
             "properties": properties
             or PropertiesForm(initial=_properties_initial(case), case=case),
@@ -301,6 +309,12 @@ def case_retry(request: HttpRequest, case_id: int, message_id: int) -> HttpRespo
     return HttpResponseRedirect(reverse("console:case_live", args=[case_id]))
 
 
+def _macro(request: HttpRequest, user: User) -> Macro | None:
+    """The macro the reply was written from, whose changes go with it (if the user may use it)."""
+    raw = request.POST.get("macro", "")
+    return macros_for(user).filter(pk=int(raw)).first() if raw.isdigit() else None
+
+
 @require_POST
 @mfa_required
 def case_live_reply(request: HttpRequest, case_id: int) -> HttpResponse:
@@ -315,14 +329,19 @@ def case_live_reply(request: HttpRequest, case_id: int) -> HttpResponse:
         else:
             problem = _("Write the reply first.")
     else:
+        user = request_staff(request)
+        macro = _macro(request, user)
         try:
-            case = _case(request, case_id, change=True)
-            case_reply(
-                case=case,
-                text=form.cleaned_data["text"],
-                actor=request_staff(request),
-                channel=_reply_channel(case),
-            )
+            with transaction.atomic():
+                case = _case(request, case_id, change=True)
+                case_reply(
+                    case=case,
+                    text=form.cleaned_data["text"],
+                    actor=user,
+                    channel=_reply_channel(case),
+                )
+                if macro is not None:
+                    macro_apply(macro=macro, case=case, actor=user)
         except BankdeskError as exc:
             problem = error_text(exc)
     if request.headers.get("X-Requested-With") == "fetch":

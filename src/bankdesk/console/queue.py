@@ -292,7 +292,7 @@ def queue_bulk(request: HttpRequest) -> HttpResponse:
     change (out of scope, a transition it cannot make) is named, and the rest go ahead."""
     user = request_staff(request)
     back = request.POST.get("back") or reverse("console:queue")
-    if not back.startswith(reverse("console:queue")):
+    if not back.startswith((reverse("console:queue"), reverse("console:floor"))):
         back = reverse("console:queue")
     action = request.POST.get("action", "")
     ids = [int(v) for v in request.POST.getlist("case") if v.isdigit()]

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from bankdesk.console import audit, cases, customers, queue, search, views
+from bankdesk.console import audit, cases, customers, floor, macros, queue, search, views
 
 app_name = "console"
 
@@ -17,6 +17,9 @@ urlpatterns = [
     path("cases/views/", queue.saved_view_create, name="saved_view_create"),
     path("cases/views/<int:view_id>/delete/", queue.saved_view_delete, name="saved_view_delete"),
     path("search/", search.search, name="search"),
+    path("macros/", macros.macro_list, name="macros"),
+    path("supervisor/", floor.floor, name="floor"),
+    path("macros/<int:macro_id>/", macros.macro_list, name="macro"),
     path("customers/<int:customer_id>/", customers.customer_page, name="customer"),
     path(
         "customers/<int:customer_id>/reveal/",

@@ -342,3 +342,37 @@ class CaseActivity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.activity} case {self.case_id}"
+
+
+class Macro(models.Model):
+    """A canned reply in 简体, 繁體 and English, with placeholders filled for the case, and the
+    changes to the case that usually go with it. Shared macros (no owner) are kept by
+    supervisors; anyone may keep personal ones."""
+
+    name = models.CharField(_("name"), max_length=80)
+    text_zh_hans = models.TextField(_("text (Simplified Chinese)"))
+    text_zh_hant = models.TextField(_("text (Traditional Chinese)"), blank=True)
+    text_en = models.TextField(_("text (English)"), blank=True)
+    set_status = models.CharField(
+        _("then set status to"), max_length=20, choices=CaseStatus.choices, blank=True
+    )
+    set_priority = models.CharField(
+        _("then set priority to"), max_length=10, choices=Priority.choices, blank=True
+    )
+    add_tag = models.CharField(_("then add tag"), max_length=50, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="macros",
+        help_text=_("Empty: shared with everyone."),
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 
+from bankdesk.console.floor import FLOOR_ROLES
 from bankdesk.console.queue import queue_views, saved_views, view_link
 from bankdesk.staff.choices import Presence
 
@@ -26,7 +27,14 @@ def queue_navigation(context: template.Context) -> dict[str, Any]:
         {"pk": view.pk, "label": view.name, "link": f"/cases/?{view.query}"}
         for view in saved_views(request.user)
     ]
-    return {"views": views, "saved": saved, "here": here}
+    user = request.user
+    return {
+        "views": views,
+        "saved": saved,
+        "here": here,
+        "floor": getattr(user, "role", "") in FLOOR_ROLES,
+        "audit": user.has_perm("security.view_auditentry"),
+    }
 
 
 @register.inclusion_tag("console/presence.html", takes_context=True)

@@ -1,19 +1,20 @@
 """An agent's working day in a real browser, in 简体中文 and in English: sign in, open the queue,
 filter it, open a case, reply, add a note, change the status and resolve; find a customer by
-phone and open their page. Every main page is saved as a screenshot under var/screenshots/console/ for people to
-look at."""
+phone and open their page; and a supervisor hands a waiting case out from the floor. Every
+main page is saved as a screenshot under
+var/screenshots/console/ for people to look at."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bankdesk.conftest import browser_sign_in
+from bankdesk.conftest import Authenticator, browser_sign_in, off_the_browser_thread
 from bankdesk.customers.models import Customer
 from bankdesk.staff.models import Team, User
+from bankdesk.tickets.macros import MacroSpec, macro_save
 from bankdesk.tickets.models import Case, InternalNote
 from bankdesk.tickets.services import case_create
 
@@ -52,6 +53,15 @@ def cases(agent: User, general_team: Team, customer: Customer) -> list[Case]:
     """Made before the browser starts: Playwright's thread refuses database calls."""
     agent.presence = "available"
     agent.save(update_fields=["presence"])
+    macro_save(
+        spec=MacroSpec(
+            name="已提交核实",
+            text_zh_hans="{customer_name}您好，工单 {case_number} 已提交核实，三个工作日内回复。",
+            text_en="Dear {customer_name}, case {case_number} is being checked.",
+            add_tag="核实中",
+        ),
+        actor=agent,
+    )
     made = [
         case_create(
             subject="信用卡年费争议",
@@ -118,9 +128,14 @@ def test_an_agent_works_a_case_from_the_queue_to_resolved(
     page.select_option("#id_assignee", str(agent.pk))
     page.click(f".properties button:has-text('{words['save']}')")
     expect(page.locator(".notices")).to_contain_text(words["updated"])
-    page.fill("form.reply textarea", "您好，年费争议已为您提交核实，三个工作日内回复。")
+    # Reply from a macro: its text filled for this case, its tag added with the reply.
+    page.select_option("#macro", label="已提交核实")
+    expect(page.locator("form.reply textarea")).to_have_value(
+        f"王小明您好，工单 {cases[0].number} 已提交核实，三个工作日内回复。"
+    )
     page.click(f"form.reply button:has-text('{words['reply']}')")
     expect(page.locator(".thread-message[data-direction=outbound]")).to_have_count(1)
+    expect(page.locator(".properties .tag")).to_have_text("核实中")
     page.fill("form.note textarea", "客户持卡十年，建议按减免政策处理")
     page.click(f"form.note button:has-text('{words['add_note']}')")
     expect(page.locator(".notices")).to_contain_text(words["note_added"])
@@ -156,6 +171,44 @@ def test_an_agent_works_a_case_from_the_queue_to_resolved(
         case = Case.objects.get(pk=cases[0].pk)
         return case.status, case.assignee_id, InternalNote.objects.filter(case=case).count()
 
-    # Read in a thread of its own: Playwright's loop runs in this one.
-    with ThreadPoolExecutor(1) as reader:
-        assert reader.submit(stored).result() == ("resolved", agent.pk, 1)
+    assert off_the_browser_thread(stored) == ("resolved", agent.pk, 1)
+
+
+@pytest.fixture
+def floor_cases(supervisor: User, agent: User, general_team: Team) -> tuple[Authenticator, Case]:
+    agent.presence = "available"
+    agent.save(update_fields=["presence"])
+    waiting = case_create(subject="网银登录失败", channel="web_chat", team=general_team, actor=None)
+    case_create(subject="转账失败", channel="phone", team=general_team, assignee=agent, actor=None)
+    return Authenticator(supervisor), waiting
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_supervisor_hands_out_an_unassigned_case_from_the_floor(
+    floor_cases: tuple[Authenticator, Case],
+    supervisor: User,
+    agent: User,
+    server: str,
+    browser: Any,
+) -> None:
+    from playwright.sync_api import expect
+
+    phone, waiting = floor_cases
+    page = browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900}).new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    browser_sign_in(page, server, supervisor, phone)
+    page.click("nav.side >> text=主管看板")
+    expect(page.locator("table.floor tbody tr")).to_contain_text("综合服务组")
+    expect(page.locator("table.people")).to_contain_text("在线")
+    _shot(page, "zh-7-floor")
+    row = page.locator("table.unassigned tbody tr", has_text=waiting.number)
+    row.locator("select").select_option(str(agent.pk))
+    row.locator("button").click()
+    expect(page.locator(".notices")).to_contain_text("已修改 1 个工单")
+    expect(page.locator("table.unassigned")).to_have_count(0)
+    _shot(page, "zh-8-floor-handed-out")
+    assert not problems, problems
+    assigned = off_the_browser_thread(lambda: Case.objects.get(pk=waiting.pk).assignee_id)
+    assert assigned == agent.pk

@@ -5,51 +5,17 @@ the request with the role before and after and approves it; the first could not 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from bankdesk.conftest import PASSWORD
+from bankdesk.conftest import Authenticator, browser_sign_in, off_the_browser_thread
 from bankdesk.security.models import AuditEntry
 from bankdesk.staff.choices import Role
 from bankdesk.staff.models import User
 
-T = TypeVar("T")
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _off_the_browser_thread(work: Callable[[], T]) -> T:
-    """Playwright's sync API marks this thread as running an event loop, where Django refuses
-    database calls; the test's own queries run on a plain thread instead."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(work).result()
-
-
-class Authenticator:
-    """The phone of a member of staff: it shows the current code of their confirmed device."""
-
-    def __init__(self, user: User) -> None:
-        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
-        self.key, self.step, self.t0, self.digits = device.bin_key, device.step, device.t0, 6
-
-    def code(self) -> str:
-        return f"{totp(self.key, self.step, self.t0, self.digits):06d}"
-
-
-def _sign_in(page: Any, server: str, user: User, phone: Authenticator) -> None:
-    page.goto(f"{server}/")
-    page.fill('input[name="username"]', user.username)
-    page.fill('input[name="password"]', PASSWORD)
-    page.press('input[name="password"]', "Enter")
-    page.wait_for_url(f"{server}/mfa/**")
-    page.fill('input[name="code"]', phone.code())
-    page.press('input[name="code"]', "Enter")
-    page.wait_for_url(f"{server}/home/")
 
 
 @pytest.fixture
@@ -76,7 +42,7 @@ def test_one_administrator_asks_and_another_approves_in_the_admin_screens(
     asker = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     page = asker.new_page()
     page.on("pageerror", lambda error: problems.append(str(error)))
-    _sign_in(page, server, first, first_phone)
+    browser_sign_in(page, server, first, first_phone)
     page.goto(f"{server}/admin/staff/user/{agent.pk}/change/")
     expect(page.locator(".field-role")).to_contain_text("客服专员")
     expect(page.locator('select[name="role"]')).to_have_count(0)
@@ -98,7 +64,7 @@ def test_one_administrator_asks_and_another_approves_in_the_admin_screens(
     approver = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     page = approver.new_page()
     page.on("pageerror", lambda error: problems.append(str(error)))
-    _sign_in(page, server, second, second_phone)
+    browser_sign_in(page, server, second, second_phone)
     page.goto(f"{server}/admin/staff/rolechangerequest/?status__exact=pending")
     page.locator("#result_list tbody tr a").first.click()
     expect(page.locator(".field-change_shown")).to_contain_text("客服专员 → 主管")
@@ -119,7 +85,7 @@ def test_one_administrator_asks_and_another_approves_in_the_admin_screens(
         )
         return agent.role, [(entry.action, entry.actor_name) for entry in steps]
 
-    role, steps = _off_the_browser_thread(outcome)
+    role, steps = off_the_browser_thread(outcome)
     assert role == Role.SUPERVISOR
     assert steps == [
         ("staff.role_change_request", "admin"),

@@ -103,6 +103,7 @@
       headers: { "X-Requested-With": "fetch" }
     }).then(function (response) {
       if (response.ok) {
+        if (macro && macro.value) { window.location.reload(); return null; }  // it changed the case
         textarea.value = "";
         setTyping(false);
         status.textContent = "";
@@ -113,6 +114,18 @@
       status.textContent = root.dataset.offline;
     }).then(function () { button.disabled = false; });
   });
+
+  // A macro's text, filled for this case, goes into the reply box; its changes go with the reply.
+  var macro = form.querySelector(".macro-choice");
+  if (macro) {
+    macro.addEventListener("change", function () {
+      var option = macro.options[macro.selectedIndex];
+      if (option && option.dataset.text) {
+        textarea.value = option.dataset.text;
+        textarea.focus();
+      }
+    });
+  }
 
   // A suggested knowledge entry goes into the reply box for the agent to adapt and send.
   Array.prototype.forEach.call(root.querySelectorAll(".use-suggestion"), function (button) {
