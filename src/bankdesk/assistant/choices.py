@@ -46,3 +46,21 @@ class HandoffReason(models.TextChoices):
     RISK_INTENT = "risk_intent", _("A matter a person must handle")
     UNSURE = "unsure", _("The assistant could not place the question")
     NO_ANSWER = "no_published_answer", _("No published answer for this matter")
+
+
+# What an entity the assistant found is, in words, by its kind.
+ENTITY_LABELS = {
+    "amount": _("Amount"),
+    "date": _("Date"),
+    "card_last4": _("Card ending"),
+    "reference": _("Reference"),
+}
+
+
+def sentiment_label(score: float) -> str:
+    """A sentiment score (-1 … 1) as staff read it."""
+    if score <= -0.3:
+        return str(_("Unhappy"))
+    if score >= 0.3:
+        return str(_("Content"))
+    return str(_("Calm"))

@@ -10,8 +10,16 @@ from typing import Any
 
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.translation import get_language
 
-from bankdesk.assistant.choices import Action, DialogueStatus, HandoffReason, Speaker
+from bankdesk.assistant.choices import (
+    ENTITY_LABELS,
+    Action,
+    DialogueStatus,
+    HandoffReason,
+    Speaker,
+    sentiment_label,
+)
 from bankdesk.assistant.models import (
     Dialogue,
     Intent,
@@ -35,7 +43,23 @@ def case_handoff(case: Case) -> dict[str, Any] | None:
         return None
     reason = str(event.data.get("reason", ""))
     label = HandoffReason(reason).label if reason in HandoffReason.values else ""
-    return {**event.data, "reason_display": label}
+    code = str(event.data.get("intent") or "")
+    intent = Intent.objects.filter(code=code).first() if code else None
+    chinese = get_language().startswith("zh")
+    entities = [
+        {**entity, "kind_display": ENTITY_LABELS.get(str(entity.get("kind")), entity.get("kind"))}
+        for entity in event.data.get("entities") or []
+        if isinstance(entity, dict)
+    ]
+    confidence = event.data.get("confidence")
+    return {
+        **event.data,
+        "reason_display": label,
+        "intent_display": (intent.title_zh if chinese else intent.title_en) if intent else code,
+        "confidence_percent": round(float(confidence) * 100) if confidence is not None else None,
+        "sentiment_display": sentiment_label(float(event.data.get("sentiment") or 0.0)),
+        "entities": entities,
+    }
 
 
 def intents_with_example_counts() -> list[tuple[Intent, int]]:

@@ -30,7 +30,8 @@ def test_the_case_page_shows_the_hand_over_and_suggested_answers(
     client.force_login(agent)  # type: ignore[attr-defined]
     html = client.get(f"/cases/{case.pk}/").content.decode()  # type: ignore[attr-defined]
     assert "智能助手转来" in html and "客户要求转人工" in html
-    assert "card_last4: 6789" in html and "amount: 50 CNY" in html
+    assert "卡号尾号: 6789" in html and "金额: 50 CNY" in html
+    assert "card_last4" not in html and "intent" not in html.split("智能助手转来")[1][:400]
     # The transcript is the case's first message: nothing the customer said is lost.
     assert "怎么改银行卡密码" in html and "转人工" in html
     assert "推荐知识" in html and "修改密码" in html and "用于回复" in html

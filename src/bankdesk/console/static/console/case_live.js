@@ -128,7 +128,7 @@
   }
 
   // A suggested knowledge entry goes into the reply box for the agent to adapt and send.
-  Array.prototype.forEach.call(root.querySelectorAll(".use-suggestion"), function (button) {
+  Array.prototype.forEach.call(document.querySelectorAll(".use-suggestion"), function (button) {
     button.addEventListener("click", function () {
       var body = button.parentNode.querySelector(".suggestion-body");
       textarea.value = textarea.value ? textarea.value + "\n" + body.textContent : body.textContent;
