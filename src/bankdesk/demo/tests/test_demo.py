@@ -393,12 +393,15 @@ def test_demo_command_seeds_the_base_and_builds_the_bank() -> None:
     )
     assert demo_base_exists()
     assert User.objects.get(username="supervisor").check_password(PASSWORD)
-    assert Case.objects.count() == 90
+    today = Case.objects.filter(subject__startswith="【今日】").count()
+    assert today == 10 and Case.objects.count() == 90 + today
     assert "25 customers" in out.getvalue() and "90 cases" in out.getvalue()
+    assert "opened 10 of today's cases" in out.getvalue()
     assert re.search(r"in \d+\.\d s", out.getvalue())
 
+    # A second run adds history; the working day is there already.
     call_command("demo", customers=5, cases=10, no_progress=True, stdout=StringIO())
-    assert Case.objects.count() == 100
+    assert Case.objects.count() == 100 + today
 
 
 def test_demo_command_takes_the_password_from_the_settings(settings: Settings) -> None:

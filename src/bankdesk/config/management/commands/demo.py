@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from bankdesk.demo.seed import demo_base_exists, demo_base_seed, demo_password
 from bankdesk.demo.synthetic import MAX_CASES, MAX_CUSTOMERS, demo_generate
+from bankdesk.demo.today import demo_today_seed
 from bankdesk.lib.errors import BankdeskError
 
 
@@ -48,6 +49,7 @@ class Command(BaseCommand):
             report = demo_generate(
                 customers=customers, cases=cases, seed=seed, progress=not options["no_progress"]
             )
+            today = demo_today_seed() if cases else 0
         except BankdeskError as exc:
             raise CommandError(exc.message) from exc
         elapsed = time.monotonic() - started
@@ -57,6 +59,8 @@ class Command(BaseCommand):
             f"({report.conversations:,} conversations, {report.messages:,} messages, "
             f"{report.events:,} events) in {elapsed:.1f} s"
         )
+        if today:
+            self.stdout.write(f"opened {today} of today's cases, up to this minute")
 
     def _seed_base(self, password: str) -> None:
         generated = False

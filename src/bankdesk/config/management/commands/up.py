@@ -157,6 +157,7 @@ class Command(BaseCommand):
     def _seed_if_empty(self, customers: int, cases: int) -> bool:
         from bankdesk.demo.seed import demo_base_exists, demo_base_seed, demo_password
         from bankdesk.demo.synthetic import demo_generate
+        from bankdesk.demo.today import demo_today_seed
         from bankdesk.staff.models import User
 
         if User.objects.exists() or demo_base_exists():
@@ -165,6 +166,7 @@ class Command(BaseCommand):
         self.stdout.write("bankdesk: empty database, building the demo bank…")
         demo_base_seed(password=password)
         demo_generate(customers=customers, cases=cases, seed=2026, progress=False)
+        demo_today_seed()
         return True
 
     def _assistant_ready(self) -> None:
