@@ -12,7 +12,8 @@ Builds a demo bank (`--customers`, `--cases`) in a scratch BANKDESK_HOME (and, w
 drives each operation through Django's request handling with the test client, no HTTP: case
 create, reply (through the outbox), status change, the first list page (25 cases, supervisor),
 the case page, the customer timeline, an inbound e-mail, an inbound WeChat message and an
-assistant hand-off. For each it prints the median and p90 of the process's CPU time per
+assistant hand-off; and the console's queue, case workspace, customer page and supervisor
+floor. For each it prints the median and p90 of the process's CPU time per
 request, the SQL statements one request runs and the Python function calls it makes (counted
 under cProfile: the same on a busy machine, where CPU time is not). `--profile NAME` prints
 where the CPU goes for that operation instead (cProfile, sorted by own and cumulative time).
@@ -52,6 +53,11 @@ OPERATIONS = [
     "email",
     "wechat",
     "handoff",
+    # The console's pages, as a supervisor signed in with a second factor reads them.
+    "queue_page",
+    "case_page",
+    "customer_page",
+    "floor_page",
 ]
 
 
@@ -184,6 +190,39 @@ class Bench:
         self.status_cases = [self.email() for _ in range(50)]
         for case_id in self.status_cases:
             self._json("post", f"/api/v1/cases/{case_id}/status", {"status": "open"})
+        self.console = Client(SERVER_NAME="127.0.0.1")
+        self._sign_in(self.console, self.supervisor)
+
+    @staticmethod
+    def _sign_in(client: Any, user: Any) -> None:
+        """A console session with the second factor given, as the code page leaves it."""
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        device, _ = TOTPDevice.objects.get_or_create(
+            user=user, name="benchmark", defaults={"confirmed": True}
+        )
+        client.force_login(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+    def _page(self, path: str) -> None:
+        response = self.console.get(path)
+        if response.status_code != 200:
+            raise SystemExit(f"GET {path}: {response.status_code}")
+
+    def queue_page(self) -> None:
+        self._page("/cases/")
+
+    def case_page(self) -> None:
+        self._page(f"/cases/{self._case()}/")
+
+    def customer_page(self) -> None:
+        self._page(f"/customers/{self.customer.pk}/")
+
+    def floor_page(self) -> None:
+        self._page("/supervisor/")
 
     def _json(self, method: str, path: str, body: Any = None, status: int = 200) -> Any:
         kwargs: dict[str, Any] = {"headers": self.headers}

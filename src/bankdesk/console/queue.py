@@ -24,6 +24,7 @@ from django.http import (
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -49,6 +50,7 @@ from bankdesk.tickets.models import Case, Category
 from bankdesk.tickets.selectors import SLA_AT_RISK, SLA_BREACHED, CaseFilters, case_filter
 
 PAGE_SIZE = 50
+QUEUE_PATH = "/cases/"
 # A count in the navigation stops here and shows "999+": counting further costs more than it tells.
 COUNT_CAP = 999
 RECENT = timedelta(hours=24)
@@ -201,10 +203,55 @@ def view_link(query: dict[str, Any]) -> str:
     return f"{reverse('console:queue')}?{urlencode(query, doseq=True)}"
 
 
-@dataclass(frozen=True)
-class QueueRow:
-    case: Case
-    due: Any  # NextDue | None
+def _row(case: Case, now: datetime, tick: str) -> dict[str, Any]:
+    """One queue row as the page shows it, worked out here once: the template only places it
+    (the page draws 50 of them, and template logic per cell is what costs)."""
+    due = case_next_due(list(case.sla_clocks.all()), now)
+    due_at = localtime(due.due_at).strftime("%Y-%m-%d %H:%M") if due and due.due_at else ""
+    return {
+        "pk": case.pk,
+        "link": f"{QUEUE_PATH}{case.pk}/",
+        "number": case.number,
+        "tick": f"{tick} {case.number}",
+        "subject": case.subject,
+        "status": case.get_status_display(),
+        "priority": case.priority,
+        "priority_label": case.get_priority_display(),
+        "channel": case.get_channel_display(),
+        "customer": case.customer.name if case.customer else "—",
+        "team": case.team.name if case.team else "—",
+        "assignee": str(case.assignee) if case.assignee else "—",
+        "due": {"state": due.state, "label": due.label, "name": due.name, "at": due_at}
+        if due
+        else None,
+        "created": localtime(case.created_at).strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def _controls(form: QueueForm) -> list[dict[str, Any]]:
+    """The filter controls with their options, worked out once (a Django widget renders each
+    option through a template of its own)."""
+    controls = []
+    for name in ("priority", "channel", "team", "category", "tier", "sla", "sort"):
+        field = form[name]
+        value = "" if field.value() is None else str(field.value())
+        choices = field.field.choices  # type: ignore[attr-defined]
+        options = [(str(v), str(label), str(v) == value) for v, label in choices]
+        controls.append(
+            {"name": name, "label": field.label, "options": options, "errors": field.errors}
+        )
+    for name in ("tag", "created_from", "created_to"):
+        field = form[name]
+        controls.append(
+            {
+                "name": name,
+                "label": field.label,
+                "input": "date" if name.startswith("created") else "text",
+                "value": "" if field.value() is None else str(field.value()),
+                "errors": field.errors,
+            }
+        )
+    return controls
 
 
 @require_GET
@@ -212,7 +259,7 @@ class QueueRow:
 def queue(request: HttpRequest) -> HttpResponse:
     user = request_staff(request)
     form = QueueForm(request.GET or None, user=user)
-    rows: list[QueueRow] = []
+    rows: list[dict[str, Any]] = []
     next_link = None
     if not request.GET or form.is_valid():
         data = form.cleaned_data if request.GET else {}
@@ -228,11 +275,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         except BankdeskError as exc:  # a cursor that was tampered with or has gone stale
             form.add_error(None, exc.message)
         else:
-            now = timezone.now()
-            rows = [
-                QueueRow(case, case_next_due(list(case.sla_clocks.all()), now))
-                for case in page.items
-            ]
+            now, tick = timezone.now(), _("Tick case")
+            rows = [_row(case, now, tick) for case in page.items]
             if page.next_cursor:
                 query = request.GET.copy()
                 query["cursor"] = page.next_cursor
@@ -245,11 +289,12 @@ def queue(request: HttpRequest) -> HttpResponse:
         "console/queue.html",
         {
             "form": form,
+            "controls": _controls(form),
             "rows": rows,
             "next_link": next_link,
             "first_link": f"?{current.urlencode()}" if request.GET.get("cursor") else None,
             "views": [(view, view_link(view.query)) for view in views],
-            "staff": User.objects.filter(is_active=True).order_by("username"),
+            "staff": list(User.objects.filter(is_active=True).order_by("username")),
             "statuses": CaseStatus.choices,
             "priorities": Priority.choices,
             "me": ME,
