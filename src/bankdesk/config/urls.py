@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from bankdesk.config.api import api
 from bankdesk.config.health import healthz, readyz
+from bankdesk.knowledge.help import help_centre
 from bankdesk.staff.mfa import MfaAdminSite
 
 # An exception nothing else handled: 503 with Retry-After when the database is out of reach.
@@ -18,5 +19,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("intake/", include("bankdesk.intake.urls")),
+    path("help/", help_centre, name="help"),
     path("", include("bankdesk.console.urls")),
 ]

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from bankdesk.assistant.selectors import case_handoff
 from bankdesk.console.words import error_text
+from bankdesk.customers.masking import identity_shown
 from bankdesk.intake.outbox import outbox_retry
 from bankdesk.intake.services import case_reply
 from bankdesk.knowledge.selectors import case_suggestions
@@ -34,10 +35,18 @@ from bankdesk.staff.auth import request_staff
 from bankdesk.staff.mfa import mfa_required
 from bankdesk.staff.models import Team, User
 from bankdesk.tickets import services
-from bankdesk.tickets.access import access_case_by_id, assignment_check
-from bankdesk.tickets.choices import TRANSITIONS, CaseStatus, Direction, EventKind, Priority
+from bankdesk.tickets.access import access_case_by_id, assignment_check, cases_visible_to
+from bankdesk.tickets.choices import (
+    TRANSITIONS,
+    Activity,
+    CaseStatus,
+    Direction,
+    EventKind,
+    Priority,
+)
+from bankdesk.tickets.collision import case_activity_report
 from bankdesk.tickets.macros import macro_apply, macro_text, macros_for
-from bankdesk.tickets.models import Case, CaseEvent, InternalNote, Macro, Message
+from bankdesk.tickets.models import Case, CaseEvent, Category, InternalNote, Macro, Message
 from bankdesk.tickets.selectors import (
     case_events,
     case_links,
@@ -45,6 +54,8 @@ from bankdesk.tickets.selectors import (
 )
 
 MESSAGES_SHOWN = 200
+RECENT_CASES = 5
+TAG_MAX = 50
 EVENTS_SHOWN = 100
 REPLY_MAX = 4000
 NOTE_MAX = 4000
@@ -85,7 +96,28 @@ class PropertiesForm(forms.Form):
         required=False,
         empty_label="—",
     )
+    category = forms.ModelChoiceField(
+        label=gettext_lazy("Category"),
+        queryset=Category.objects.filter(is_active=True).order_by("code"),
+        required=False,
+        empty_label="—",
+    )
+    tags = forms.CharField(
+        label=gettext_lazy("Tags"),
+        required=False,
+        max_length=500,
+        help_text=gettext_lazy("Separated by commas."),
+    )
     read_at = forms.CharField(widget=forms.HiddenInput)
+
+    def clean_tags(self) -> list[str]:
+        names = [name.strip() for name in self.cleaned_data["tags"].replace("，", ",").split(",")]
+        names = sorted({name for name in names if name})
+        if any(len(name) > TAG_MAX for name in names):
+            raise forms.ValidationError(
+                _("A tag is at most %(count)d characters.") % {"count": TAG_MAX}
+            )
+        return names
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -101,8 +133,15 @@ def _properties_initial(case: Case) -> dict[str, Any]:
         "priority": case.priority,
         "team": case.team_id,
         "assignee": case.assignee_id,
+        "category": case.category_id,
+        "tags": ", ".join(sorted(tag.name for tag in case.tags.all())),
         "read_at": case.updated_at.isoformat(),
     }
+
+
+class MergeForm(forms.Form):
+    into = forms.CharField(label=gettext_lazy("Merge into case number"), max_length=20)
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=500, required=False)
 
 
 def _case(request: HttpRequest, case_id: int, *, change: bool = False) -> Case:
@@ -157,6 +196,7 @@ def _workspace(
     now = timezone.now()
     clocks = [_clock_shown(clock, now) for clock in case_clocks(case.pk)]
     can_change = user.has_perm("tickets.change_case", case)
+    others = case_activity_report(case=case, user=user, activity=Activity.VIEWING)
     return render(
         request,
         "console/case_live.html",
@@ -178,6 +218,9 @@ def _workspace(
             "clocks": clocks,
             "events": list(case_events(case=case).order_by("-id")[:EVENTS_SHOWN]),
             "can_change": can_change,
+            "watchers": others,
+            "customer_panel": _customer_panel(case, user),
+            "merge_form": MergeForm(),
             "can_retry": can_change and user.has_perm("intake.retry_outboxmessage"),
             "handoff": case_handoff(case),
             "suggestions": case_suggestions(case)
@@ -186,6 +229,31 @@ def _workspace(
         },
         status=status,
     )
+
+
+def _customer_panel(case: Case, user: User) -> dict[str, Any] | None:
+    """Who the customer is, as this reader may see them, and their other recent cases."""
+    customer = case.customer
+    if customer is None or not user.has_perm("customers.view_customer"):
+        return None
+    identities = [
+        (identity.get_kind_display(), identity_shown(user, identity.kind, identity.value))
+        for identity in customer.identities.all()
+    ]
+    rows = (
+        cases_visible_to(user)
+        .filter(customer=customer)
+        .exclude(pk=case.pk)
+        .select_related(None)
+        .prefetch_related(None)
+        .order_by("-created_at", "-id")
+        .values_list("pk", "number", "subject", "status")[:RECENT_CASES]
+    )
+    recent = [
+        {"pk": pk, "number": number, "subject": subject, "status": CaseStatus(status).label}
+        for pk, number, subject, status in rows
+    ]
+    return {"customer": customer, "identities": identities, "recent": recent}
 
 
 def _clock_shown(clock: SlaClock, now: datetime) -> dict[str, Any]:
@@ -260,6 +328,11 @@ def case_properties(request: HttpRequest, case_id: int) -> HttpResponse:
             case = services.case_assign(case=case, team=team, assignee=assignee, actor=user)
         if data["priority"] != case.priority:
             case = services.case_priority_change(case=case, priority=data["priority"], actor=user)
+        category = data["category"]
+        if category is not None and category.pk != case.category_id:
+            case = services.case_category_change(case=case, category=category, actor=user)
+        if data["tags"] != sorted(case.tags.values_list("name", flat=True)):
+            case = services.case_tags_set(case=case, tags=data["tags"], actor=user)
         if data["status"] != case.status:
             case = services.case_status_change(case=case, status=data["status"], actor=user)
     except BankdeskError as exc:
@@ -351,3 +424,34 @@ def case_live_reply(request: HttpRequest, case_id: int) -> HttpResponse:
         messages.error(request, problem)
         return _workspace(request, _case(request, case_id), reply=form, status=400)
     return HttpResponseRedirect(reverse("console:case_live", args=[case.pk]))
+
+
+@require_POST
+@mfa_required
+def case_merge(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Fold this case into another of the same customer: its conversation moves there, this one
+    closes and points at it."""
+    user = request_staff(request)
+    form = MergeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the number of the case to merge into."))
+        return HttpResponseRedirect(reverse("console:case_live", args=[case_id]))
+    try:
+        source = _case(request, case_id, change=True)
+        target_id = (
+            cases_visible_to(user)
+            .filter(number__iexact=form.cleaned_data["into"].strip())
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if target_id is None:
+            raise NotFound("no such case", field="into")
+        target = _case(request, target_id, change=True)
+        merged = services.case_merge(
+            source=source, target=target, actor=user, reason=form.cleaned_data["reason"]
+        )
+    except BankdeskError as exc:
+        messages.error(request, error_text(exc))
+        return HttpResponseRedirect(reverse("console:case_live", args=[case_id]))
+    messages.success(request, _("Case merged: its conversation is now on this case."))
+    return HttpResponseRedirect(reverse("console:case_live", args=[merged.pk]))

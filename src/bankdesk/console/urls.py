@@ -33,6 +33,7 @@ urlpatterns = [
     path("cases/<int:case_id>/", cases.case_live, name="case_live"),
     path("cases/<int:case_id>/properties/", cases.case_properties, name="case_properties"),
     path("cases/<int:case_id>/notes/", cases.case_note, name="case_note"),
+    path("cases/<int:case_id>/merge/", cases.case_merge, name="case_merge"),
     path(
         "cases/<int:case_id>/messages/<int:message_id>/retry/", cases.case_retry, name="case_retry"
     ),

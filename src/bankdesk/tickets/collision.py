@@ -29,6 +29,10 @@ class Watcher:
     activity: str
     since: datetime
 
+    @property
+    def activity_label(self) -> str:
+        return str(Activity(self.activity).label)
+
 
 def case_watchers(*, case: Case, excluding: User | None = None) -> list[Watcher]:
     """Everyone seen on the case within the window, people replying first."""

@@ -163,3 +163,49 @@ def test_english_staff_read_the_workspace_in_english(client, agent, general_team
     client.force_login(agent)
     page = client.get(f"/cases/{case.pk}/", headers={"Accept-Language": "en"}).content.decode()
     assert "Properties" in page and "Add note" in page and "SLA clocks" in page
+
+
+def test_category_and_tags_change_in_place(client, agent, general_team, categories):
+    case = _case(general_team)
+    client.force_login(agent)
+    form = _form(client, case)
+    form.update(category=categories["card_lost"].pk, tags="挂失， 加急,挂失")
+    assert client.post(f"/cases/{case.pk}/properties/", form).status_code == 302
+    case.refresh_from_db()
+    assert case.category_id == categories["card_lost"].pk
+    assert sorted(case.tags.values_list("name", flat=True)) == ["加急", "挂失"]
+
+    form = _form(client, case)
+    form.update(tags="x" * 51)
+    refused = client.post(f"/cases/{case.pk}/properties/", form)
+    assert refused.status_code == 400 and "每个标签最多 50 个字符" in refused.content.decode()
+
+
+def test_a_case_is_merged_into_another_of_the_same_customer(client, agent, general_team, customer):
+    first = _case(general_team, customer=customer)
+    second = _case(general_team, customer=customer)
+    client.force_login(agent)
+    response = client.post(
+        f"/cases/{second.pk}/merge/", {"into": first.number, "reason": "同一问题重复来电"}
+    )
+    assert response.status_code == 302 and response.url == f"/cases/{first.pk}/"
+    second.refresh_from_db()
+    assert second.merged_into_id == first.pk and second.status == "closed"
+    missing = client.post(f"/cases/{first.pk}/merge/", {"into": "C0000"}, follow=True)
+    assert "该记录已不存在" in missing.content.decode()
+
+
+def test_the_workspace_shows_the_customer_and_who_else_is_on_the_case(
+    client, agent, make_staff, general_team, customer
+):
+    earlier = _case(general_team, customer=customer)
+    case = _case(general_team, customer=customer)
+    colleague = make_staff("agent2", teams=[general_team])
+    client.force_login(colleague)
+    client.get(f"/cases/{case.pk}/")
+    client.force_login(agent)
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert 'class="card customer-panel"' in page and "王小明" in page
+    assert "5678" in page and "13812345678" not in page
+    assert earlier.number in page  # their other recent case
+    assert "agent2 · 正在查看" in page
