@@ -177,8 +177,8 @@ def test_in_the_widget_the_assistant_answers_then_a_person_takes_over(
 ):
     from playwright.sync_api import expect
 
-    from bankdesk.conftest import browser_sign_in
-    from bankdesk.intake.tests.test_webchat_browser import _case_for_team, _off_the_browser_thread
+    from bankdesk.conftest import browser_sign_in, off_the_browser_thread
+    from bankdesk.intake.tests.test_webchat_browser import _case_for_team
 
     problems: list[str] = []
     page = browser.new_context().new_page()
@@ -194,7 +194,7 @@ def test_in_the_widget_the_assistant_answers_then_a_person_takes_over(
     page.click(".bdchat-send")
     expect(bubbles.nth(3)).to_contain_text(re.compile(r"C\d{11}"))
 
-    case = _off_the_browser_thread(lambda: _case_for_team(general_team))
+    case = off_the_browser_thread(lambda: _case_for_team(general_team))
     agent_page = browser.new_context().new_page()
     browser_sign_in(agent_page, server, agent)
     agent_page.goto(f"{server}/cases/{case.pk}/")

@@ -3,11 +3,8 @@ nobody else sees it. The last test drives it in a real browser, second factor in
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 import time_machine
@@ -17,14 +14,12 @@ from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from bankdesk.conftest import PASSWORD
+from bankdesk.conftest import PASSWORD, off_the_browser_thread
 from bankdesk.console.tests.test_live_screen import with_second_factor
 from bankdesk.security.audit import audit_chain, audit_record
 from bankdesk.security.models import AuditEntry
 from bankdesk.staff.models import User
 from bankdesk.tickets.services import case_create, case_status_change
-
-T = TypeVar("T")
 
 
 def _a_morning(agent: User, supervisor: User) -> dict[str, object]:
@@ -139,13 +134,6 @@ def test_the_log_needs_a_signed_in_auditor_who_gave_the_second_factor(client, au
 # -- in a real browser -------------------------------------------------------------------------
 
 
-def _off_the_browser_thread(work: Callable[[], T]) -> T:
-    """Playwright's sync API marks its thread as running an event loop, where Django refuses
-    database calls; those run on a plain thread instead."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(work).result()
-
-
 @pytest.fixture
 def auditor_with_authenticator(auditor: User) -> TOTPDevice:
     return TOTPDevice.objects.create(user=auditor, name="手机", confirmed=True)
@@ -176,7 +164,7 @@ def test_an_auditor_signs_in_and_filters_the_log_in_a_browser(
     page.fill('input[name="password"]', PASSWORD)
     page.press('input[name="password"]', "Enter")
     page.wait_for_url(f"{server}/mfa/**")
-    code = _off_the_browser_thread(
+    code = off_the_browser_thread(
         lambda: f"{totp(TOTPDevice.objects.get(pk=auditor_with_authenticator.pk).bin_key):06d}"
     )
     page.fill('input[name="code"]', code)

@@ -9,29 +9,17 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
-from bankdesk.conftest import browser_sign_in
+from bankdesk.conftest import browser_sign_in, off_the_browser_thread
 from bankdesk.staff.models import Team
 from bankdesk.tickets.models import Case
-
-T = TypeVar("T")
 
 CHROMIUM = Path("/usr/bin/chromium")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _off_the_browser_thread(work: Callable[[], T]) -> T:
-    """Playwright's sync API marks this thread as running an event loop, where Django refuses
-    database calls; the test's own queries run on a plain thread instead."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(work).result()
 
 
 def _case_for_team(team: Team) -> Case:
@@ -66,7 +54,7 @@ def test_a_customer_and_an_agent_chat_live(agent, general_team, server, browser)
     expect(first).to_have_attribute("data-seq", re.compile(r"^\d+$"))
     expect(first).not_to_have_class(re.compile("bdchat-pending"))
 
-    case = _off_the_browser_thread(lambda: _case_for_team(general_team))
+    case = off_the_browser_thread(lambda: _case_for_team(general_team))
 
     agent_page = browser.new_context().new_page()
     agent_page.on("pageerror", lambda error: problems.append(f"agent: {error}"))
