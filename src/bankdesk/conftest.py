@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 
@@ -278,6 +279,16 @@ def browser_sign_in(page: Any, server: str, user: User, phone: Authenticator | N
         page.fill('input[name="code"]', phone.code())
         page.press('input[name="code"]', "Enter")
     page.wait_for_url(f"{server}/home/")
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save what the browser shows, for people to look at: under BANKDESK_HOME/screenshots/
+    (./var by default; each CI run has its own home)."""
+    folder = Path(settings.BANKDESK_HOME) / "screenshots" / "console"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
 
 
 def off_the_browser_thread(work: Callable[[], T]) -> T:

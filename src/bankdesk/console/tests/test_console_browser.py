@@ -1,24 +1,28 @@
 """An agent's working day in a real browser, in 简体中文 and in English: sign in, open the queue,
 filter it, open a case, reply, add a note, change the status and resolve; find a customer by
-phone and open their page; and a supervisor hands a waiting case out from the floor. Every
-main page is saved as a screenshot under
-var/screenshots/console/ for people to look at."""
+phone and open their page; a supervisor hands a waiting case out from the floor and sends a
+bounced reply again. Every main page is saved as a screenshot under
+$BANKDESK_HOME/screenshots/console/ (var/ by default) for people to look at."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bankdesk.conftest import Authenticator, browser_sign_in, off_the_browser_thread
+from bankdesk.conftest import (
+    Authenticator,
+    browser_sign_in,
+    off_the_browser_thread,
+    screenshot,
+)
 from bankdesk.customers.models import Customer
+from bankdesk.intake.models import OutboxMessage
+from bankdesk.intake.services import case_reply
 from bankdesk.staff.models import Team, User
 from bankdesk.tickets.macros import MacroSpec, macro_save
 from bankdesk.tickets.models import Case, InternalNote
-from bankdesk.tickets.services import case_create
-
-SCREENSHOTS = Path(__file__).resolve().parents[4] / "var" / "screenshots" / "console"
+from bankdesk.tickets.services import case_create, message_delivery_record
 
 WORDS = {
     "zh-CN": {
@@ -76,11 +80,6 @@ def cases(agent: User, general_team: Team, customer: Customer) -> list[Case]:
     return made
 
 
-def _shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("language", ["zh-CN", "en"])
@@ -107,7 +106,7 @@ def test_an_agent_works_a_case_from_the_queue_to_resolved(
     page.click(f"nav.side >> text={words['queue']}")
     expect(page.locator("table.cases tbody tr")).to_have_count(3)
     expect(page.locator('[data-count="team"]')).to_have_text("3")
-    _shot(page, f"{tag}-1-queue")
+    screenshot(page, f"{tag}-1-queue")
 
     # Filtered to WeChat: one case, and the filter is in the link.
     page.select_option("#id_channel", "wechat")
@@ -121,7 +120,7 @@ def test_an_agent_works_a_case_from_the_queue_to_resolved(
     page.keyboard.press("Enter")
     page.wait_for_url(f"{server}/cases/{cases[2].pk}/")
     page.goto(f"{server}/cases/{cases[0].pk}/")
-    _shot(page, f"{tag}-2-case")
+    screenshot(page, f"{tag}-2-case")
 
     # Take the case, open it, reply and note.
     page.select_option("#id_status", "open")
@@ -135,7 +134,7 @@ def test_an_agent_works_a_case_from_the_queue_to_resolved(
     )
     page.click(f"form.reply button:has-text('{words['reply']}')")
     expect(page.locator(".thread-message[data-direction=outbound]")).to_have_count(1)
-    expect(page.locator(".properties .tag")).to_have_text("核实中")
+    expect(page.locator(".properties #id_tags")).to_have_value("核实中")
     page.fill("form.note textarea", "客户持卡十年，建议按减免政策处理")
     page.click(f"form.note button:has-text('{words['add_note']}')")
     expect(page.locator(".notices")).to_contain_text(words["note_added"])
@@ -145,24 +144,24 @@ def test_an_agent_works_a_case_from_the_queue_to_resolved(
     page.select_option("#id_status", "resolved")
     page.click(f".properties button:has-text('{words['save']}')")
     expect(page.locator(".case-live .hint").first).to_contain_text(words["resolved"])
-    _shot(page, f"{tag}-3-case-resolved")
+    screenshot(page, f"{tag}-3-case-resolved")
 
     # Find the customer by phone from the top bar.
     page.fill("#global-search", "138 1234 5678")
     page.press("#global-search", "Enter")
     expect(page.locator("table.customers")).to_contain_text("王小明")
-    _shot(page, f"{tag}-4-search")
+    screenshot(page, f"{tag}-4-search")
     page.click("table.customers >> text=王小明")
     expect(page.locator(".customer-page h1")).to_contain_text("王小明")
     expect(page.locator(".customer-cases")).to_contain_text(cases[0].number)
-    _shot(page, f"{tag}-5-customer")
+    screenshot(page, f"{tag}-5-customer")
     page.click(f"text={words['customers']}")
     expect(page.locator("table.cases tbody tr")).to_have_count(1)
 
     # The shortcuts, on ?.
     page.keyboard.press("?")
     expect(page.locator("dialog#shortcuts")).to_be_visible()
-    _shot(page, f"{tag}-6-shortcuts")
+    screenshot(page, f"{tag}-6-shortcuts")
     context.close()
 
     assert not problems, problems
@@ -175,18 +174,32 @@ def test_an_agent_works_a_case_from_the_queue_to_resolved(
 
 
 @pytest.fixture
-def floor_cases(supervisor: User, agent: User, general_team: Team) -> tuple[Authenticator, Case]:
+def floor_cases(
+    supervisor: User, agent: User, general_team: Team, customer: Customer
+) -> tuple[Authenticator, Case, Case]:
     agent.presence = "available"
     agent.save(update_fields=["presence"])
     waiting = case_create(subject="网银登录失败", channel="web_chat", team=general_team, actor=None)
     case_create(subject="转账失败", channel="phone", team=general_team, assignee=agent, actor=None)
-    return Authenticator(supervisor), waiting
+    bounced = case_create(
+        subject="对账单地址变更",
+        channel="email",
+        team=general_team,
+        assignee=agent,
+        customer=customer,
+        actor=None,
+    )
+    message, item = case_reply(case=bounced, text="地址已为您变更。", actor=agent)
+    assert item is not None
+    OutboxMessage.objects.filter(pk=item.pk).update(status="dead", last_error="550 no mailbox")
+    message_delivery_record(message=message, status="failed", reason="550 收件邮箱不存在")
+    return Authenticator(supervisor), waiting, bounced
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_a_supervisor_hands_out_an_unassigned_case_from_the_floor(
-    floor_cases: tuple[Authenticator, Case],
+def test_a_supervisor_hands_out_a_case_from_the_floor_and_sends_a_bounced_reply_again(
+    floor_cases: tuple[Authenticator, Case, Case],
     supervisor: User,
     agent: User,
     server: str,
@@ -194,7 +207,7 @@ def test_a_supervisor_hands_out_an_unassigned_case_from_the_floor(
 ) -> None:
     from playwright.sync_api import expect
 
-    phone, waiting = floor_cases
+    phone, waiting, bounced = floor_cases
     page = browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900}).new_page()
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
@@ -202,13 +215,22 @@ def test_a_supervisor_hands_out_an_unassigned_case_from_the_floor(
     page.click("nav.side >> text=主管看板")
     expect(page.locator("table.floor tbody tr")).to_contain_text("综合服务组")
     expect(page.locator("table.people")).to_contain_text("在线")
-    _shot(page, "zh-7-floor")
+    screenshot(page, "zh-7-floor")
     row = page.locator("table.unassigned tbody tr", has_text=waiting.number)
     row.locator("select").select_option(str(agent.pk))
     row.locator("button").click()
     expect(page.locator(".notices")).to_contain_text("已修改 1 个工单")
     expect(page.locator("table.unassigned")).to_have_count(0)
-    _shot(page, "zh-8-floor-handed-out")
+    screenshot(page, "zh-8-floor-handed-out")
+
+    # A reply that bounced shows why, and goes again once the address is right.
+    page.goto(f"{server}/cases/{bounced.pk}/")
+    expect(page.locator(".delivery-failed")).to_have_text("未送达")
+    expect(page.locator(".delivery-reason")).to_contain_text("550 收件邮箱不存在")
+    screenshot(page, "zh-10-delivery-failed")
+    page.click("form.retry button")
+    expect(page.locator(".notices")).to_contain_text("该回复已排队，将重新发送")
+    expect(page.locator(".delivery-queued")).to_have_count(1)
     assert not problems, problems
     assigned = off_the_browser_thread(lambda: Case.objects.get(pk=waiting.pk).assignee_id)
     assert assigned == agent.pk

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bankdesk.conftest import browser_sign_in, off_the_browser_thread
+from bankdesk.conftest import browser_sign_in, off_the_browser_thread, screenshot
 from bankdesk.knowledge.services import article_create, version_publish, version_submit
 from bankdesk.staff.models import Team, User
 from bankdesk.tickets.models import Case
 from bankdesk.tickets.routing_rules import routing_rule_create
-
-SCREENSHOTS = Path(__file__).resolve().parents[4] / "var" / "screenshots" / "console"
 
 
 def _publish(slug: str, kind: str, title: str, body: str) -> None:
@@ -88,8 +85,7 @@ def test_a_customer_searches_then_chats_and_reaches_the_agent(
     expect(customer.locator(".answer summary")).to_have_text(["如何修改银行卡密码"])
     customer.locator(".answer summary").click()
     expect(customer.locator(".answer p")).to_contain_text("自动柜员机")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    customer.screenshot(path=str(SCREENSHOTS / "zh-9-help-centre.png"), full_page=True)
+    screenshot(customer, "zh-9-help-centre")
 
     customer.click(".bdchat-launcher")
     customer.fill(".bdchat-input", "密码输错三次被锁了，转人工")
