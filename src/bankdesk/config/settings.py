@@ -300,6 +300,8 @@ BANKDESK_RATE_LIMIT_WEBHOOK = env_str("BANKDESK_RATE_LIMIT_WEBHOOK", "6000/60")
 # of the address's open chats. Over the limit a new chat is closed (4429), a frame refused.
 BANKDESK_RATE_LIMIT_CHAT_SESSIONS = env_str("BANKDESK_RATE_LIMIT_CHAT_SESSIONS", "10/60")
 BANKDESK_RATE_LIMIT_CHAT_FRAMES = env_str("BANKDESK_RATE_LIMIT_CHAT_FRAMES", "600/60")
+# Contact forms from the help centre, per client address: a person writes a few, a script many.
+BANKDESK_RATE_LIMIT_CONTACT = env_str("BANKDESK_RATE_LIMIT_CONTACT", "5/300")
 # Admins manage configuration, not customers' cases, unless the bank decides otherwise.
 BANKDESK_ADMIN_READS_CASES = env_bool("BANKDESK_ADMIN_READS_CASES", False)
 

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from bankdesk.config.api import api
 from bankdesk.config.health import healthz, readyz
+from bankdesk.intake.contact import help_contact, help_status
 from bankdesk.knowledge.help import help_centre
 from bankdesk.staff.mfa import MfaAdminSite
 
@@ -20,5 +21,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("intake/", include("bankdesk.intake.urls")),
     path("help/", help_centre, name="help"),
+    path("help/contact/", help_contact, name="help_contact"),
+    path("help/status/<str:token>/", help_status, name="help_status"),
     path("", include("bankdesk.console.urls")),
 ]

@@ -7,31 +7,21 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from bankdesk.knowledge.choices import ArticleKind
 from bankdesk.knowledge.selectors import knowledge_search
-from bankdesk.lib.languages import Language
+from bankdesk.lib.languages import active_language
 
 QUERY_MAX = 100
 SHOWN = 10
-
-
-def _language() -> str:
-    code = (get_language() or "zh-hans").lower()
-    if code.startswith("en"):
-        return Language.EN
-    if code in {"zh-hant", "zh-tw", "zh-hk", "zh-mo"}:
-        return Language.ZH_HANT
-    return Language.ZH_HANS
 
 
 @require_GET
 def help_centre(request: HttpRequest) -> HttpResponse:
     text = " ".join(request.GET.get("q", "").split())[:QUERY_MAX]
     answers = (
-        knowledge_search(text, language=_language(), kind=ArticleKind.FAQ, limit=SHOWN)
+        knowledge_search(text, language=active_language(), kind=ArticleKind.FAQ, limit=SHOWN)
         if text
         else []
     )

@@ -103,3 +103,36 @@ def test_a_customer_searches_then_chats_and_reaches_the_agent(
     staff.click(f"text={case.number}")
     expect(staff.locator(".thread")).to_contain_text("密码输错三次被锁了")
     assert not problems, problems
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_customer_writes_to_the_bank_and_follows_the_case_by_its_link(
+    server: str, browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    customer = browser.new_context(locale="zh-CN").new_page()
+    customer.goto(f"{server}/help/")
+    customer.click("text=给我们留言")
+    customer.fill("#id_email", "not-an-address")
+    customer.fill("#id_subject", "信用卡年费被重复扣收")
+    customer.fill("#id_message", "本月账单年费扣了两次，请核查退还。")
+    customer.click(".help-contact button[type=submit]")
+    expect(customer.locator(".help-contact .error").first).to_be_visible()
+    expect(customer.locator("#id_message")).to_have_value("本月账单年费扣了两次，请核查退还。")
+    screenshot(customer, "zh-9-help-contact-refused")
+    customer.fill("#id_name", "王小明")
+    customer.fill("#id_email", "xiaoming@example.cn")
+    customer.click(".help-contact button[type=submit]")
+
+    expect(customer.locator(".notice")).to_contain_text("您的留言已登记为工单")
+    expect(customer.locator(".case-status")).to_contain_text("信用卡年费被重复扣收")
+    expect(customer.locator(".case-status .state")).to_have_text("已受理，等待客服处理")
+    link = customer.locator("#status-link").input_value()
+    screenshot(customer, "zh-9-help-case-status")
+
+    case = off_the_browser_thread(lambda: Case.objects.get(subject="信用卡年费被重复扣收"))
+    later = browser.new_context(locale="en").new_page()
+    later.goto(link)
+    expect(later.locator("h1")).to_have_text(f"Case {case.number}")
