@@ -47,7 +47,13 @@ from bankdesk.tickets.access import (
 )
 from bankdesk.tickets.choices import ACTIVE_STATUSES, CaseStatus, Priority
 from bankdesk.tickets.models import Case, Category
-from bankdesk.tickets.selectors import SLA_AT_RISK, SLA_BREACHED, CaseFilters, case_filter
+from bankdesk.tickets.selectors import (
+    SLA_AT_RISK,
+    SLA_BREACHED,
+    CaseFilters,
+    PageOrder,
+    case_filter,
+)
 
 PAGE_SIZE = 50
 QUEUE_PATH = "/cases/"
@@ -56,7 +62,6 @@ COUNT_CAP = 999
 RECENT = timedelta(hours=24)
 
 ME, NOBODY = "me", "nobody"
-NEWEST, OLDEST = "newest", "oldest"
 
 
 class DateInput(forms.DateInput):
@@ -110,7 +115,11 @@ class QueueForm(forms.Form):
     recent = forms.BooleanField(required=False, widget=forms.HiddenInput)
     sort = forms.ChoiceField(
         label=gettext_lazy("Order"),
-        choices=[(NEWEST, gettext_lazy("Newest first")), (OLDEST, gettext_lazy("Oldest first"))],
+        choices=[
+            (PageOrder.NEWEST, gettext_lazy("Newest first")),
+            (PageOrder.OLDEST, gettext_lazy("Oldest first")),
+            (PageOrder.DUE, gettext_lazy("Deadline soonest (running clocks only)")),
+        ],
         required=False,
     )
     cursor = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
@@ -270,7 +279,7 @@ def queue(request: HttpRequest) -> HttpResponse:
                 filters=filters,
                 cursor=data.get("cursor") or None,
                 limit=PAGE_SIZE,
-                oldest_first=data.get("sort") == OLDEST,
+                order=data.get("sort") or PageOrder.NEWEST,
             )
         except BankdeskError as exc:  # a cursor that was tampered with or has gone stale
             form.add_error(None, exc.message)

@@ -207,6 +207,7 @@ def _sync(case: Case, *, renew_terms: bool, settings: SlaSettings) -> list[SlaCl
     # A case that no longer falls under a policy keeps the record of its old clocks, cancelled.
     _cancel(clock for clock in clocks if clock.target_id not in target_ids)
     if rules is None:
+        _keep_case_due(case, clocks)
         return []
     existing = {(clock.target_id, clock.cycle): clock for clock in clocks}
     history = case_history(case)
@@ -222,7 +223,20 @@ def _sync(case: Case, *, renew_terms: bool, settings: SlaSettings) -> list[SlaCl
         spec = settings.spec(terms.calendar_id)
         runs = clock_runs(history, terms.rule, spec)
         written += _write(case, target.pk, terms, runs, existing, spec)
+    _keep_case_due(case, [*clocks, *written])
     return written
+
+
+def _keep_case_due(case: Case, clocks: Iterable[SlaClock]) -> None:
+    """Keep `Case.sla_due_at` the earliest due time of the running clocks (one statement, and
+    only when it moves)."""
+    due = min(
+        (c.due_at for c in clocks if c.status == ClockStatus.RUNNING and c.due_at is not None),
+        default=None,
+    )
+    if due != case.sla_due_at:
+        Case.objects.filter(pk=case.pk).update(sla_due_at=due)
+        case.sla_due_at = due
 
 
 def sla_clocks_sync(*, case: Case) -> list[SlaClock]:

@@ -21,6 +21,7 @@ from bankdesk.tickets.models import Case
 from bankdesk.tickets.selectors import (
     CaseFilters,
     CasePage,
+    PageOrder,
     ScopeBranch,
     case_page,
     case_queryset,
@@ -112,7 +113,7 @@ def case_page_for(
     filters: CaseFilters,
     cursor: str | None,
     limit: int,
-    oldest_first: bool = False,
+    order: str = PageOrder.NEWEST,
 ) -> CasePage:
     """A page of the cases `user` may see: what the API list and the console show."""
     return case_page(
@@ -121,7 +122,7 @@ def case_page_for(
         cursor=cursor,
         limit=limit,
         branches=case_scope_branches(user),
-        oldest_first=oldest_first,
+        order=order,
     )
 
 

@@ -123,6 +123,9 @@ class Case(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The earliest due time of the case's running SLA clocks, kept by sla.clocks whenever the
+    # clocks change (None: no clock running), so a queue sorts by deadline on one index.
+    sla_due_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -141,6 +144,12 @@ class Case(models.Model):
             models.Index(fields=["category", "-created_at"], name="case_category_created"),
             models.Index(fields=["channel", "-created_at"], name="case_channel_created"),
             models.Index(fields=["priority", "-created_at"], name="case_priority_created"),
+            # Only cases with a running deadline: as many as the work in hand, not the history.
+            models.Index(
+                fields=["sla_due_at", "id"],
+                name="case_sla_due",
+                condition=models.Q(sla_due_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+from functools import reduce
 from typing import Any
 
 from django.db import connection
@@ -182,6 +185,13 @@ def _page_keys(
         return [row[0] for row in cursor.fetchall()]
 
 
+class PageOrder(StrEnum):
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    # The running deadlines, soonest (most overdue) first: only cases with a running clock.
+    DUE = "due"
+
+
 def case_page(
     *,
     queryset: QuerySet[Case],
@@ -189,14 +199,17 @@ def case_page(
     cursor: str | None,
     limit: int,
     branches: list[ScopeBranch] | None = None,
-    oldest_first: bool = False,
+    order: str = PageOrder.NEWEST,
 ) -> CasePage:
-    """One page of cases, newest first (or oldest first), continuing after `cursor` (keyset,
-    no OFFSET).
+    """One page of cases, newest first, oldest first or by running deadline, continuing after
+    `cursor` (keyset, no OFFSET).
 
     With `branches` (a user's scope, see tickets.access) the page holds only their union.
     """
     selection = case_filter(queryset, filters)
+    if order == PageOrder.DUE:
+        return _due_page(selection, cursor, limit, branches)
+    oldest_first = order == PageOrder.OLDEST
     if cursor:
         created_at, pk = cursor_decode(cursor)
         if oldest_first:
@@ -207,11 +220,34 @@ def case_page(
     if branches is not None:
         keys = _page_keys(selection, branches, limit + 1, oldest_first=oldest_first)
         selection = selection.filter(pk__in=keys)
-    order = OLDEST_FIRST if oldest_first else NEWEST_FIRST
-    rows = list(selection.order_by(*order)[: limit + 1])
+    rows = list(selection.order_by(*(OLDEST_FIRST if oldest_first else NEWEST_FIRST))[: limit + 1])
     items = rows[:limit]
     next_cursor = (
         cursor_encode(items[-1].created_at, items[-1].pk) if len(rows) > limit and items else None
+    )
+    return CasePage(items=items, next_cursor=next_cursor)
+
+
+def _due_page(
+    selection: QuerySet[Case], cursor: str | None, limit: int, branches: list[ScopeBranch] | None
+) -> CasePage:
+    """Cases by running deadline. Only cases with a running clock carry one, and they are as
+    many as the work in hand, so the scope is a plain condition on the case_sla_due index."""
+    selection = selection.filter(sla_due_at__isnull=False)
+    if cursor:
+        due_at, pk = cursor_decode(cursor)
+        selection = selection.filter(Q(sla_due_at__gt=due_at) | Q(sla_due_at=due_at, id__gt=pk))
+    if branches is not None:
+        if not branches:
+            return CasePage(items=[], next_cursor=None)
+        selection = selection.filter(reduce(operator.or_, (branch.q for branch in branches)))
+    rows = list(selection.order_by("sla_due_at", "id")[: limit + 1])
+    items = rows[:limit]
+    last = items[-1] if items else None
+    next_cursor = (
+        cursor_encode(last.sla_due_at, last.pk)
+        if len(rows) > limit and last is not None and last.sla_due_at is not None
+        else None
     )
     return CasePage(items=items, next_cursor=next_cursor)
 

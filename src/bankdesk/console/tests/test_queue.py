@@ -200,3 +200,53 @@ def test_assigning_keeps_the_case_in_the_team(client, supervisor, agent, general
     case.refresh_from_db()
     assert case.assignee_id == agent.pk and case.team_id == general_team.pk
     case_assign(case=case, team=general_team, assignee=None, actor=supervisor)
+
+
+def test_the_queue_sorts_by_running_deadline_and_pages_on_it(client, agent, general_team):
+    from bankdesk.tickets.access import case_page_for
+    from bankdesk.tickets.selectors import CaseFilters, PageOrder
+
+    standard_policy_create(
+        TargetSpec(name="首次响应", metric="first_response", minutes=60, basis="calendar")
+    )
+    cases = [_case(f"工单 {n}", general_team) for n in range(4)]
+    # The second waits on the customer: its clock pauses and it has no running deadline.
+    case_status_change(case=cases[1], status="open", actor=agent)
+    case_status_change(case=cases[1], status="pending_customer", actor=agent)
+    for case in cases:
+        case.refresh_from_db()
+    assert cases[1].sla_due_at is None
+    assert [case.sla_due_at for case in cases[::2]] == [
+        SlaClock.objects.get(case=case).due_at for case in cases[::2]
+    ]
+    # The last one opened is the most urgent (a policy change made its clock overdue).
+    overdue = timezone.now() - timedelta(minutes=1)
+    SlaClock.objects.filter(case=cases[3]).update(due_at=overdue)
+    Case.objects.filter(pk=cases[3].pk).update(sla_due_at=overdue)
+    case_status_change(case=cases[1], status="open", actor=agent)  # back from the customer
+    cases[1].refresh_from_db()
+    assert cases[1].sla_due_at == SlaClock.objects.get(case=cases[1]).due_at
+    case_status_change(case=cases[1], status="pending_customer", actor=agent)
+    running = [cases[3], cases[0], cases[2]]
+    assert all(case.sla_due_at is not None for case in running)
+    client.force_login(agent)
+
+    page = client.get("/cases/?sort=due").content.decode()
+    shown = [
+        case.number
+        for case in sorted(cases, key=lambda c: page.find(c.number))
+        if case.number in page
+    ]
+    assert shown == [case.number for case in running]
+
+    # Keyset pages of one: every running case once, in deadline order.
+    seen, cursor = [], None
+    while True:
+        one = case_page_for(
+            agent, filters=CaseFilters(), cursor=cursor, limit=1, order=PageOrder.DUE
+        )
+        seen += [case.number for case in one.items]
+        if not one.next_cursor:
+            break
+        cursor = one.next_cursor
+    assert seen == [case.number for case in running]
