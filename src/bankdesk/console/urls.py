@@ -2,6 +2,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from bankdesk.console import audit, cases, customers, floor, macros, queue, search, views
+from bankdesk.console.manage import calendars as manage_calendars
+from bankdesk.console.manage import channels as manage_channels
+from bankdesk.console.manage import knowledge as manage_knowledge
+from bankdesk.console.manage import routing as manage_routing
+from bankdesk.console.manage import sla as manage_sla
+from bankdesk.console.manage import staff as manage_staff
+from bankdesk.console.manage import teams as manage_teams
 
 app_name = "console"
 
@@ -42,3 +49,14 @@ urlpatterns = [
     # POST only (Django's LogoutView): a link or an image cannot sign anyone out.
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]
+
+# Management screens, each area's own paths under manage/.
+urlpatterns += (
+    manage_knowledge.urlpatterns
+    + manage_routing.urlpatterns
+    + manage_sla.urlpatterns
+    + manage_calendars.urlpatterns
+    + manage_staff.urlpatterns
+    + manage_teams.urlpatterns
+    + manage_channels.urlpatterns
+)

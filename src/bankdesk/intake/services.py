@@ -52,6 +52,7 @@ from bankdesk.lib.channels import Channel, reply_excess
 from bankdesk.lib.errors import InvalidInput
 from bankdesk.lib.languages import Language
 from bankdesk.lib.text import is_one_line, is_storable, one_line
+from bankdesk.security.audit import audit_record
 from bankdesk.staff.models import Branch, User
 from bankdesk.tickets.attachments import attachment_add
 from bankdesk.tickets.choices import CaseStatus, DeliveryStatus, Direction
@@ -77,6 +78,9 @@ CASE_NUMBER = re.compile(r"C\d{11}")
 # Channels whose thread id the sender writes (an e-mail thread is built from its References):
 # there it is a claim, like a quoted case number. Elsewhere the channel vouches for it.
 SENDER_CHOSEN_THREADS = frozenset({Channel.EMAIL})
+# Channels with no way back: a reply there is the record of what was said (on the call, at the
+# counter), not a message sent.
+RECORD_ONLY = frozenset({Channel.PHONE, Channel.BRANCH, Channel.TERMINAL, Channel.API})
 # Which identity a channel's replies go to.
 REPLY_IDENTITY: dict[str, str] = {
     Channel.EMAIL: IdentityKind.EMAIL,
@@ -406,6 +410,9 @@ def _reply_channel(case: Case, customer: Customer | None) -> str:
     return latest or case.channel
 
 
+
+
+
 def _recipient(case: Case, channel: str, customer: Customer | None) -> str:
     """Where a reply on `channel` goes: on a channel that answers an identity, the customer's
     identity of that kind — the very one they wrote from on this case, whose blind index the
@@ -487,7 +494,7 @@ def case_reply(
     message = case_message_add(
         case=case, direction=Direction.OUTBOUND, text=text, actor=actor, channel=channel
     )
-    if channel in {Channel.PHONE, Channel.BRANCH, Channel.TERMINAL, Channel.API}:
+    if channel in RECORD_ONLY:
         return message, None
     recipient = _recipient(case, channel, customer)
     last_inbound = (
@@ -512,3 +519,56 @@ def case_reply(
         case=case, message=message, channel=channel, recipient=recipient, payload=payload
     )
     return message, item
+
+
+ENDPOINT_NAME_MAX = 120
+ENDPOINT_SETTINGS_MAX = 20_000  # characters of JSON: addresses, ids and URLs, never documents
+
+
+@transaction.atomic
+def channel_endpoint_active_set(
+    *, endpoint: ChannelEndpoint, is_active: bool, actor: User
+) -> ChannelEndpoint:
+    """Switch a way in and out on or off: a switched-off endpoint takes and sends nothing."""
+    endpoint = ChannelEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    if endpoint.is_active != is_active:
+        endpoint.is_active = is_active
+        endpoint.save(update_fields=["is_active"])
+        audit_record(actor=actor, action="intake.endpoint", target=endpoint, fields=["is_active"])
+    return endpoint
+
+
+@transaction.atomic
+def channel_endpoint_update(
+    *,
+    endpoint: ChannelEndpoint,
+    name: str,
+    settings: dict[str, object],
+    secrets: dict[str, object] | None,
+    actor: User,
+) -> ChannelEndpoint:
+    """Change an endpoint's name and plain settings; `secrets`, when given, replace the stored
+    ones whole (None keeps them). Secrets are written, never read back to anyone."""
+    name = one_line(name)
+    if not 0 < len(name) <= ENDPOINT_NAME_MAX:
+        raise InvalidInput(f"name is 1 to {ENDPOINT_NAME_MAX} characters", field="name")
+    if not isinstance(settings, dict) or not _storable(settings):
+        raise InvalidInput("settings must be a JSON object", field="settings")
+    if len(json.dumps(settings, ensure_ascii=False)) > ENDPOINT_SETTINGS_MAX:
+        raise InvalidInput("settings are too long", field="settings")
+    if secrets is not None and (
+        not isinstance(secrets, dict) or not secrets or not _storable(secrets)
+    ):
+        raise InvalidInput("secrets must be a non-empty JSON object", field="secrets")
+    endpoint = ChannelEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    changed: list[str] = []
+    if endpoint.name != name:
+        endpoint.name, changed = name, [*changed, "name"]
+    if endpoint.settings != settings:
+        endpoint.settings, changed = settings, [*changed, "settings"]
+    if secrets is not None:
+        endpoint.secrets, changed = json.dumps(secrets), [*changed, "secrets"]
+    if changed:
+        endpoint.save(update_fields=changed)
+        audit_record(actor=actor, action="intake.endpoint", target=endpoint, fields=changed)
+    return endpoint

@@ -344,6 +344,24 @@ def sla_policy_create(
     return policy
 
 
+@transaction.atomic
+def sla_policy_active_set(*, policy: SlaPolicy, is_active: bool, actor: Any) -> SlaPolicy:
+    """Take a policy out of use, keeping its targets, or put it back. Cases opened (or
+    re-categorised) from now on are matched without it; open cases keep their clocks until a
+    recompute. Audited."""
+    policy = SlaPolicy.objects.select_for_update().get(pk=policy.pk)
+    if policy.is_active != is_active:
+        policy.is_active = is_active
+        policy.save(update_fields=["is_active"])  # the settings stamp changes with the save
+        audit_record(
+            actor=actor,
+            action="sla.policy_activate" if is_active else "sla.policy_deactivate",
+            target=policy,
+            fields=["is_active"],
+        )
+    return policy
+
+
 def _full_clean(instance: Any, prefix: str = "") -> None:
     try:
         instance.full_clean(validate_unique=False)

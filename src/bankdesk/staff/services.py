@@ -12,13 +12,16 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bankdesk.lib.channels import Channel
-from bankdesk.lib.errors import InvalidInput
+from bankdesk.lib.errors import InvalidInput, PermissionDenied
+from bankdesk.lib.text import clean_text, is_unusable
 from bankdesk.security.audit import audit_record
 from bankdesk.staff.choices import Presence, Role, TokenScope
 from bankdesk.staff.errors import InvalidRole
-from bankdesk.staff.models import ApiToken, Branch, ChannelCapacity, Team, User
+from bankdesk.staff.models import ApiToken, Branch, ChannelCapacity, Skill, Team, User
+from bankdesk.staff.predicates import is_admin
 
 if TYPE_CHECKING:  # the SLA app's models import staff's; only their type is needed here
     from bankdesk.sla.models import BusinessCalendar
@@ -249,3 +252,92 @@ def staff_presence_set(*, user: User, presence: str) -> User:
         user.presence = presence
         audit_record(actor=user, action="staff.presence", target=user, fields=["presence"])
     return user
+
+
+@transaction.atomic
+def staff_work_set(
+    *,
+    user: User,
+    teams: list[Team],
+    skills: list[Skill],
+    max_open_cases: int,
+    actor: User | None = None,
+) -> User:
+    """The teams whose queues a member works, what they are skilled at, and how many open cases
+    they hold at most. Teams widen which cases they see within their role, never the role."""
+    if not 0 <= max_open_cases <= CAPACITY_MAX:
+        raise InvalidInput(
+            f"max_open_cases must be between 0 and {CAPACITY_MAX}", field="max_open_cases"
+        )
+    user = User.objects.select_for_update().get(pk=user.pk)
+    changed = []
+    if {team.pk for team in teams} != set(user.teams.values_list("pk", flat=True)):
+        user.teams.set(teams)
+        changed.append("teams")
+    if {skill.pk for skill in skills} != set(user.skills.values_list("pk", flat=True)):
+        user.skills.set(skills)
+        changed.append("skills")
+    if user.max_open_cases != max_open_cases:
+        user.max_open_cases = max_open_cases
+        user.save(update_fields=["max_open_cases"])
+        changed.append("max_open_cases")
+    if changed:
+        audit_record(actor=actor, action="staff.work", target=user, fields=changed)
+    return user
+
+
+@transaction.atomic
+def staff_deactivate(*, user: User, actor: User) -> User:
+    """Take a member of staff out of service: they can no longer sign in, their sessions and API
+    tokens stop working, and routing passes them by. The account and its history stay."""
+    if actor.pk == user.pk:
+        raise PermissionDenied("nobody deactivates their own account", code="staff_deactivate_own")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active:
+        user.is_active = False
+        user.presence = Presence.OFFLINE
+        user.save(update_fields=["is_active", "presence"])
+        audit_record(
+            actor=actor, action="staff.deactivate", target=user, fields=["is_active", "presence"]
+        )
+    return user
+
+
+MFA_RESET_REASON_MIN = 5
+MFA_RESET_REASON_MAX = 500
+
+
+@transaction.atomic
+def staff_mfa_reset(*, user: User, actor: User, reason: str) -> int:
+    """Remove a member's authenticators (a lost or replaced phone), so they set one up again at
+    their next sign-in; a session verified with a removed one owes a code again at once.
+
+    Only an administrator, never for themselves: otherwise a stolen password and session would
+    be enough to swap the second factor. Returns how many authenticators were removed.
+    """
+    if not is_admin(actor):
+        raise PermissionDenied("only an administrator may reset a second factor")
+    if actor.pk == user.pk:
+        raise PermissionDenied(
+            "nobody resets their own second factor this way", code="mfa_reset_own"
+        )
+    if is_unusable(reason):
+        raise InvalidInput("contains control characters", field="reason")
+    reason = clean_text(reason)
+    if not MFA_RESET_REASON_MIN <= len(reason) <= MFA_RESET_REASON_MAX:
+        raise InvalidInput(
+            f"reason must be {MFA_RESET_REASON_MIN} to {MFA_RESET_REASON_MAX} characters",
+            code="mfa_reset_reason",
+            field="reason",
+        )
+    # The person's row first, as enrolment takes it: an enrolment under way waits for this.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    removed, _by_model = TOTPDevice.objects.filter(user=user).delete()
+    if not removed:
+        raise InvalidInput(
+            "this member of staff has no authenticator to reset", code="mfa_not_set_up"
+        )
+    audit_record(
+        actor=actor, action="staff.mfa_reset", target=user, fields=["totp_device"], reason=reason
+    )
+    return removed

@@ -64,24 +64,20 @@ def _check_choice(value: str, allowed: list[str], field: str) -> None:
         raise InvalidInput(f"{field} must be empty or one of {', '.join(allowed)}", field=field)
 
 
-@transaction.atomic
-def routing_rule_create(
+def _rule_checked(
     *,
     name: str,
-    team: Team,
-    actor: User | None,
-    strategy: str = RoutingStrategy.LEAST_LOADED,
-    position: int = 100,
-    is_active: bool = True,
-    category: Category | None = None,
-    channel: str = "",
-    language: str = "",
-    customer_tier: str = "",
-    is_complaint: bool | None = None,
-    required_skills: Iterable[Skill] = (),
-    match_language_skill: bool = False,
-) -> RoutingRule:
-    """Add a routing rule. Empty conditions match any case; it applies to cases routed from now."""
+    position: int,
+    strategy: str,
+    channel: str,
+    language: str,
+    customer_tier: str,
+    category: Category | None,
+    required_skills: Iterable[Skill],
+    match_language_skill: bool,
+) -> tuple[str, list[Skill]]:
+    """What a rule may say, checked once for adding and changing: its name, and its skills
+    without repeats."""
     name = name.strip()
     if not name:
         raise InvalidInput("name is required", field="name")
@@ -105,6 +101,38 @@ def routing_rule_create(
             "a queue-only rule assigns nobody, so it cannot require skills",
             field="required_skill_ids" if skills else "match_language_skill",
         )
+    return name, skills
+
+
+@transaction.atomic
+def routing_rule_create(
+    *,
+    name: str,
+    team: Team,
+    actor: User | None,
+    strategy: str = RoutingStrategy.LEAST_LOADED,
+    position: int = 100,
+    is_active: bool = True,
+    category: Category | None = None,
+    channel: str = "",
+    language: str = "",
+    customer_tier: str = "",
+    is_complaint: bool | None = None,
+    required_skills: Iterable[Skill] = (),
+    match_language_skill: bool = False,
+) -> RoutingRule:
+    """Add a routing rule. Empty conditions match any case; it applies to cases routed from now."""
+    name, skills = _rule_checked(
+        name=name,
+        position=position,
+        strategy=strategy,
+        channel=channel,
+        language=language,
+        customer_tier=customer_tier,
+        category=category,
+        required_skills=required_skills,
+        match_language_skill=match_language_skill,
+    )
     rule = RoutingRule(
         name=name,
         position=position,
@@ -140,4 +168,89 @@ def routing_rule_create(
             "match_language_skill",
         ],
     )
+    return rule
+
+
+@transaction.atomic
+def routing_rule_update(
+    *,
+    rule: RoutingRule,
+    name: str,
+    team: Team,
+    actor: User | None,
+    strategy: str,
+    position: int,
+    is_active: bool,
+    category: Category | None,
+    channel: str,
+    language: str,
+    customer_tier: str,
+    is_complaint: bool | None,
+    required_skills: Iterable[Skill],
+    match_language_skill: bool,
+) -> RoutingRule:
+    """Change what a routing rule matches and where it sends cases, checked as when it was added.
+    It applies to cases routed from now; audited with the fields that changed. A category
+    retired since the rule was written may stay on it, but none may be newly chosen."""
+    rule = RoutingRule.objects.select_for_update().get(pk=rule.pk)
+    kept = category is not None and category.pk == rule.category_id
+    name, skills = _rule_checked(
+        name=name,
+        position=position,
+        strategy=strategy,
+        channel=channel,
+        language=language,
+        customer_tier=customer_tier,
+        category=None if kept else category,
+        required_skills=required_skills,
+        match_language_skill=match_language_skill,
+    )
+    values: dict[str, object] = {
+        "name": name,
+        "position": position,
+        "is_active": is_active,
+        "category_id": category.pk if category else None,
+        "channel": channel,
+        "language": language,
+        "customer_tier": customer_tier,
+        "is_complaint": is_complaint,
+        "team_id": team.pk,
+        "strategy": strategy,
+        "match_language_skill": match_language_skill,
+    }
+    changed = [field for field, value in values.items() if getattr(rule, field) != value]
+    skill_ids = {skill.pk for skill in skills}
+    if set(rule.required_skills.values_list("pk", flat=True)) != skill_ids:
+        changed.append("required_skills")
+    if not changed:
+        return rule
+    for field, value in values.items():
+        setattr(rule, field, value)
+    rule.full_clean()
+    rule.save()
+    rule.required_skills.set(skills)
+    audit_record(
+        actor=actor,
+        action="routing_rule.update",
+        target=rule,
+        fields=[field.removesuffix("_id") for field in changed],
+    )
+    return rule
+
+
+@transaction.atomic
+def routing_rule_active_set(
+    *, rule: RoutingRule, is_active: bool, actor: User | None
+) -> RoutingRule:
+    """Take a rule out of routing, keeping what it says, or put it back. Audited."""
+    rule = RoutingRule.objects.select_for_update().get(pk=rule.pk)
+    if rule.is_active != is_active:
+        rule.is_active = is_active
+        rule.save(update_fields=["is_active"])
+        audit_record(
+            actor=actor,
+            action="routing_rule.enable" if is_active else "routing_rule.disable",
+            target=rule,
+            fields=["is_active"],
+        )
     return rule

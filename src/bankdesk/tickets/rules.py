@@ -29,3 +29,4 @@ rules.add_perm("tickets.view_category", works_cases | is_auditor | is_admin)
 # Routing rules decide where every case goes: supervisors and admins write them, auditors read.
 rules.add_perm("tickets.view_routingrule", is_supervisor | is_admin | is_auditor)
 rules.add_perm("tickets.add_routingrule", is_supervisor | is_admin)
+rules.add_perm("tickets.change_routingrule", is_supervisor | is_admin)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.urls import reverse
+from django.utils.translation import gettext_lazy
 
 from bankdesk.console.floor import FLOOR_ROLES
 from bankdesk.console.queue import queue_views, saved_views, view_link
@@ -34,7 +36,28 @@ def queue_navigation(context: template.Context) -> dict[str, Any]:
         "here": here,
         "floor": getattr(user, "role", "") in FLOOR_ROLES,
         "audit": user.has_perm("security.view_auditentry"),
+        "manage": _management_links(user),
     }
+
+
+# The management screens, each shown to whoever may read it (the screens check again).
+_MANAGEMENT = [
+    ("console:manage_knowledge", gettext_lazy("Knowledge base"), "knowledge.view_article"),
+    ("console:manage_routing", gettext_lazy("Routing rules"), "tickets.view_routingrule"),
+    ("console:manage_sla", gettext_lazy("SLA policies"), "sla.view_slapolicy"),
+    ("console:manage_calendars", gettext_lazy("Business calendars"), "sla.view_slapolicy"),
+    ("console:manage_staff", gettext_lazy("Staff"), "staff.view_user"),
+    ("console:manage_teams", gettext_lazy("Teams"), "staff.view_team"),
+    ("console:manage_channels", gettext_lazy("Channel endpoints"), "intake.view_channelendpoint"),
+]
+
+
+def _management_links(user: Any) -> list[dict[str, Any]]:
+    return [
+        {"link": reverse(name), "label": label}
+        for name, label, perm in _MANAGEMENT
+        if user.has_perm(perm)
+    ]
 
 
 @register.inclusion_tag("console/presence.html", takes_context=True)

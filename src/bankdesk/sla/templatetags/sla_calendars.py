@@ -20,4 +20,6 @@ def calendar_horizon_banner(context: template.Context) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.has_perm("sla.change_businesscalendar"):
         return {"horizons": []}
-    return {"horizons": calendar_horizon_warnings()}
+    # The notice is loaded in the console's calendar screen; in the Django admin, in its own.
+    in_admin = request is not None and request.path.startswith("/admin/")
+    return {"horizons": calendar_horizon_warnings(), "in_admin": in_admin}

@@ -154,6 +154,9 @@ def test_administrators_see_the_horizon_on_every_admin_page_in_chinese(
             assert "calendar-horizon" in html, page
             assert PUBLISHED_UNTIL.isoformat() in html, page
             assert "放假安排" in html, page
+            # Each screen leads to its own place to load the notice.
+            where = "/admin/sla/businesscalendar/" if page.startswith("/admin/") else "/manage/"
+            assert f'href="{where}' in html.split("calendar-horizon", 1)[1], page
     before = datetime.combine(PUBLISHED_UNTIL - timedelta(weeks=20), time(10), SHANGHAI)
     with time_machine.travel(before, tick=False):
         client.force_login(admin_user)

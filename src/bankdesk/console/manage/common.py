@@ -1,0 +1,71 @@
+"""What more than one management screen shares: the permission gate, how categories and the
+complaint condition are said on the routing and SLA screens, the in-use switch of a rule or a
+policy, and the words for a staff service's refusal on the staff, team and channel screens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from bankdesk.console.words import error_text
+from bankdesk.customers.choices import Language
+from bankdesk.lib.errors import BankdeskError
+from bankdesk.lib.languages import active_language
+from bankdesk.staff.admin import ROLE_CHANGE_PROBLEMS
+from bankdesk.staff.models import User
+from bankdesk.tickets.models import Category
+
+YES, NO = "yes", "no"
+
+# What the screens say when a service refuses, by its code, before the console's own words.
+PROBLEMS: dict[str, Any] = {
+    **ROLE_CHANGE_PROBLEMS,
+    "forbidden": gettext_lazy("Your role may not do this."),
+    "staff_deactivate_own": gettext_lazy("You cannot deactivate your own account."),
+    "mfa_reset_own": gettext_lazy(
+        "You cannot reset your own second factor; ask another administrator."
+    ),
+    "mfa_not_set_up": gettext_lazy("This member of staff has no authenticator to reset."),
+    "mfa_reset_reason": gettext_lazy("Say why, in 5 to 500 characters."),
+}
+
+
+def require(user: User, *perms: str) -> None:
+    """The API's and the admin screens' permissions, exactly: refused (403) without every one."""
+    if not all(user.has_perm(perm) for perm in perms):
+        raise PermissionDenied
+
+
+def problem_text(exc: BankdeskError) -> str:
+    said = PROBLEMS.get(exc.code)
+    return str(said) if said is not None else error_text(exc)
+
+
+def category_label(category: Category) -> str:
+    if active_language() == Language.EN and category.name_en:
+        return category.name_en
+    return category.name
+
+
+def complaint_choices(any_label: str) -> list[tuple[str, str]]:
+    return [("", any_label), (YES, _("Only complaints")), (NO, _("Only other cases"))]
+
+
+def complaint_value(choice: str) -> bool | None:
+    return {YES: True, NO: False}.get(choice)
+
+
+def complaint_words(value: bool | None) -> str:
+    if value is None:
+        return ""
+    return _("Only complaints") if value else _("Only other cases")
+
+
+class ActiveForm(forms.Form):
+    is_active = forms.TypedChoiceField(
+        choices=[("1", "1"), ("0", "0")], coerce=lambda value: value == "1"
+    )
