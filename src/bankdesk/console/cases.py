@@ -13,7 +13,13 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+)
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,8 +31,9 @@ from bankdesk.assistant.selectors import case_handoff
 from bankdesk.console.words import error_text
 from bankdesk.customers.masking import identity_shown
 from bankdesk.intake.outbox import outbox_retry
-from bankdesk.intake.services import case_reply
+from bankdesk.intake.services import case_reply, case_reply_channels
 from bankdesk.knowledge.selectors import case_suggestions
+from bankdesk.lib.channels import Channel
 from bankdesk.lib.errors import BankdeskError, NotFound
 from bankdesk.sla.choices import ClockState
 from bankdesk.sla.models import SlaClock
@@ -36,17 +43,25 @@ from bankdesk.staff.mfa import mfa_required
 from bankdesk.staff.models import Team, User
 from bankdesk.tickets import services
 from bankdesk.tickets.access import access_case_by_id, assignment_check, cases_visible_to
+from bankdesk.tickets.attachments import attachment_open
 from bankdesk.tickets.choices import (
     TRANSITIONS,
     Activity,
     CaseStatus,
-    Direction,
     EventKind,
     Priority,
 )
 from bankdesk.tickets.collision import case_activity_report
 from bankdesk.tickets.macros import macro_apply, macro_text, macros_for
-from bankdesk.tickets.models import Case, CaseEvent, Category, InternalNote, Macro, Message
+from bankdesk.tickets.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    Category,
+    InternalNote,
+    Macro,
+    Message,
+)
 from bankdesk.tickets.selectors import (
     case_events,
     case_links,
@@ -61,12 +76,27 @@ REPLY_MAX = 4000
 NOTE_MAX = 4000
 # The same note from the same person on the same case this soon again is a second click.
 DOUBLE_SUBMIT = timedelta(seconds=30)
+# Shown in the page (a player, a picture); any other file is only ever a download.
+PLAYABLE_AUDIO = frozenset(
+    {"audio/mpeg", "audio/wav", "audio/x-wav", "audio/ogg", "audio/webm", "audio/mp4", "audio/aac"}
+)
+VIEWABLE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 
 
 class ReplyForm(forms.Form):
     text = forms.CharField(
         label=gettext_lazy("Reply"), max_length=REPLY_MAX, widget=forms.Textarea(attrs={"rows": 3})
     )
+    channel = forms.ChoiceField(label=gettext_lazy("Send by"), choices=(), required=False)
+
+    def __init__(self, *args: Any, channels: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["channel"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(c, Channel(c).label) for c in channels]
+        field.error_messages["invalid_choice"] = gettext_lazy(
+            "This case cannot be answered on that channel."
+        )
 
 
 class NoteForm(forms.Form):
@@ -151,18 +181,6 @@ def _case(request: HttpRequest, case_id: int, *, change: bool = False) -> Case:
         raise Http404 from exc
 
 
-def _reply_channel(case: Case) -> str | None:
-    """Answer where the customer last wrote: in a live chat, in the chat, whatever channel
-    they would prefer for letters."""
-    channel: str | None = (
-        Message.objects.filter(case=case, direction=Direction.INBOUND)
-        .order_by("-id")
-        .values_list("channel", flat=True)
-        .first()
-    )
-    return channel
-
-
 @require_GET
 @mfa_required
 def case_live(request: HttpRequest, case_id: int) -> HttpResponse:
@@ -183,6 +201,7 @@ def _workspace(
     shown = list(
         Message.objects.filter(case=case)
         .select_related("author")
+        .prefetch_related("attachments")
         .order_by("-created_at", "-id")[:MESSAGES_SHOWN]
     )
     shown.reverse()
@@ -205,7 +224,9 @@ def _workspace(
             "thread": _thread(shown, notes, failures),
             "links": case_links(case=case),
             "contacts_not_on_file": case_messages_from_contacts_not_on_file(case=case),
-            "form": reply or ReplyForm(),
+            "playable_audio": PLAYABLE_AUDIO,
+            "viewable_images": VIEWABLE_IMAGES,
+            "form": reply or ReplyForm(channels=case_reply_channels(case)),
             "macros": [
                 {"macro": macro, "text": macro_text(macro, case, user)}
                 for macro in macros_for(user)
@@ -394,10 +415,12 @@ def case_live_reply(request: HttpRequest, case_id: int) -> HttpResponse:
     """The reply box: record the reply and send it on the customer's channel. A refused reply
     comes back with its reason and with the text as typed."""
     case = _case(request, case_id)
-    form = ReplyForm(request.POST)
+    form = ReplyForm(request.POST, channels=case_reply_channels(case))
     problem = None
     if not form.is_valid():
-        if request.POST.get("text", "").strip():
+        if "channel" in form.errors:
+            problem = " ".join(str(error) for error in form.errors["channel"])
+        elif request.POST.get("text", "").strip():
             problem = _("Write a reply of at most %(count)d characters.") % {"count": REPLY_MAX}
         else:
             problem = _("Write the reply first.")
@@ -411,7 +434,7 @@ def case_live_reply(request: HttpRequest, case_id: int) -> HttpResponse:
                     case=case,
                     text=form.cleaned_data["text"],
                     actor=user,
-                    channel=_reply_channel(case),
+                    channel=form.cleaned_data["channel"] or None,
                 )
                 if macro is not None:
                     macro_apply(macro=macro, case=case, actor=user)
@@ -455,3 +478,27 @@ def case_merge(request: HttpRequest, case_id: int) -> HttpResponse:
         return HttpResponseRedirect(reverse("console:case_live", args=[case_id]))
     messages.success(request, _("Case merged: its conversation is now on this case."))
     return HttpResponseRedirect(reverse("console:case_live", args=[merged.pk]))
+
+
+@require_GET
+@mfa_required
+def case_attachment(request: HttpRequest, case_id: int, attachment_id: int) -> FileResponse:
+    """A file of the case's conversation, for whoever may read the case: recordings and
+    pictures inline (the player and the picture in the thread), anything else, or any file
+    asked for with ?download=1, as a download. Never sniffed, never run as a page."""
+    case = _case(request, case_id)
+    attachment = Attachment.objects.filter(pk=attachment_id, message__case=case).first()
+    if attachment is None:
+        raise Http404
+    inline = attachment.content_type in PLAYABLE_AUDIO | VIEWABLE_IMAGES
+    response = FileResponse(
+        attachment_open(attachment),
+        as_attachment=not inline or request.GET.get("download") == "1",
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+    )
+    response["Content-Length"] = str(attachment.size)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -45,6 +45,11 @@ urlpatterns = [
         "cases/<int:case_id>/messages/<int:message_id>/retry/", cases.case_retry, name="case_retry"
     ),
     path("cases/<int:case_id>/reply/", cases.case_live_reply, name="case_live_reply"),
+    path(
+        "cases/<int:case_id>/attachments/<int:attachment_id>/",
+        cases.case_attachment,
+        name="case_attachment",
+    ),
     path("audit/", audit.audit_log, name="audit_log"),
     # POST only (Django's LogoutView): a link or an image cannot sign anyone out.
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -410,7 +410,38 @@ def _reply_channel(case: Case, customer: Customer | None) -> str:
     return latest or case.channel
 
 
-
+def case_reply_channels(case: Case) -> list[str]:
+    """The channels a staff reply on `case` can go by, the usual one first: where the customer
+    last wrote; then each channel the customer has an address for (e-mail, WeChat, Alipay, SMS);
+    then the case's own threads on channels whose thread is the address (a chat session)."""
+    channels: list[str] = []
+    last = (
+        Message.objects.filter(case=case, direction=Direction.INBOUND)
+        .order_by("-id")
+        .values_list("channel", flat=True)
+        .first()
+    )
+    if last:
+        channels.append(last)
+    if case.customer_id is not None:
+        kinds = set(
+            Identity.objects.filter(customer_id=case.customer_id).values_list("kind", flat=True)
+        )
+        channels += [c for c, kind in REPLY_IDENTITY.items() if kind in kinds and c not in channels]
+    threads = (
+        Conversation.objects.filter(case=case)
+        .exclude(external_thread_id="")
+        .values_list("channel", "external_thread_id")
+    )
+    channels += [
+        channel
+        for channel, thread in threads
+        if channel not in REPLY_IDENTITY
+        and channel not in channels
+        and channel not in RECORD_ONLY
+        and not is_thread_index(thread)
+    ]
+    return channels
 
 
 def _recipient(case: Case, channel: str, customer: Customer | None) -> str:

@@ -209,3 +209,80 @@ def test_the_workspace_shows_the_customer_and_who_else_is_on_the_case(
     assert "5678" in page and "13812345678" not in page
     assert earlier.number in page  # their other recent case
     assert "agent2 · 正在查看" in page
+
+
+def test_the_reply_goes_by_the_channel_chosen_among_those_that_reach_the_customer(
+    client, agent, general_team
+):
+    from bankdesk.customers.services import IdentityInput, identity_add
+
+    case = _wechat_case(general_team)
+    assert case.customer is not None
+    identity_add(
+        customer=case.customer,
+        identity=IdentityInput(kind="email", value="li.na@example.cn"),
+        actor=None,
+    )
+    client.force_login(agent)
+    form = client.get(f"/cases/{case.pk}/").context["form"]
+    assert [value for value, _ in form.fields["channel"].choices] == ["wechat", "email"]
+
+    response = client.post(
+        f"/cases/{case.pk}/reply/", {"text": "详情请见邮件。", "channel": "email"}
+    )
+    assert response.status_code == 302
+    outbox = OutboxMessage.objects.get(case=case)
+    assert outbox.channel == "email" and "li.na@example.cn" in str(outbox.recipient)
+
+    # No phone on file: SMS cannot reach this customer, and nothing is sent.
+    refused = client.post(f"/cases/{case.pk}/reply/", {"text": "短信通知", "channel": "sms"})
+    assert refused.status_code == 400
+    assert "不能在该渠道答复" in refused.content.decode() and "短信通知" in refused.content.decode()
+    assert OutboxMessage.objects.filter(case=case).count() == 1
+
+
+def test_recordings_play_and_pictures_show_in_the_thread_other_files_download(
+    client, agent, make_staff, general_team
+):
+    import io
+
+    from bankdesk.staff.models import Team
+    from bankdesk.tickets.attachments import attachment_add
+
+    case = _wechat_case(general_team)
+    message = Message.objects.get(case=case)
+    files = {
+        name: attachment_add(
+            message=message,
+            upload=io.BytesIO(body),
+            filename=name,
+            declared_type=kind,
+            actor=None,
+        )
+        for name, body, kind in [
+            ("通话录音.mp3", b"ID3\x03\x00" + b"\x00" * 64, "audio/mpeg"),
+            ("转账截图.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, "image/png"),
+            ("流水.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf"),
+        ]
+    }
+    client.force_login(agent)
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    audio, picture, pdf = (files[n] for n in ("通话录音.mp3", "转账截图.png", "流水.pdf"))
+    assert f'<audio controls preload="none" src="/cases/{case.pk}/attachments/{audio.pk}/"' in page
+    assert f'<img src="/cases/{case.pk}/attachments/{picture.pk}/"' in page
+    assert f'src="/cases/{case.pk}/attachments/{pdf.pk}/"' not in page  # a download link only
+
+    played = client.get(f"/cases/{case.pk}/attachments/{audio.pk}/")
+    assert played.status_code == 200 and played["Content-Type"] == "audio/mpeg"
+    assert played["Content-Disposition"].startswith("inline")
+    assert b"".join(played.streaming_content).startswith(b"ID3")
+    assert played["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    document = client.get(f"/cases/{case.pk}/attachments/{pdf.pk}/")
+    assert document["Content-Disposition"].startswith("attachment")
+    saved = client.get(f"/cases/{case.pk}/attachments/{audio.pk}/?download=1")
+    assert saved["Content-Disposition"].startswith("attachment")
+
+    # Someone who may not read the case gets nothing, not even that the file exists.
+    outsider = make_staff("outsider", teams=[Team.objects.create(code="cards", name="信用卡")])
+    client.force_login(outsider)
+    assert client.get(f"/cases/{case.pk}/attachments/{audio.pk}/").status_code == 404
