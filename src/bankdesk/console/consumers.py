@@ -4,10 +4,13 @@ Console → bankdesk::
 
     {"type": "subscribe", "case_id": int}
     {"type": "typing", "case_id": int, "is_typing": bool}
+    {"type": "watch", "view": "queue"}
 
 bankdesk → console::
 
     {"type": "subscribed", "case_id": int}
+    {"type": "watching", "view": "queue"}
+    {"type": "queue_changed"}     at most one every QUEUE_NOTICE_SECONDS, whatever the traffic
     {"type": "message", "case_id": int, "message_id": int, "direction": "inbound"|"outbound",
      "channel": str, "text": str, "author": str, "at": ISO 8601}
     {"type": "typing", "case_id": int, "author": "customer", "is_typing": bool}
@@ -18,6 +21,7 @@ A case outside the member of staff's scope is refused exactly like one that does
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -27,7 +31,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer  # type: ignor
 from bankdesk.console.live import live_session_is_active, live_staff_may_connect
 from bankdesk.intake.channels.webchat.consumers import origin_is_allowed
 from bankdesk.lib.channels import Channel
-from bankdesk.lib.live import case_group, chat_group
+from bankdesk.lib.live import QUEUE_GROUP, case_group, chat_group
 from bankdesk.staff.models import User
 from bankdesk.tickets.access import access_case_by_id
 from bankdesk.tickets.errors import CaseNotFound
@@ -37,6 +41,9 @@ CLOSE_UNAUTHENTICATED = 4401
 # How often an open screen re-checks that its console session is still in use.
 ACTIVITY_CHECK_SECONDS = 60
 SUBSCRIPTIONS_MAX = 50
+# A busy centre changes cases many times a second: each screen hears of it at most this often,
+# and then reads the queue again through its own access checks.
+QUEUE_NOTICE_SECONDS = 2.0
 
 
 def _case_visible(user: User, case_id: int) -> bool:
@@ -93,6 +100,8 @@ class StaffCaseConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user = user
         self.case_ids: set[int] = set()
+        self.watching = False
+        self.queue_notice: asyncio.Task[None] | None = None
         self.activity_checked = time.monotonic()
         await self.accept()
 
@@ -111,9 +120,17 @@ class StaffCaseConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         for case_id in getattr(self, "case_ids", set()):
             await self.channel_layer.group_discard(case_group(case_id), self.channel_name)
+        if getattr(self, "watching", False):
+            await self.channel_layer.group_discard(QUEUE_GROUP, self.channel_name)
+        notice = getattr(self, "queue_notice", None)
+        if notice is not None:
+            notice.cancel()
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "watch":
+            await self.watch(content.get("view"))
+            return
         case_id = content.get("case_id") if isinstance(content, dict) else None
         if not isinstance(case_id, int) or isinstance(case_id, bool):
             await self.send_json({"type": "error", "code": "bad_request"})
@@ -141,7 +158,30 @@ class StaffCaseConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(case_group(case_id), self.channel_name)
         await self.send_json({"type": "subscribed", "case_id": case_id})
 
+    async def watch(self, view: Any) -> None:
+        if view != "queue":
+            await self.send_json({"type": "error", "code": "bad_request"})
+            return
+        if not self.watching:
+            self.watching = True
+            await self.channel_layer.group_add(QUEUE_GROUP, self.channel_name)
+        await self.send_json({"type": "watching", "view": "queue"})
+
     # -- from the channel layer -----------------------------------------------------------
+
+    async def queue_changed(self, event: dict[str, Any]) -> None:
+        """Coalesce: the first change starts a short wait, the ones during it ride along."""
+        if not self.watching or self.queue_notice is not None:
+            return
+        self.queue_notice = asyncio.ensure_future(self._queue_notice())
+
+    async def _queue_notice(self) -> None:
+        try:
+            await asyncio.sleep(QUEUE_NOTICE_SECONDS)
+            if await self.still_active():
+                await self.send_json({"type": "queue_changed"})
+        finally:
+            self.queue_notice = None
 
     async def case_message(self, event: dict[str, Any]) -> None:
         case_id, message_id = event.get("case_id"), event.get("message_id")

@@ -25,6 +25,11 @@ def case_group(case_id: int) -> str:
     return f"case-{case_id}"
 
 
+# Staff screens watching the queues (the navigation's counts, the queue, the supervisor floor):
+# told that some case or someone's presence changed, never what, and read again for themselves.
+QUEUE_GROUP = "console-queue"
+
+
 def group_notify(group: str, event: dict[str, Any]) -> bool:
     """Tell a group something from synchronous code; False when there is no layer or it fails.
 
@@ -40,3 +45,9 @@ def group_notify(group: str, event: dict[str, Any]) -> bool:
         logger.warning("could not notify %s", group, exc_info=True)
         return False
     return True
+
+
+def queue_changed_notify() -> None:
+    """Tell the screens watching the queues that a case or someone's presence changed; run it
+    on commit (`transaction.on_commit(queue_changed_notify, robust=True)`)."""
+    group_notify(QUEUE_GROUP, {"type": "queue.changed"})

@@ -16,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bankdesk.lib.channels import Channel
 from bankdesk.lib.errors import InvalidInput, PermissionDenied
+from bankdesk.lib.live import queue_changed_notify
 from bankdesk.lib.text import clean_text, is_unusable
 from bankdesk.security.audit import audit_record
 from bankdesk.staff.choices import Presence, Role, TokenScope
@@ -251,6 +252,7 @@ def staff_presence_set(*, user: User, presence: str) -> User:
         User.objects.filter(pk=user.pk).update(presence=presence)
         user.presence = presence
         audit_record(actor=user, action="staff.presence", target=user, fields=["presence"])
+        transaction.on_commit(queue_changed_notify, robust=True)
     return user
 
 

@@ -15,6 +15,7 @@ from bankdesk.customers.models import Customer
 from bankdesk.lib.channels import Channel
 from bankdesk.lib.errors import InvalidInput
 from bankdesk.lib.html import sanitise_html
+from bankdesk.lib.live import queue_changed_notify
 from bankdesk.lib.redaction import redact_authentication_data, redact_personal_data
 from bankdesk.lib.text import one_line
 from bankdesk.security.audit import audit_record
@@ -78,6 +79,7 @@ def _event(case: Case, kind: str, actor: User | None, **data: Any) -> CaseEvent:
     """Append the case event and its audit entry, in the caller's transaction."""
     event = CaseEvent.objects.create(case=case, kind=kind, actor=actor, data=data)
     audit_record(actor=actor, action=f"case.{kind}", target=case, fields=_EVENT_FIELDS[kind])
+    transaction.on_commit(queue_changed_notify, robust=True)
     return event
 
 

@@ -223,6 +223,19 @@ def test_a_supervisor_hands_out_a_case_from_the_floor_and_sends_a_bounced_reply_
     expect(page.locator("table.unassigned")).to_have_count(0)
     screenshot(page, "zh-8-floor-handed-out")
 
+    # A new chat arrives: the floor shows it without a reload, told over the staff socket.
+    page.evaluate("document.getElementById('floor').dataset.refreshed = 'not yet'")
+    general_team = off_the_browser_thread(lambda: Team.objects.get(pk=waiting.team_id))
+    arrived = off_the_browser_thread(
+        lambda: case_create(
+            subject="手机银行闪退", channel="web_chat", team=general_team, actor=None
+        )
+    )
+    expect(page.locator("table.unassigned tbody tr", has_text=arrived.number)).to_have_count(
+        1, timeout=15000
+    )
+    assert page.evaluate("document.getElementById('floor').dataset.refreshed") != "not yet"
+
     # A reply that bounced shows why, and goes again once the address is right.
     page.goto(f"{server}/cases/{bounced.pk}/")
     expect(page.locator(".delivery-failed")).to_have_text("未送达")

@@ -289,3 +289,40 @@ def test_an_open_screen_is_closed_once_its_session_goes_idle(client, agent, monk
         assert closed == {"type": "websocket.close", "code": consumers.CLOSE_UNAUTHENTICATED}
 
     async_to_sync(scenario)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_screen_watching_the_queue_hears_of_changes_once_however_many(
+    client, agent, supervisor, monkeypatch
+):
+    from bankdesk.console import consumers
+    from bankdesk.staff.services import staff_presence_set
+    from bankdesk.tickets.services import case_priority_change
+
+    monkeypatch.setattr(consumers, "QUEUE_NOTICE_SECONDS", 0.3)
+    cookie = signed_in(client, agent)
+    case = _in_team(chat_case(), agent)
+
+    async def scenario() -> None:
+        staff = await staff_socket(cookie)
+        await database_sync_to_async(chat_case)("没人看队列时")
+        assert await staff.receive_nothing(timeout=0.5)  # not watching yet
+
+        await staff.send_json_to({"type": "watch", "view": "cases"})
+        assert await staff.receive_json_from() == {"type": "error", "code": "bad_request"}
+        await staff.send_json_to({"type": "watch", "view": "queue"})
+        assert await staff.receive_json_from() == {"type": "watching", "view": "queue"}
+
+        for priority in ("high", "urgent", "normal"):
+            fresh = await database_sync_to_async(Case.objects.get)(pk=case.pk)
+            await database_sync_to_async(case_priority_change)(
+                case=fresh, priority=priority, actor=supervisor
+            )
+        assert await staff.receive_json_from(timeout=5) == {"type": "queue_changed"}
+        assert await staff.receive_nothing(timeout=0.6)  # three changes, one notice
+
+        await database_sync_to_async(staff_presence_set)(user=supervisor, presence="available")
+        assert await staff.receive_json_from(timeout=5) == {"type": "queue_changed"}
+        await staff.disconnect()
+
+    async_to_sync(scenario)()

@@ -19,7 +19,41 @@
       .catch(() => {});
   }
   refreshCounts();
-  setInterval(refreshCounts, 30000);
+
+  // Live: the staff socket says when a case or someone's presence changed (never what); the
+  // counts are read again, and the page's own parts (the floor, the queue) hear of it through a
+  // "bankdesk:queue-changed" event. While the socket is down the counts are polled instead.
+  // The case page keeps its own socket (case_live.js) and polls the counts.
+  let live = null;
+  let attempt = 0;
+  function watch() {
+    if (!nav || !nav.dataset.socket || document.getElementById("case-live")) return;
+    const scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    live = new WebSocket(scheme + window.location.host + nav.dataset.socket);
+    live.addEventListener("open", () => {
+      attempt = 0;
+      live.send(JSON.stringify({ type: "watch", view: "queue" }));
+    });
+    live.addEventListener("message", (event) => {
+      let frame = null;
+      try { frame = JSON.parse(event.data); } catch (error) { return; }
+      if (frame && frame.type === "queue_changed") {
+        refreshCounts();
+        document.dispatchEvent(new CustomEvent("bankdesk:queue-changed"));
+      }
+    });
+    live.addEventListener("close", (event) => {
+      live = null;
+      if (event.code === 4401) return; // signed out or idle: the next page asks to sign in
+      attempt += 1;
+      setTimeout(watch, Math.min(30000, 1000 * 2 ** attempt));
+    });
+  }
+  watch();
+  // The queue is not redrawn under the agent's hands (ticks, the row cursor): it says it changed.
+  const changed = document.querySelector(".queue-changed");
+  if (changed) document.addEventListener("bankdesk:queue-changed", () => { changed.hidden = false; });
+  setInterval(() => { if (!live || live.readyState !== WebSocket.OPEN) refreshCounts(); }, 30000);
 
   // Presence: a change takes effect at once.
   const presence = document.querySelector("form.presence select");
