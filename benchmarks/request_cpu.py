@@ -20,9 +20,10 @@ request, the SQL statements one request runs and the Python function calls it ma
 under cProfile: the same on a busy machine, where CPU time is not). `--profile NAME` prints
 where the CPU goes for that operation instead (cProfile, sorted by own and cumulative time).
 
-`--scale-to N` (PostgreSQL) then copies the demo bank's customers and cases, with their
-conversations, messages, events and SLA clocks, in SQL until there are N cases: each copy gets
-its own customers, so a customer keeps the demo's handful of cases while the tables grow.
+`--scale-to N` (PostgreSQL) then copies the demo bank's cases, with their conversations,
+messages, events and SLA clocks, in SQL until there are N cases. The copies keep their
+customers (whose names are sealed to their rows and cannot be copied in SQL), so each demo
+customer's history grows with the tables: the customer page is measured on a long history.
 The copies are consistent by construction, so their foreign-key checks are skipped (PostgreSQL's
 session_replication_role); `--reuse` measures again on the database and home a previous run
 left (migrating them first), without building or copying anything.
@@ -102,17 +103,15 @@ def _setup(args: argparse.Namespace) -> None:
 
 
 def _scale(target_cases: int) -> None:
-    """Copy the demo bank's rows until there are `target_cases` cases: copy g of a row gets
-    id + g × (the table's largest id), its references to copied tables move the same way, and
-    its unique text gets a `~g` suffix."""
+    """Copy the demo bank's cases until there are `target_cases`: copy g of a row gets
+    id + g × (the table's largest id), its references to copied tables move the same way (those
+    to customers stay), and its unique text gets a `~g` suffix."""
     from django.db import connection, models
 
-    from bankdesk.customers.models import Customer
     from bankdesk.sla.models import SlaClock, SlaClockPause
     from bankdesk.tickets.models import Case, CaseEvent, Conversation, InternalNote, Message
 
     tables: list[type[models.Model]] = [
-        Customer,
         Case,
         Conversation,
         Message,
@@ -346,7 +345,9 @@ def python_calls(operation: Callable[[], None], times: int = 10) -> int:
     return int(pstats.Stats(profiler).total_calls) // times  # type: ignore[attr-defined]
 
 
-def measure(operation: Callable[[], None], iterations: int) -> tuple[list[float], int]:
+def measure(operation: Callable[[], None], iterations: int) -> tuple[list[float], list[float], int]:
+    """CPU ms and wall ms of each run (wall includes the database's own time), and the
+    statements one run makes."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -355,12 +356,13 @@ def measure(operation: Callable[[], None], iterations: int) -> tuple[list[float]
     with CaptureQueriesContext(connection) as queries:
         operation()
     statements = len(queries.captured_queries)
-    costs = []
+    costs, walls = [], []
     for _ in range(iterations):
-        started = time.process_time()
+        started, wall = time.process_time(), time.perf_counter()
         operation()
         costs.append((time.process_time() - started) * 1000)
-    return costs, statements
+        walls.append((time.perf_counter() - wall) * 1000)
+    return costs, walls, statements
 
 
 def main() -> None:
@@ -394,7 +396,7 @@ def main() -> None:
         return
     database = "postgresql" if args.database_url else "sqlite"
     for name in args.only:
-        costs, statements = measure(getattr(bench, name), args.iterations)
+        costs, walls, statements = measure(getattr(bench, name), args.iterations)
         print(
             json.dumps(
                 {
@@ -403,6 +405,8 @@ def main() -> None:
                     "cases": args.scale_to or args.cases,
                     "cpu_ms_p50": round(percentile(costs, 0.5), 2),
                     "cpu_ms_p90": round(percentile(costs, 0.9), 2),
+                    "wall_ms_p50": round(percentile(walls, 0.5), 2),
+                    "wall_ms_p90": round(percentile(walls, 0.9), 2),
                     "statements": statements,
                     "python_calls": python_calls(getattr(bench, name)),
                     "iterations": args.iterations,

@@ -23,6 +23,7 @@ from bankdesk.staff.mfa import mfa_required
 from bankdesk.staff.models import Team, User
 from bankdesk.tickets.access import cases_visible_to
 from bankdesk.tickets.choices import ACTIVE_STATUSES
+from bankdesk.tickets.selectors import active_load
 
 FLOOR_ROLES = frozenset({Role.SUPERVISOR, Role.COMPLAINT_OFFICER})
 UNASSIGNED_SHOWN = 25
@@ -74,16 +75,11 @@ def _team_rows(user: User, teams: list[Team]) -> list[dict[str, Any]]:
 
 
 def _people(teams: list[Team]) -> list[dict[str, Any]]:
+    # The load counts open cases only, on the (assignee, status) index: never the closed history.
+    members = User.teams.through.objects.filter(user_id=OuterRef("pk"), team__in=teams)
     people = (
-        User.objects.filter(teams__in=teams, is_active=True, role__in=[Role.AGENT, *FLOOR_ROLES])
-        .distinct()
-        .annotate(
-            load=Count(
-                "assigned_cases",
-                filter=Q(assigned_cases__status__in=ACTIVE_STATUSES),
-                distinct=True,
-            )
-        )
+        User.objects.filter(Exists(members), is_active=True, role__in=[Role.AGENT, *FLOOR_ROLES])
+        .annotate(load=active_load(OuterRef("pk")))
         .order_by("presence", "username")
     )
     return [

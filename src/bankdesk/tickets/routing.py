@@ -15,14 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import OuterRef, Q
 
 from bankdesk.staff.choices import Presence, Role, SkillKind
 from bankdesk.staff.models import ChannelCapacity, Team, User
-from bankdesk.tickets.choices import ACTIVE_STATUSES, CaseStatus, RoutingReason, RoutingStrategy
+from bankdesk.tickets.choices import CaseStatus, RoutingReason, RoutingStrategy
 from bankdesk.tickets.errors import CaseClosed
 from bankdesk.tickets.models import Case, RoutingRule
 from bankdesk.tickets.routing_rules import routing_rule_match
+from bankdesk.tickets.selectors import active_load
 from bankdesk.tickets.services import case_assign
 
 WORKING_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.COMPLAINT_OFFICER)
@@ -84,13 +85,12 @@ def _with_room(
 ) -> list[tuple[User, int]]:
     """The members who may take one more case on `channel`, each with their active load."""
     ids = [member.pk for member in members]
-    active = Q(assigned_cases__status__in=sorted(ACTIVE_STATUSES))
     loads = {
         pk: (total, on_channel)
         for pk, total, on_channel in User.objects.filter(pk__in=ids)
         .annotate(
-            total=Count("assigned_cases", filter=active),
-            on_channel=Count("assigned_cases", filter=active & Q(assigned_cases__channel=channel)),
+            total=active_load(OuterRef("pk")),
+            on_channel=active_load(OuterRef("pk"), channel=channel),
         )
         .values_list("pk", "total", "on_channel")
     }

@@ -10,14 +10,24 @@ from functools import reduce
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bankdesk.customers.models import Customer
 from bankdesk.lib.cursor import cursor_decode, cursor_encode
 from bankdesk.sla.choices import ClockStatus
 from bankdesk.sla.models import SlaClock
-from bankdesk.tickets.choices import EventKind, LinkRelation
+from bankdesk.tickets.choices import ACTIVE_STATUSES, EventKind, LinkRelation
 from bankdesk.tickets.models import (
     Case,
     CaseEvent,
@@ -250,6 +260,16 @@ def _due_page(
         else None
     )
     return CasePage(items=items, next_cursor=next_cursor)
+
+
+def active_load(assignee: Any, *, channel: str | None = None) -> Coalesce:
+    """How many open cases `assignee` (an OuterRef to a user) holds, on `channel` if given: a
+    subquery on the (assignee, status) index, so a long closed history costs nothing."""
+    cases = Case.objects.filter(assignee=assignee, status__in=sorted(ACTIVE_STATUSES))
+    if channel is not None:
+        cases = cases.filter(channel=channel)
+    counted = cases.order_by().values("assignee").annotate(n=Count("id")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 def case_customer_tier(case: Case) -> str | None:

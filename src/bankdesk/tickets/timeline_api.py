@@ -45,7 +45,7 @@ def customer_timeline_get(
     page = customer_timeline(user=user, customer=customer, cursor=query.cursor, limit=query.limit)
     return {
         "items": [
-            {**message_out(m), "case_id": m.case_id, "case_number": m.case_number}
+            {**message_out(m), "case_id": m.case_id, "case_number": page.case_numbers[m.case_id]}
             for m in page.items
         ],
         "next_cursor": page.next_cursor,
