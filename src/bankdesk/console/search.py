@@ -8,6 +8,7 @@ case at once.
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -21,6 +22,7 @@ from bankdesk.customers.normalise import identity_blind_index
 from bankdesk.lib.errors import BankdeskError
 from bankdesk.staff.auth import request_staff
 from bankdesk.staff.mfa import mfa_required
+from bankdesk.staff.models import User
 from bankdesk.tickets.access import cases_visible_to
 from bankdesk.tickets.models import Case
 
@@ -41,11 +43,46 @@ def _identity_lookups(text: str) -> Q:
     return found
 
 
+def _query(request: HttpRequest) -> str:
+    return " ".join(request.GET.get("q", "").split())[:QUERY_MAX]
+
+
+def _customers(user: User, text: str) -> list[Customer]:
+    """Customers by customer number, or by a phone, e-mail or ID number matched exactly."""
+    identities = Identity.objects.filter(_identity_lookups(text)).values("customer_id")
+    return list(
+        customers_visible_to(user)
+        .prefetch_related(None)
+        .filter(Q(customer_number=text) | Q(pk__in=identities))
+        .order_by("-id")[:SHOWN]
+    )
+
+
+@require_GET
+@mfa_required
+def customer_search(request: HttpRequest) -> HttpResponse:
+    """/customers/: finding a customer, by the identifiers alone."""
+    user = request_staff(request)
+    if not user.has_perm("customers.view_customer"):
+        raise PermissionDenied
+    text = _query(request)
+    return render(
+        request,
+        "console/search.html",
+        {
+            "search_query": text,
+            "customers": _customers(user, text) if text else [],
+            "customers_only": True,
+            "shown": SHOWN,
+        },
+    )
+
+
 @require_GET
 @mfa_required
 def search(request: HttpRequest) -> HttpResponse:
     user = request_staff(request)
-    text = " ".join(request.GET.get("q", "").split())[:QUERY_MAX]
+    text = _query(request)
     customers: list[Customer] = []
     cases: list[Case] = []
     if text:
@@ -53,13 +90,7 @@ def search(request: HttpRequest) -> HttpResponse:
         case_id = exact.first()
         if case_id is not None:
             return HttpResponseRedirect(reverse("console:case_live", args=[case_id]))
-        identities = Identity.objects.filter(_identity_lookups(text)).values("customer_id")
-        customers = list(
-            customers_visible_to(user)
-            .prefetch_related(None)
-            .filter(Q(customer_number=text) | Q(pk__in=identities))
-            .order_by("-id")[:SHOWN]
-        )
+        customers = _customers(user, text)
         cases = list(
             cases_visible_to(user)
             .filter(subject__icontains=text)

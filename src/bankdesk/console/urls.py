@@ -27,6 +27,7 @@ urlpatterns = [
     path("macros/", macros.macro_list, name="macros"),
     path("supervisor/", floor.floor, name="floor"),
     path("macros/<int:macro_id>/", macros.macro_list, name="macro"),
+    path("customers/", search.customer_search, name="customers"),
     path("customers/<int:customer_id>/", customers.customer_page, name="customer"),
     path(
         "customers/<int:customer_id>/reveal/",

@@ -175,6 +175,19 @@ def test_search_opens_a_case_by_number_and_finds_a_customer_by_phone(
     assert "王小明" not in nothing and "没有客户" in nothing
 
 
+def test_customers_are_found_by_their_identifiers_alone(
+    client, agent, admin_user, general_team, customer
+):
+    _case("网银转账失败", general_team, customer=customer)
+    client.force_login(agent)
+    found = client.get("/customers/", {"q": "13812345678"}).content.decode()
+    assert "查找客户" in found and f'href="/customers/{customer.pk}/"' in found
+    assert "网银转账失败" not in found  # the subject search is the top bar's, not this page's
+    assert "王小明" not in client.get("/customers/", {"q": "转账"}).content.decode()
+    sign_in_with_second_factor(client, admin_user)  # configures bankdesk, reads no customers
+    assert client.get("/customers/", {"q": "13812345678"}).status_code == 403
+
+
 def test_presence_is_set_from_the_top_bar(client, agent):
     client.force_login(agent)
     client.post("/presence/", {"presence": "available", "next": "/cases/"})
