@@ -33,7 +33,9 @@ from bankdesk.console.models import SavedView
 from bankdesk.console.words import error_text
 from bankdesk.customers.choices import Tier
 from bankdesk.lib.channels import Channel
+from bankdesk.lib.chinese import in_reader_script
 from bankdesk.lib.errors import BankdeskError, InvalidInput
+from bankdesk.lib.languages import active_language
 from bankdesk.sla.selectors import case_next_due
 from bankdesk.staff.auth import request_staff
 from bankdesk.staff.mfa import mfa_required
@@ -212,7 +214,7 @@ def view_link(query: dict[str, Any]) -> str:
     return f"{reverse('console:queue')}?{urlencode(query, doseq=True)}"
 
 
-def _row(case: Case, now: datetime, tick: str) -> dict[str, Any]:
+def _row(case: Case, now: datetime, tick: str, language: str) -> dict[str, Any]:
     """One queue row as the page shows it, worked out here once: the template only places it
     (the page draws 50 of them, and template logic per cell is what costs)."""
     due = case_next_due(list(case.sla_clocks.all()), now)
@@ -222,7 +224,7 @@ def _row(case: Case, now: datetime, tick: str) -> dict[str, Any]:
         "link": f"{QUEUE_PATH}{case.pk}/",
         "number": case.number,
         "tick": f"{tick} {case.number}",
-        "subject": case.subject,
+        "subject": in_reader_script(case.subject, language),
         "status": case.get_status_display(),
         "priority": case.priority,
         "priority_label": case.get_priority_display(),
@@ -285,7 +287,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             now, tick = timezone.now(), _("Tick case")
-            rows = [_row(case, now, tick) for case in page.items]
+            language = active_language()
+            rows = [_row(case, now, tick, language) for case in page.items]
             if page.next_cursor:
                 query = request.GET.copy()
                 query["cursor"] = page.next_cursor

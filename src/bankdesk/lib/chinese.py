@@ -65,3 +65,9 @@ def script_language(text: str, default: str = "en") -> str:
         a != b for a, b in zip(han, str(_converter("s2t").convert(han)), strict=False)
     )
     return "zh-hant" if to_simple > to_traditional_ else "zh-hans"
+
+
+def in_reader_script(text: str, language: str) -> str:
+    """Text written by customers or staff in either Chinese script, as a reader of `language`
+    reads it: converted to 繁體 for a zh-hant reader; anyone else sees it as written."""
+    return to_traditional(text) if language == "zh-hant" and han_share(text) > 0 else text

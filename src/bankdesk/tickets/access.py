@@ -58,6 +58,13 @@ def case_scope_branches(user: User) -> list[ScopeBranch] | None:
     return branches
 
 
+def reads_cases(user: User) -> bool:
+    """Whether any case at all is within `user`'s scope (no query: by role alone)."""
+    if not user.is_active:
+        return False
+    return user.role != Role.ADMIN or bool(settings.BANKDESK_ADMIN_READS_CASES)
+
+
 def case_scope(user: User) -> Q | None:
     """The same scope as one filter, for reading single cases."""
     branches = case_scope_branches(user)

@@ -10,7 +10,10 @@ from django.utils.translation import gettext_lazy
 
 from bankdesk.console.floor import FLOOR_ROLES
 from bankdesk.console.queue import queue_views, saved_views, view_link
+from bankdesk.lib.chinese import in_reader_script
+from bankdesk.lib.languages import active_language
 from bankdesk.staff.choices import Presence
+from bankdesk.tickets.access import reads_cases
 
 register = template.Library()
 
@@ -31,6 +34,8 @@ def queue_navigation(context: template.Context) -> dict[str, Any]:
     ]
     user = request.user
     return {
+        "reads_cases": reads_cases(user),
+        "customers": user.has_perm("customers.view_customer"),
         "views": views,
         "saved": saved,
         "here": here,
@@ -58,6 +63,12 @@ def _management_links(user: Any) -> list[dict[str, Any]]:
         for name, label, perm in _MANAGEMENT
         if user.has_perm(perm)
     ]
+
+
+@register.filter
+def reader_script(text: str) -> str:
+    """A case subject or knowledge title in the reader's Chinese script (繁體 for zh-hant)."""
+    return in_reader_script(str(text), active_language())
 
 
 @register.inclusion_tag("console/presence.html", takes_context=True)

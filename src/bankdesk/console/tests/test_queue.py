@@ -188,6 +188,31 @@ def test_customers_are_found_by_their_identifiers_alone(
     assert client.get("/customers/", {"q": "13812345678"}).status_code == 403
 
 
+def test_a_traditional_chinese_reader_sees_subjects_in_traditional_script(
+    client, agent, general_team
+):
+    case = _case("网银转账失败", general_team)
+    client.force_login(agent)
+    hant = {"Accept-Language": "zh-hant"}
+    for path in ("/cases/", f"/cases/{case.pk}/", "/search/?q=转账"):
+        page = client.get(path, headers=hant).content.decode()
+        assert "網銀轉賬失敗" in page, path
+        assert "网银转账失败" not in page, path
+    assert "网银转账失败" in client.get("/cases/").content.decode()  # 简体 as written
+
+
+def test_the_navigation_offers_each_role_what_it_works_with(client, agent, admin_user):
+    client.force_login(agent)
+    page = client.get("/macros/").content.decode()
+    assert "全部工单" in page and "查找客户" in page and 'data-socket="/ws/staff/"' in page
+    assert "/manage/staff/" not in page and "/manage/knowledge/" in page  # agents write drafts
+    sign_in_with_second_factor(client, admin_user)
+    page = client.get("/manage/staff/").content.decode()
+    # Administrators configure bankdesk and read no cases or customers: no views, no counts.
+    assert "全部工单" not in page and "查找客户" not in page and "data-counts" not in page
+    assert "/manage/staff/" in page and "/manage/routing/" in page
+
+
 def test_presence_is_set_from_the_top_bar(client, agent):
     client.force_login(agent)
     client.post("/presence/", {"presence": "available", "next": "/cases/"})
