@@ -49,7 +49,8 @@ def _team_rows(user: User, teams: list[Team]) -> list[dict[str, Any]]:
                 "id",
                 filter=Q(Exists(running.filter(warn_at__lte=now, due_at__gt=now))),
             ),
-            breached=Count("id", filter=Q(Exists(running.filter(due_at__lte=now)))),
+            # A running clock is past due exactly when the earliest of them is (Case.sla_due_at).
+            breached=Count("id", filter=Q(sla_due_at__lte=now)),
         )
     }
     rows = []
