@@ -43,6 +43,7 @@ class HandoffReason(models.TextChoices):
     ASKED = "asked_for_person", _("The customer asked for a person")
     REGULATOR = "regulator_named", _("The customer named a regulator, the press or the law")
     ANGER = "anger", _("The customer is angry")
+    COMPLAINT = "complaint", _("The customer made a complaint")
     RISK_INTENT = "risk_intent", _("A matter a person must handle")
     UNSURE = "unsure", _("The assistant could not place the question")
     NO_ANSWER = "no_published_answer", _("No published answer for this matter")

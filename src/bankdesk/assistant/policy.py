@@ -1,8 +1,9 @@
 """The dialogue policy: from what was understood to what the assistant does, in order.
 
 1. A person asked for (人工, 转人工, agent, human …)            → hand off
-2. Risk: a regulator, the press or the law named; anger; an intent marked as risk
-   (a complaint, fraud)                                         → hand off, priority raised
+2. Risk: a regulator, the press or the law named; a complaint made in so many words; anger;
+   an intent marked as risk (a complaint, fraud)                → hand off, priority raised
+   (a complaint, or a regulator named, goes to the complaint process)
 3. A clarifying question was pending and the customer chose     → answer the choice
 4. Out of scope, or too unsure to answer                        → say so once; the second
                                                                   time in a row, hand off
@@ -29,6 +30,8 @@ ANSWER_MARGIN = 0.2
 # Both candidates together must be this likely to be worth a clarifying question.
 CLARIFY_TOGETHER = 0.55
 MISSES_BEFORE_HANDOFF = 2
+# The intent of a complaint (assistant/seed.py): recognised, it goes to the complaint process.
+COMPLAINT_INTENT = "complaint"
 
 FIRST = re.compile(r"^\s*(?:1|一|第一个?|第一种|first|the first( one)?|option 1|a)\s*[.。!！]?\s*$")
 SECOND = re.compile(
@@ -44,6 +47,9 @@ class Decision:
     choices: tuple[str, ...] = ()
     reason: str = ""
     urgent: bool = False
+    # The matter goes to the complaint process: said to be a complaint, a regulator named, or
+    # the complaint intent recognised.
+    complaint: bool = False
 
 
 def chosen(text: str, pending: list[str], prediction: Prediction) -> str | None:
@@ -71,21 +77,55 @@ def decide(
     top, confidence = prediction.ranked[0] if prediction.ranked else ("", 0.0)
     second, second_confidence = prediction.ranked[1] if len(prediction.ranked) > 1 else ("", 0.0)
     in_scope = not prediction.out_of_scope
+    complaint = signals.is_complaint or (
+        in_scope and top == COMPLAINT_INTENT and confidence >= ANSWER_CONFIDENCE / 2
+    )
     if signals.wants_person:
         # What the matter seems to be, for the person taking over — only when it is clear.
         clear = in_scope and confidence >= ANSWER_CONFIDENCE
         return Decision(
-            Action.HANDOFF, top if clear else "", confidence, reason=HandoffReason.ASKED
+            Action.HANDOFF,
+            top if clear else "",
+            confidence,
+            reason=HandoffReason.ASKED,
+            complaint=complaint,
+            urgent=complaint,
         )
     if signals.regulator:
         return Decision(
-            Action.HANDOFF, top, confidence, reason=HandoffReason.REGULATOR, urgent=True
+            Action.HANDOFF,
+            top,
+            confidence,
+            reason=HandoffReason.REGULATOR,
+            urgent=True,
+            complaint=True,
+        )
+    if signals.complaint:
+        return Decision(
+            Action.HANDOFF,
+            top,
+            confidence,
+            reason=HandoffReason.COMPLAINT,
+            urgent=True,
+            complaint=True,
         )
     if signals.is_angry:
-        return Decision(Action.HANDOFF, top, confidence, reason=HandoffReason.ANGER, urgent=True)
+        return Decision(
+            Action.HANDOFF,
+            top,
+            confidence,
+            reason=HandoffReason.ANGER,
+            urgent=True,
+            complaint=complaint,
+        )
     if in_scope and top in risk_intents and confidence >= ANSWER_CONFIDENCE / 2:
         return Decision(
-            Action.HANDOFF, top, confidence, reason=HandoffReason.RISK_INTENT, urgent=True
+            Action.HANDOFF,
+            top,
+            confidence,
+            reason=HandoffReason.RISK_INTENT,
+            urgent=True,
+            complaint=complaint,
         )
     if len(pending) == 2:
         picked = chosen(text, pending, prediction)

@@ -31,7 +31,7 @@ from bankdesk.assistant.engine import current_model
 from bankdesk.assistant.entities import extract_entities
 from bankdesk.assistant.models import Dialogue, Intent, Turn, channel_message_key
 from bankdesk.assistant.nlu import Prediction
-from bankdesk.assistant.policy import Decision, decide
+from bankdesk.assistant.policy import COMPLAINT_INTENT, Decision, decide
 from bankdesk.assistant.selectors import ChatAnswer, chat_answered
 from bankdesk.assistant.signals import Signals, read_signals
 from bankdesk.customers.models import Customer
@@ -46,6 +46,7 @@ from bankdesk.tickets.choices import CaseStatus, Direction, Priority
 from bankdesk.tickets.models import Case, Category
 from bankdesk.tickets.selectors import category_get
 from bankdesk.tickets.services import (
+    case_complaint_mark,
     case_create,
     case_handoff_record,
     case_message_add,
@@ -204,6 +205,8 @@ def _hand_off(
     case = dialogue.case
     if case is not None and case.status != CaseStatus.CLOSED:
         _add_to_case(case, dialogue, customer_text)
+        if decision.complaint and not case.is_complaint:
+            case = case_complaint_mark(case=case, actor=dialogue.started_by, on="assistant")
     else:
         first = next(
             (t.text for t in dialogue.turns.all() if t.speaker == Speaker.CUSTOMER and t.text),
@@ -236,6 +239,8 @@ def _hand_off(
             text=_transcript(dialogue, dialogue.language),
             tags=tags,
             route=True,
+            is_complaint=decision.complaint,
+            complaint_on="assistant",
         )
     case_handoff_record(
         case=case, summary=_summary(dialogue, decision, signals, decision.confidence)
@@ -418,7 +423,9 @@ def _respond(
         channel_key=channel_message_key(channel, dialogue.thread_id, client_id),
     )
     if dialogue.status == DialogueStatus.HANDED_OFF and dialogue.case is not None:
-        decision = Decision(Action.RELAY, customer_turn.intent, confidence)
+        # Passed on to the person; a complaint said now still makes the case one.
+        complaint = signals.is_complaint or customer_turn.intent == COMPLAINT_INTENT
+        decision = Decision(Action.RELAY, customer_turn.intent, confidence, complaint=complaint)
     else:
         decision = decide(
             text=text,
@@ -489,6 +496,8 @@ def _relay(
     if case.status == CaseStatus.CLOSED:
         return _hand_off(dialogue, decision, signals, intents.get(decision.intent), customer_text)
     _add_to_case(case, dialogue, customer_text)
+    if decision.complaint and not case.is_complaint:
+        case = case_complaint_mark(case=case, actor=dialogue.started_by, on="assistant")
     return case
 
 

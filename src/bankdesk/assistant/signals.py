@@ -54,6 +54,12 @@ HANDOFF_REQUEST = re.compile(
     r"|\b(?:agent|human|representative|operator)\b|real person|someone real|customer service"
     r"|(?:speak|talk|chat)\s+(?:to|with)\s+(?:a |an |some)?(?:person|someone|somebody)"
 )
+# The customer says in so many words that they are complaining: a complaint, whatever else the
+# message is about, handled by the complaint process (not a question to answer).
+COMPLAINT = re.compile(
+    r"投诉|申诉|举报|要求赔偿|讨个说法|\bcomplain(?:t|ts|ing|ed)?\b|\bgrievance\b"
+    r"|\bfile a dispute\b|\bformal dispute\b"
+)
 WORDS = re.compile(r"[a-z']+")
 
 
@@ -63,6 +69,12 @@ class Signals:
     anger: float  # 0 … 1
     regulator: list[str] = field(default_factory=list)  # the words that named one
     wants_person: bool = False
+    complaint: list[str] = field(default_factory=list)  # the words that made it one
+
+    @property
+    def is_complaint(self) -> bool:
+        """Said to be a complaint, or a regulator, the press or the law named."""
+        return bool(self.complaint or self.regulator)
 
     @property
     def is_angry(self) -> bool:
@@ -112,4 +124,5 @@ def read_signals(text: str) -> Signals:
         anger=round(anger_score, 3),
         regulator=regulator,
         wants_person=bool(HANDOFF_REQUEST.search(folded)),
+        complaint=sorted(set(COMPLAINT.findall(folded))),
     )

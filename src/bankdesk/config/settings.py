@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "bankdesk.intake",
     "bankdesk.knowledge",
     "bankdesk.assistant",
+    "bankdesk.complaints",
     "bankdesk.console",
 ]
 

@@ -28,6 +28,8 @@ from django.db.models import F, Model
 from django.utils import timezone
 from tqdm import tqdm
 
+from bankdesk.complaints.backfill import complaint_records_backfill
+from bankdesk.complaints.models import Complaint
 from bankdesk.customers.choices import Segment
 from bankdesk.customers.models import Customer, Holding, Identity
 from bankdesk.customers.normalise import holding_reference_blind_index, identity_blind_index
@@ -250,8 +252,10 @@ def demo_generate(
             [Customer, Identity, Holding, Case, Conversation, Message, CaseEvent]
         )
     if cases:
-        # The bulk load writes history, not clocks: start the open cases' clocks from it.
+        # The bulk load writes history, not clocks: start the open cases' clocks from it, and
+        # give its complaints their records.
         sla_clocks_recompute(actor=None, reason="demo cases generated")
+        complaint_records_backfill(Complaint, Case)
     counts = loader.counts
     return DemoReport(
         customers=counts[Customer],

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
+from bankdesk.assistant.signals import read_signals
 from bankdesk.customers.choices import IdentityKind
 from bankdesk.customers.errors import InvalidIdentity
 from bankdesk.customers.models import Customer, Identity
@@ -60,6 +61,7 @@ from bankdesk.tickets.errors import DuplicateMessage
 from bankdesk.tickets.models import Case, Conversation, Message
 from bankdesk.tickets.selectors import thread_case
 from bankdesk.tickets.services import (
+    case_complaint_mark,
     case_contact_not_on_file_record,
     case_create,
     case_link,
@@ -306,6 +308,9 @@ def _receive(inbound: InboundMessage) -> IntakeResult:
     text = inbound.text.strip() or "（附件）"
     if inbound.is_automatic and (case is None or case.status == CaseStatus.RESOLVED):
         return IntakeResult(IntakeOutcome.IGNORED, case, None)
+    # A customer who says in so many words that they complain has made a complaint, on
+    # whatever channel and whoever reads it (assistant.signals: the words, not a model).
+    complains = not inbound.is_automatic and bool(read_signals(text).complaint)
     if case is None:
         case = case_create(
             subject=_subject(inbound),
@@ -321,6 +326,8 @@ def _receive(inbound: InboundMessage) -> IntakeResult:
             if inbound.branch_code
             else None,
             route=True,
+            is_complaint=complains,
+            complaint_on="customer",
         )
         message = case.messages.get()
         outcome = IntakeOutcome.NEW_CASE
@@ -347,6 +354,8 @@ def _receive(inbound: InboundMessage) -> IntakeResult:
         )
         if not continuation.is_contact_on_file:
             case_contact_not_on_file_record(case=case, message=message, contact=customer)
+        if complains and not case.is_complaint:
+            case = case_complaint_mark(case=case, actor=None, on="customer")
     for attachment in inbound.attachments:
         attachment_add(
             message=message,

@@ -59,6 +59,8 @@ class EventKind(models.TextChoices):
     )
     DELIVERY_FAILED = "delivery_failed", _("Reply not delivered")
     DELIVERY_RETRIED = "delivery_retried", _("Reply sent again")
+    COMPLAINT_OPENED = "complaint_opened", _("Handled as a complaint")
+    COMPLAINT_STEP = "complaint_step", _("Complaint step")
 
 
 class LinkRelation(models.TextChoices):

@@ -33,6 +33,12 @@ class AssigneeNotInTeam(InvalidInput):
     code = "assignee_not_in_team"
 
 
+class AssigneeRecused(InvalidInput):
+    """A complaint goes to nobody involved in what it is about (tickets.recusal)."""
+
+    code = "assignee_recused"
+
+
 class MessageNotFound(NotFound):
     code = "message_not_found"
 

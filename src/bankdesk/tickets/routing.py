@@ -22,6 +22,7 @@ from bankdesk.staff.models import ChannelCapacity, Team, User
 from bankdesk.tickets.choices import CaseStatus, RoutingReason, RoutingStrategy
 from bankdesk.tickets.errors import CaseClosed
 from bankdesk.tickets.models import Case, RoutingRule
+from bankdesk.tickets.recusal import recused_staff
 from bankdesk.tickets.routing_rules import routing_rule_match
 from bankdesk.tickets.selectors import active_load
 from bankdesk.tickets.services import case_assign
@@ -114,14 +115,21 @@ def _with_room(
 
 
 def _choose(
-    *, team: Team, strategy: str, channel: str, requirements: Requirements
+    *,
+    team: Team,
+    strategy: str,
+    channel: str,
+    requirements: Requirements,
+    recused: frozenset[int] = frozenset(),
 ) -> tuple[Team, User | None]:
     """Lock the team, then its members, and name who gets the next case (None: nobody has room).
+    Nobody `recused` from the case is named (tickets.recusal).
 
     Returns the team as locked, whose round-robin bookmark is current.
     """
     team = Team.objects.select_for_update().get(pk=team.pk)
-    room = _with_room(_members_locked(team), channel=channel, requirements=requirements)
+    members = [member for member in _members_locked(team) if member.pk not in recused]
+    room = _with_room(members, channel=channel, requirements=requirements)
     if not room:
         return team, None
     if strategy == RoutingStrategy.ROUND_ROBIN:
@@ -167,6 +175,7 @@ def case_route(*, case: Case, actor: User | None) -> RoutingOutcome:
             strategy=rule.strategy,
             channel=case.channel,
             requirements=_requirements(rule, case),
+            recused=frozenset(recused_staff(case)),
         )
     locked = Case.objects.select_for_update().get(pk=case.pk)
     if locked.assignee_id is not None:  # another assigner was quicker
@@ -194,6 +203,7 @@ def case_route_to_least_loaded(*, case: Case, team: Team, actor: User | None) ->
         strategy=RoutingStrategy.LEAST_LOADED,
         channel=case.channel,
         requirements=Requirements(),
+        recused=frozenset(recused_staff(case)),
     )
     if chosen is None:
         return None

@@ -33,6 +33,7 @@ from bankdesk.tickets.choices import (
 )
 from bankdesk.tickets.errors import (
     AssigneeNotInTeam,
+    AssigneeRecused,
     CaseClosed,
     DuplicateMessage,
     InvalidTransition,
@@ -49,6 +50,8 @@ from bankdesk.tickets.models import (
     Tag,
 )
 from bankdesk.tickets.numbering import case_number_next
+from bankdesk.tickets.recusal import recused_staff
+from bankdesk.tickets.signals import complaint_opened
 from bankdesk.tickets.threads import thread_key
 
 SUBJECT_MAX = 200
@@ -61,6 +64,8 @@ _EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     EventKind.STATUS_CHANGED: ("status",),
     EventKind.PRIORITY_CHANGED: ("priority",),
     EventKind.CATEGORY_CHANGED: ("category", "is_complaint"),
+    EventKind.COMPLAINT_OPENED: ("is_complaint",),
+    EventKind.COMPLAINT_STEP: ("complaint",),
     EventKind.ASSIGNED: ("team", "assignee"),
     EventKind.MESSAGE_ADDED: ("messages",),
     EventKind.NOTE_ADDED: ("notes",),
@@ -141,7 +146,7 @@ def _check_text(text: str, field: str = "text", *, direction: str = Direction.IN
     return text
 
 
-def _check_assignable(team: Team | None, assignee: User | None) -> None:
+def _check_assignable(team: Team | None, assignee: User | None, case: Case | None = None) -> None:
     if assignee is None:
         return
     if not assignee.is_active or assignee.role in {Role.AUDITOR}:
@@ -150,6 +155,25 @@ def _check_assignable(team: Team | None, assignee: User | None) -> None:
         raise AssigneeNotInTeam(
             f"{assignee} is not a member of team {team.code}", field="assignee_id"
         )
+    if case is not None and assignee.pk in recused_staff(case):
+        raise AssigneeRecused(
+            f"{assignee} handled what complaint {case.number} is about and may not handle it",
+            field="assignee_id",
+        )
+
+
+def _complaint_opened(case: Case, actor: User | None, **data: Any) -> None:
+    """From now on the case is handled as a complaint: recorded, and the apps built on
+    tickets told in this transaction (the complaints app opens its record)."""
+    at_creation = bool(data.pop("at_creation", False))
+    _event(case, EventKind.COMPLAINT_OPENED, actor, **data)
+    complaint_opened.send(
+        sender=Case,
+        case=case,
+        actor=actor,
+        on=str(data.get("on", "created")),
+        at_creation=at_creation,
+    )
 
 
 @transaction.atomic
@@ -172,8 +196,13 @@ def case_create(
     route: bool = False,
     html: str = "",
     external_thread_id: str = "",
+    is_complaint: bool = False,
+    complaint_on: str = "created",
 ) -> Case:
     """Open a case, with the customer's first message when there is one.
+
+    It is a complaint when its category is one, or when whoever opens it says so
+    (`is_complaint`: the assistant heard one, a regulator forwarded one — `complaint_on`).
 
     With `route`, a case opened without a team or assignee goes where the routing rules send
     it, before its SLA clocks start, so they run on the calendar of the team that works it.
@@ -198,7 +227,7 @@ def case_create(
         language=language,
         priority=priority,
         category=category,
-        is_complaint=bool(category and category.is_complaint),
+        is_complaint=is_complaint or bool(category and category.is_complaint),
         customer=customer,
         team=team,
         assignee=assignee,
@@ -216,6 +245,8 @@ def case_create(
         category=category.code if category else None,
         customer_id=customer.pk if customer else None,
     )
+    if case.is_complaint:
+        _complaint_opened(case, actor, on=complaint_on, at_creation=True)
     if team is not None or assignee is not None:
         _assigned_event(case, actor, previous_team_id=None, previous_assignee_id=None)
     if text:
@@ -316,10 +347,39 @@ def case_category_change(*, case: Case, category: Category, actor: User | None) 
     if category.pk == case.category_id:
         return case
     previous = case.category.code if case.category else None
+    becomes_complaint = category.is_complaint and not case.is_complaint
     case.category = category
     case.is_complaint = case.is_complaint or category.is_complaint
     _touch(case, "category", "is_complaint")
     _event(case, EventKind.CATEGORY_CHANGED, actor, **{"from": previous, "to": category.code})
+    if becomes_complaint:
+        _complaint_opened(case, actor, on="category")
+    sla_clocks_sync(case=case)
+    return case
+
+
+def case_complaint_step_record(
+    *, case: Case, actor: User | None, step: str, **data: Any
+) -> CaseEvent:
+    """A step of the case's complaint (the complaints app's), in its history and audited, in
+    the caller's transaction."""
+    case.updated_at = timezone.now()
+    Case.objects.filter(pk=case.pk).update(updated_at=case.updated_at)
+    return _event(case, EventKind.COMPLAINT_STEP, actor, step=step, **data)
+
+
+@transaction.atomic
+def case_complaint_mark(*, case: Case, actor: User | None, on: str) -> Case:
+    """Handle a case as a complaint from now on (the customer complained on a case opened for
+    something else): complaint officers see it, and its clocks are worked out again under the
+    policy that now fits. `on` says what showed it ("assistant", "staff" …)."""
+    case = _locked(case)
+    _require_workable(case)
+    if case.is_complaint:
+        return case
+    case.is_complaint = True
+    _touch(case, "is_complaint")
+    _complaint_opened(case, actor, on=on)
     sla_clocks_sync(case=case)
     return case
 
@@ -332,7 +392,7 @@ def case_assign(
     case = _locked(case)
     _require_workable(case)
     team = team if team is not None else case.team
-    _check_assignable(team, assignee)
+    _check_assignable(team, assignee, case)
     if team == case.team and assignee == case.assignee:
         return case
     previous_team_id, previous_assignee_id = case.team_id, case.assignee_id

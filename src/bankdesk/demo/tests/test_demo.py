@@ -443,3 +443,16 @@ def test_demo_command_refuses_bad_sizes(options: dict[str, int]) -> None:
         call_command("demo", no_progress=True, stdout=StringIO(), **arguments)
     assert not User.objects.exists()
     assert not Case.objects.exists()
+
+
+def test_every_complaint_of_the_demo_history_has_its_record(demo_bank: DemoReport) -> None:
+    from bankdesk.complaints.models import Complaint
+
+    complaints = Case.objects.filter(is_complaint=True)
+    assert complaints.exists()
+    assert not complaints.filter(complaint__isnull=True).exists()
+    for record in Complaint.objects.select_related("case")[:50]:
+        assert record.received_at == record.case.created_at
+        finished = record.case.status in {"resolved", "closed"}
+        assert (record.status == "closed") == finished
+        assert (record.closed_at is not None) == finished

@@ -46,7 +46,13 @@ def test_a_new_case_gets_a_yearly_number_its_first_message_and_events(agent, cus
     assert re.fullmatch(rf"C{year}\d{{7}}", case.number)
     assert case.is_complaint
     assert case.status == CaseStatus.NEW
-    assert _kinds(case) == [EventKind.CREATED, EventKind.MESSAGE_ADDED]
+    # A complaint from the start: opened as one, and its record's first step (complaints app).
+    assert _kinds(case) == [
+        EventKind.CREATED,
+        EventKind.COMPLAINT_OPENED,
+        EventKind.COMPLAINT_STEP,
+        EventKind.MESSAGE_ADDED,
+    ]
     message = Message.objects.get(case=case)
     assert message.direction == "inbound" and message.channel == "wechat"
 

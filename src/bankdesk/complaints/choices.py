@@ -1,0 +1,60 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ComplaintStatus(models.TextChoices):
+    """The regulated process, in order: received, acknowledged to the customer, investigated,
+    decided (with a remedy), closed once the customer confirms or the objection is answered."""
+
+    RECEIVED = "received", _("Newly received")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    INVESTIGATING = "investigating", _("Under investigation")
+    DECIDED = "decided", _("Decided")
+    CLOSED = "closed", _("Closed")
+
+
+class CustomerResponse(models.TextChoices):
+    CONFIRMED = "confirmed", _("Accepted the decision")
+    OBJECTED = "objected", _("Objected to the decision")
+
+
+class ClassKind(models.TextChoices):
+    """The three axes of the complaint taxonomy (in the spirit of JR/T 0169)."""
+
+    PRODUCT = "product", _("Product or service")
+    ISSUE = "issue", _("Issue")
+    CAUSE = "cause", _("Cause")
+
+
+class Step(models.TextChoices):
+    """A step of a complaint, as its case history records it."""
+
+    OPENED = "opened", _("Complaint opened")
+    OWNER = "owner", _("Owner named")
+    DETAILS = "details", _("Details recorded")
+    CLASSIFIED = "classified", _("Classified")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged to the customer")
+    INVESTIGATING = "investigating", _("Investigation started")
+    DECIDED = "decided", _("Decision and remedy")
+    RESPONSE = "response", _("Customer's response")
+    CLOSED = "closed", _("Complaint closed")
+    REOPENED = "reopened", _("Complaint reopened")
+
+
+# Which status each step may be taken from, and the status it leaves.
+MOVES: dict[str, tuple[frozenset[str], str | None]] = {
+    Step.ACKNOWLEDGED: (frozenset({ComplaintStatus.RECEIVED}), ComplaintStatus.ACKNOWLEDGED),
+    Step.INVESTIGATING: (
+        frozenset({ComplaintStatus.RECEIVED, ComplaintStatus.ACKNOWLEDGED}),
+        ComplaintStatus.INVESTIGATING,
+    ),
+    Step.DECIDED: (
+        frozenset(
+            {ComplaintStatus.ACKNOWLEDGED, ComplaintStatus.INVESTIGATING, ComplaintStatus.RECEIVED}
+        ),
+        ComplaintStatus.DECIDED,
+    ),
+    Step.RESPONSE: (frozenset({ComplaintStatus.DECIDED}), None),
+    Step.CLOSED: (frozenset({ComplaintStatus.DECIDED}), ComplaintStatus.CLOSED),
+    Step.REOPENED: (frozenset({ComplaintStatus.CLOSED}), ComplaintStatus.INVESTIGATING),
+}
