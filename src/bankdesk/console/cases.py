@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from bankdesk.assistant.selectors import case_handoff
+from bankdesk.console.complaints import complaint_panel
 from bankdesk.console.words import error_text
 from bankdesk.customers.masking import identity_shown
 from bankdesk.intake.outbox import outbox_retry
@@ -185,16 +186,17 @@ def _case(request: HttpRequest, case_id: int, *, change: bool = False) -> Case:
 @mfa_required
 def case_live(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
-    return _workspace(request, case)
+    return workspace_page(request, case)
 
 
-def _workspace(
+def workspace_page(
     request: HttpRequest,
     case: Case,
     *,
     properties: PropertiesForm | None = None,
     note: NoteForm | None = None,
     reply: ReplyForm | None = None,
+    complaint_typed: dict[str, str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     user = request_staff(request)
@@ -244,6 +246,7 @@ def _workspace(
             "merge_form": MergeForm(),
             "can_retry": can_change and user.has_perm("intake.retry_outboxmessage"),
             "handoff": case_handoff(case),
+            "complaint": complaint_panel(case, user, complaint_typed),
             "suggestions": case_suggestions(case)
             if user.has_perm("knowledge.view_article")
             else [],
@@ -321,7 +324,7 @@ def case_properties(request: HttpRequest, case_id: int) -> HttpResponse:
     user = request_staff(request)
     form = PropertiesForm(request.POST, case=case)
     if not form.is_valid():
-        return _workspace(request, case, properties=form, status=400)
+        return workspace_page(request, case, properties=form, status=400)
     data = form.cleaned_data
     if data["read_at"] != case.updated_at.isoformat():
         # Keep what the user chose, with the new moment read: saving again is a choice made
@@ -337,7 +340,7 @@ def case_properties(request: HttpRequest, case_id: int) -> HttpResponse:
                 "shown beside yours: check them and save again."
             ),
         )
-        return _workspace(request, case, properties=form, status=409)
+        return workspace_page(request, case, properties=form, status=409)
     try:
         case = _case(request, case_id, change=True)
         team, assignee = data["team"], data["assignee"]
@@ -371,7 +374,7 @@ def case_note(request: HttpRequest, case_id: int) -> HttpResponse:
     user = request_staff(request)
     form = NoteForm(request.POST)
     if not form.is_valid():
-        return _workspace(request, case, note=form, status=400)
+        return workspace_page(request, case, note=form, status=400)
     text = form.cleaned_data["note"]
     again = InternalNote.objects.filter(
         case=case, author=user, text=text, created_at__gte=timezone.now() - DOUBLE_SUBMIT
@@ -381,7 +384,7 @@ def case_note(request: HttpRequest, case_id: int) -> HttpResponse:
             services.case_note_add(case=_case(request, case_id, change=True), text=text, actor=user)
         except BankdeskError as exc:
             messages.error(request, error_text(exc))
-            return _workspace(request, case, note=form, status=exc.status)
+            return workspace_page(request, case, note=form, status=exc.status)
     messages.success(request, _("Note added."))
     return HttpResponseRedirect(reverse("console:case_live", args=[case_id]))
 
@@ -445,7 +448,7 @@ def case_live_reply(request: HttpRequest, case_id: int) -> HttpResponse:
         return HttpResponse(problem or "", status=400 if problem else 204)
     if problem:
         messages.error(request, problem)
-        return _workspace(request, _case(request, case_id), reply=form, status=400)
+        return workspace_page(request, _case(request, case_id), reply=form, status=400)
     return HttpResponseRedirect(reverse("console:case_live", args=[case.pk]))
 
 

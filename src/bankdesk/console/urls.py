@@ -1,7 +1,17 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from bankdesk.console import audit, cases, customers, floor, macros, queue, search, views
+from bankdesk.console import (
+    audit,
+    cases,
+    complaints,
+    customers,
+    floor,
+    macros,
+    queue,
+    search,
+    views,
+)
 from bankdesk.console.manage import calendars as manage_calendars
 from bankdesk.console.manage import channels as manage_channels
 from bankdesk.console.manage import knowledge as manage_knowledge
@@ -46,6 +56,8 @@ urlpatterns = [
         "cases/<int:case_id>/messages/<int:message_id>/retry/", cases.case_retry, name="case_retry"
     ),
     path("cases/<int:case_id>/reply/", cases.case_live_reply, name="case_live_reply"),
+    path("cases/<int:case_id>/complaint/", complaints.complaint_step, name="complaint_step"),
+    path("complaints/", complaints.complaint_register, name="complaints"),
     path(
         "cases/<int:case_id>/attachments/<int:attachment_id>/",
         cases.case_attachment,

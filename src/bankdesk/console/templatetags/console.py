@@ -36,6 +36,7 @@ def queue_navigation(context: template.Context) -> dict[str, Any]:
     return {
         "reads_cases": reads_cases(user),
         "customers": user.has_perm("customers.view_customer"),
+        "complaints": user.has_perm("complaints.view_complaint"),
         "views": views,
         "saved": saved,
         "here": here,
