@@ -9,11 +9,14 @@ from typing import Any
 BATCH = 2000
 
 
-def complaint_records_backfill(complaint_model: Any, case_model: Any) -> int:
-    """Add the missing records (models passed in, so a migration can use its own); returns how
-    many were added."""
+def complaint_records_backfill(
+    complaint_model: Any, case_model: Any, using: str = "default"
+) -> int:
+    """Add the missing records in database `using` (models passed in, so a migration can use
+    its own); returns how many were added."""
     missing = (
-        case_model.objects.filter(is_complaint=True, complaint__isnull=True)
+        case_model.objects.using(using)
+        .filter(is_complaint=True, complaint__isnull=True)
         .order_by("id")
         .values_list("id", "channel", "created_at", "status", "resolved_at", "closed_at")
     )
@@ -33,9 +36,9 @@ def complaint_records_backfill(complaint_model: Any, case_model: Any) -> int:
             )
         )
         if len(batch) >= BATCH:
-            complaint_model.objects.bulk_create(batch)
+            complaint_model.objects.using(using).bulk_create(batch)
             added, batch = added + len(batch), []
     if batch:
-        complaint_model.objects.bulk_create(batch)
+        complaint_model.objects.using(using).bulk_create(batch)
         added += len(batch)
     return added

@@ -84,16 +84,18 @@ TAXONOMY: tuple[tuple[str, str, str, str, str], ...] = (
 )
 
 
-def taxonomy_seed(model: Any) -> int:
-    """Add the nodes not there yet (by code, `<kind>-<code>`); returns how many were added."""
+def taxonomy_seed(model: Any, using: str = "default") -> int:
+    """Add the nodes not there yet (by code, `<kind>-<code>`) to database `using`; returns how
+    many were added."""
     added = 0
-    by_code = {node.code: node for node in model.objects.all()}
+    nodes = model.objects.using(using)
+    by_code = {node.code: node for node in nodes.all()}
     for kind, code, name, name_en, parent in TAXONOMY:
         code = f"{kind}-{code}"  # unique across the kinds: an issue and a cause may share a word
         if code in by_code:
             continue
         parent_code = f"{kind}-{parent}" if parent else ""
-        node = model.objects.create(
+        node = nodes.create(
             kind=kind, code=code, name=name, name_en=name_en, parent=by_code.get(parent_code)
         )
         by_code[code] = node

@@ -6,7 +6,9 @@ from django.db import migrations
 def seed(apps, schema_editor):  # type: ignore[no-untyped-def]
     from bankdesk.complaints.taxonomy import taxonomy_seed
 
-    taxonomy_seed(apps.get_model("complaints", "ComplaintClass"))
+    taxonomy_seed(
+        apps.get_model("complaints", "ComplaintClass"), using=schema_editor.connection.alias
+    )
 
 
 class Migration(migrations.Migration):

@@ -7,7 +7,9 @@ def backfill(apps, schema_editor):  # type: ignore[no-untyped-def]
     from bankdesk.complaints.backfill import complaint_records_backfill
 
     complaint_records_backfill(
-        apps.get_model("complaints", "Complaint"), apps.get_model("tickets", "Case")
+        apps.get_model("complaints", "Complaint"),
+        apps.get_model("tickets", "Case"),
+        using=schema_editor.connection.alias,
     )
 
 
