@@ -132,21 +132,7 @@ class BusinessCalendarAdmin(AuditedModelAdmin):
                 for problem in exc.problems:
                     form.add_error("file", problem)
             else:
-                self.message_user(
-                    request,
-                    _(
-                        "The official notice for %(year)s is loaded: %(holidays)s holidays and "
-                        "%(working)s adjusted working days; holidays are known until %(date)s. "
-                        "The clocks of open cases are being worked out again."
-                    )
-                    % {
-                        "year": year,
-                        "holidays": report.holidays,
-                        "working": report.working_days,
-                        "date": report.known_until.isoformat(),
-                    },
-                    messages.SUCCESS,
-                )
+                self.message_user(request, report.said, messages.SUCCESS)
                 return HttpResponseRedirect(
                     reverse("admin:sla_businesscalendar_change", args=[calendar.pk])
                 )

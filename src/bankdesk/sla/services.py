@@ -79,6 +79,20 @@ class NoticeLoadReport:
     # Days of the year already on the calendar that the notice does not list (the bank's own).
     kept: tuple[date, ...]
 
+    @property
+    def said(self) -> str:
+        """What the screens that load a notice (the console's, the admin's) tell the user."""
+        return _(
+            "The official notice for %(year)s is loaded: %(holidays)s holidays and "
+            "%(working)s adjusted working days; holidays are known until %(date)s. "
+            "The clocks of open cases are being worked out again."
+        ) % {
+            "year": self.year,
+            "holidays": self.holidays,
+            "working": self.working_days,
+            "date": self.known_until.isoformat(),
+        }
+
 
 def _notice_problems(calendar: BusinessCalendar, notice: OfficialNotice) -> list[str]:
     """What the notice cannot mean for this calendar: each line must change its week."""

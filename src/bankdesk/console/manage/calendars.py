@@ -181,20 +181,7 @@ def calendar_notice(request: HttpRequest, code: str) -> HttpResponse:
                 if form.cleaned_data.get("file") is not None:
                     form = _kept_text(form)
             else:
-                messages.success(
-                    request,
-                    _(
-                        "The official notice for %(year)s is loaded: %(holidays)s holidays and "
-                        "%(working)s adjusted working days; holidays are known until %(date)s. "
-                        "The clocks of open cases are being worked out again."
-                    )
-                    % {
-                        "year": year,
-                        "holidays": report.holidays,
-                        "working": report.working_days,
-                        "date": report.known_until.isoformat(),
-                    },
-                )
+                messages.success(request, report.said)
                 if report.kept:
                     messages.warning(
                         request,
