@@ -38,8 +38,9 @@ EXCLUDED: dict[str, str] = {
 }
 # Filled by `migrate` itself (and the key check by the key ring); not a sign of data. A restore
 # replaces content types and permissions with the backup's rows, ids included.
-# Rows that `migrate` itself creates (including the standard business calendars it seeds): a
-# freshly installed database holding only these still counts as empty for a restore.
+# Rows that `migrate` itself creates (the standard business calendars and the complaint
+# taxonomy it seeds): a freshly installed database holding only these still counts as empty
+# for a restore.
 FILLED_BY_SETUP = frozenset(
     {
         "contenttypes.contenttype",
@@ -49,6 +50,7 @@ FILLED_BY_SETUP = frozenset(
         "sla.workingperiod",
         "sla.calendarday",
         "sla.slasettingsstamp",
+        "complaints.complaintclass",
     }
 )
 SERIALISE_BATCH = 200
