@@ -19,13 +19,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bankdesk.console.manage.common import problem_text, require
-from bankdesk.intake.models import ChannelEndpoint
-from bankdesk.intake.services import (
+from bankdesk.intake.endpoints import (
     ENDPOINT_NAME_MAX,
     ENDPOINT_SETTINGS_MAX,
     channel_endpoint_active_set,
     channel_endpoint_update,
 )
+from bankdesk.intake.models import ChannelEndpoint
 from bankdesk.lib.errors import BankdeskError
 from bankdesk.staff.auth import request_staff
 from bankdesk.staff.mfa import mfa_required
