@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from bankdesk.tickets.choices import COMPLAINT_DECISION_STEP
+
 
 class ComplaintStatus(models.TextChoices):
     """The regulated process, in order: received, acknowledged to the customer, investigated,
@@ -35,7 +37,7 @@ class Step(models.TextChoices):
     CLASSIFIED = "classified", _("Classified")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged to the customer")
     INVESTIGATING = "investigating", _("Investigation started")
-    DECIDED = "decided", _("Decision and remedy")
+    DECIDED = COMPLAINT_DECISION_STEP, _("Decision and remedy")
     RESPONSE = "response", _("Customer's response")
     CLOSED = "closed", _("Complaint closed")
     REOPENED = "reopened", _("Complaint reopened")
@@ -58,3 +60,40 @@ MOVES: dict[str, tuple[frozenset[str], str | None]] = {
     Step.CLOSED: (frozenset({ComplaintStatus.DECIDED}), ComplaintStatus.CLOSED),
     Step.REOPENED: (frozenset({ComplaintStatus.CLOSED}), ComplaintStatus.INVESTIGATING),
 }
+
+
+class ExtensionStatus(models.TextChoices):
+    REQUESTED = "requested", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+
+
+class HotspotDimension(models.TextChoices):
+    """What complaints are grouped by to find a hotspot."""
+
+    PRODUCT = "product", _("Product")
+    ISSUE = "issue", _("Issue")
+    CAUSE = "cause", _("Cause")
+    BRANCH = "branch", _("Branch")
+    CHANNEL = "channel", _("Channel")
+    TEXT = "text", _("What customers wrote")
+
+
+class RootCauseStatus(models.TextChoices):
+    OPEN = "open", _("Being rectified")
+    RECTIFIED = "rectified", _("Rectified")
+
+
+class RectificationStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ExampleSource(models.TextChoices):
+    """Where a classification example came from."""
+
+    CORRECTION = "correction", _("An officer's correction")
+    CONFIRMATION = "confirmation", _("An officer's confirmation")
+    IMPORT = "import", _("Imported complaints")

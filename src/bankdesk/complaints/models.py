@@ -7,8 +7,18 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from bankdesk.complaints.choices import ClassKind, ComplaintStatus, CustomerResponse
+from bankdesk.complaints.choices import (
+    ClassKind,
+    ComplaintStatus,
+    CustomerResponse,
+    ExampleSource,
+    ExtensionStatus,
+    HotspotDimension,
+    RectificationStatus,
+    RootCauseStatus,
+)
 from bankdesk.lib.channels import Channel
+from bankdesk.sla.models import SlaClock
 from bankdesk.tickets.models import Case
 
 
@@ -76,10 +86,30 @@ class Complaint(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     reopened = models.PositiveSmallIntegerField(default=0)
+    # What the classifier suggested at intake, shown to the officer who confirms or corrects.
+    suggested_product = models.ForeignKey(
+        ComplaintClass, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    suggested_issue = models.ForeignKey(
+        ComplaintClass, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    suggestion_score = models.FloatField(null=True, blank=True)
+    # Complaints loaded from another register (the CFPB's export): its identifier, the
+    # company's response as recorded there and whether it was timely.
+    source_reference = models.CharField(max_length=40, blank=True)
+    company_response = models.CharField(max_length=120, blank=True)
+    timely_response = models.BooleanField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_reference"],
+                condition=~models.Q(source_reference=""),
+                name="complaint_source_reference_once",
+            ),
+        ]
         indexes = [
             models.Index(fields=["status", "-received_at"], name="complaint_status_received"),
             models.Index(fields=["owner", "status"], name="complaint_owner_status"),
@@ -95,3 +125,113 @@ class Complaint(models.Model):
         if self.closed_at is None:
             return None
         return (self.closed_at - self.received_at).total_seconds() <= 24 * 3600
+
+
+class ClassificationExample(models.Model):
+    """A narrative with the product and issue it was classified as: what the classifier learns
+    from. Officers' confirmations and corrections add to it."""
+
+    text = models.TextField()
+    product = models.ForeignKey(ComplaintClass, on_delete=models.PROTECT, related_name="+")
+    issue = models.ForeignKey(
+        ComplaintClass, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(max_length=15, choices=ExampleSource.choices)
+    complaint = models.ForeignKey(
+        Complaint, on_delete=models.CASCADE, null=True, blank=True, related_name="examples"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.product.code}: {self.text[:40]}"
+
+
+class ComplaintExtension(models.Model):
+    """A statutory deadline extended one step: asked for with a reason, approved (or refused)
+    by a supervisor who is not the one asking, and told to the complainant."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="extensions")
+    clock = models.ForeignKey(SlaClock, on_delete=models.PROTECT, related_name="+")
+    step = models.PositiveSmallIntegerField()
+    minutes = models.PositiveIntegerField(help_text=_("The limit the extension gives."))
+    reason = models.TextField()
+    status = models.CharField(
+        max_length=10, choices=ExtensionStatus.choices, default=ExtensionStatus.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    due_before = models.DateTimeField(null=True, blank=True)
+    due_after = models.DateTimeField(null=True, blank=True)
+    notice_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clock", "step"],
+                condition=~models.Q(status="refused"),
+                name="complaint_extension_step_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.clock.name} +{self.step}"
+
+
+class RootCause(models.Model):
+    """Why a hotspot's complaints happen, found by analysis, with the actions that put it right.
+    A hotspot is a group of complaints: one value of one dimension (a product, an issue, a
+    branch… or a cluster of narratives named by its terms)."""
+
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(blank=True)
+    dimension = models.CharField(max_length=10, choices=HotspotDimension.choices)
+    key = models.CharField(max_length=200, help_text=_("The value complaints are grouped by."))
+    label = models.CharField(max_length=200, blank=True)
+    status = models.CharField(
+        max_length=10, choices=RootCauseStatus.choices, default=RootCauseStatus.OPEN
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    rectified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Rectification(models.Model):
+    """One action that removes a root cause: an owner, a due date and where it stands."""
+
+    root_cause = models.ForeignKey(RootCause, on_delete=models.CASCADE, related_name="actions")
+    action = models.TextField()
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    due_on = models.DateField()
+    status = models.CharField(
+        max_length=12, choices=RectificationStatus.choices, default=RectificationStatus.PLANNED
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+
+    def __str__(self) -> str:
+        return self.action[:60]

@@ -21,11 +21,26 @@ class Metric(models.TextChoices):
     FIRST_RESPONSE = "first_response", _("First response")
     NEXT_RESPONSE = "next_response", _("Next response")
     RESOLUTION = "resolution", _("Resolution")
+    # A complaint's decision given to the customer (or the case resolved, whichever is first):
+    # what statutory complaint deadlines measure.
+    DECISION = "decision", _("Decision")
 
 
 class TimeBasis(models.TextChoices):
+    """How a target's time counts. The day bases are the regulators' ("within 15 days"): the day
+    of receipt is not counted and the deadline is the end of the last day, in the calendar's
+    time zone."""
+
     BUSINESS = "business", _("Business minutes")
     CALENDAR = "calendar", _("Calendar minutes")
+    DAYS = "days", _("Calendar days")
+    # The mainland rule (Civil Code art. 203): a period whose last day is a rest day or a
+    # public holiday ends with the first working day after it.
+    DAYS_WORKING_END = "days_working_end", _("Calendar days, ending on a working day")
+    WORKING_DAYS = "working_days", _("Working days")
+
+
+DAY_BASES = frozenset({TimeBasis.DAYS, TimeBasis.DAYS_WORKING_END, TimeBasis.WORKING_DAYS})
 
 
 class ClockStatus(models.TextChoices):

@@ -17,9 +17,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from bankdesk.sla.calendar import BusinessCalendarSpec
-from bankdesk.sla.choices import ClockStatus, TimeBasis
+from bankdesk.sla.choices import DAY_BASES, ClockStatus, TimeBasis
+from bankdesk.sla.days import DayCount
 from bankdesk.sla.history import case_history
-from bankdesk.sla.matching import policy_for_case
+from bankdesk.sla.matching import policies_for_case
 from bankdesk.sla.models import SlaClock, SlaClockPause, SlaPolicy, SlaTarget
 from bankdesk.sla.replay import ClockRule, ClockRun, clock_runs
 from bankdesk.sla.snapshot import SlaSettings, sla_settings
@@ -40,6 +41,7 @@ class Terms:
     calendar_id: int | None
     warning_percent: int | None
     pause_statuses: tuple[str, ...]
+    extension: int = 0
 
     @property
     def rule(self) -> ClockRule:
@@ -71,18 +73,28 @@ def _business_calendar_id(case: Case, policy: SlaPolicy, settings: SlaSettings) 
     return settings.default_calendar_id
 
 
-def terms_of(target: SlaTarget, business_calendar: Callable[[], int | None]) -> Terms:
-    """The target's terms now; `business_calendar` names the calendar for business minutes."""
+def extended_minutes(target: SlaTarget, extension: int) -> int:
+    """The target's limit after `extension` approved extensions (0: none)."""
+    steps = [target.minutes, *target.extensions]
+    return int(steps[min(extension, len(steps) - 1)])
+
+
+def terms_of(
+    target: SlaTarget, business_calendar: Callable[[], int | None], extension: int = 0
+) -> Terms:
+    """The target's terms now; `business_calendar` names the calendar for business minutes
+    and days. An extended clock keeps its approved extension."""
     policy = target.policy
-    business = target.basis == TimeBasis.BUSINESS
+    on_calendar = target.basis != TimeBasis.CALENDAR
     return Terms(
         name=target.name,
         metric=target.metric,
-        minutes=target.minutes,
+        minutes=extended_minutes(target, extension),
         basis=target.basis,
-        calendar_id=business_calendar() if business else None,
+        calendar_id=business_calendar() if on_calendar else None,
         warning_percent=target.warning_percent,
         pause_statuses=tuple(sorted(policy.pause_statuses)),
+        extension=extension,
     )
 
 
@@ -95,7 +107,13 @@ def terms_kept(clock: SlaClock) -> Terms:
         calendar_id=clock.calendar_id,
         warning_percent=clock.warning_percent,
         pause_statuses=tuple(clock.pause_statuses),
+        extension=clock.extension,
     )
+
+
+def working_time(terms: Terms, spec: BusinessCalendarSpec) -> BusinessCalendarSpec | DayCount:
+    """What the replay counts the clock's time on: business time, or dates."""
+    return DayCount(spec, terms.basis) if terms.basis in DAY_BASES else spec
 
 
 def next_check(run: ClockRun, warned: bool, breached: bool) -> datetime | None:
@@ -143,6 +161,7 @@ def _write(
             "calendar_id": terms.calendar_id,
             "warning_percent": terms.warning_percent,
             "pause_statuses": list(terms.pause_statuses),
+            "extension": terms.extension,
             "status": run.status,
             "started_at": run.started_at,
             "consumed": run.consumed,
@@ -201,28 +220,29 @@ def _cancel(clocks: Iterable[SlaClock]) -> None:
 
 def _sync(case: Case, *, renew_terms: bool, settings: SlaSettings) -> list[SlaClock]:
     clocks = list(SlaClock.objects.filter(case_id=case.pk).prefetch_related("pauses"))
-    rules = policy_for_case(case, settings)
-    targets = rules.targets if rules else ()
-    target_ids = {target.pk for target in targets}
+    governing = policies_for_case(case, settings)
+    target_ids = {target.pk for rules in governing for target in rules.targets}
     # A case that no longer falls under a policy keeps the record of its old clocks, cancelled.
     _cancel(clock for clock in clocks if clock.target_id not in target_ids)
-    if rules is None:
+    if not governing:
         _keep_case_due(case, clocks)
         return []
     existing = {(clock.target_id, clock.cycle): clock for clock in clocks}
     history = case_history(case)
-    # Looked up at most once, and only when a clock takes new terms in business minutes.
-    business_calendar = cache(partial(_business_calendar_id, case, rules.policy, settings))
     written: list[SlaClock] = []
-    for target in targets:
-        kept = next((c for c in clocks if c.target_id == target.pk), None)
-        if kept is None or renew_terms:
-            terms = terms_of(target, business_calendar)
-        else:
-            terms = terms_kept(kept)
-        spec = settings.spec(terms.calendar_id)
-        runs = clock_runs(history, terms.rule, spec)
-        written += _write(case, target.pk, terms, runs, existing, spec)
+    for rules in governing:
+        # Looked up at most once, and only when a clock takes new terms on a calendar.
+        business_calendar = cache(partial(_business_calendar_id, case, rules.policy, settings))
+        for target in rules.targets:
+            kept = next((c for c in clocks if c.target_id == target.pk), None)
+            if kept is None or renew_terms:
+                extension = kept.extension if kept is not None else 0
+                terms = terms_of(target, business_calendar, extension)
+            else:
+                terms = terms_kept(kept)
+            spec = settings.spec(terms.calendar_id)
+            runs = clock_runs(history, terms.rule, working_time(terms, spec))
+            written += _write(case, target.pk, terms, runs, existing, spec)
     _keep_case_due(case, [*clocks, *written])
     return written
 

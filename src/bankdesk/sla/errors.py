@@ -30,3 +30,10 @@ class NoticeInvalid(InvalidInput):
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = tuple(problems)
         super().__init__("; ".join(self.problems), field="file")
+
+
+class ExtensionRefused(Conflict):
+    """A clock that cannot be extended: no longer limit left, already met, cancelled or past
+    its deadline."""
+
+    code = "sla_extension_refused"

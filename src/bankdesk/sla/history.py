@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bankdesk.sla.replay import CaseHistory, Contact, StatusChange
-from bankdesk.tickets.choices import Direction, EventKind
+from bankdesk.tickets.choices import COMPLAINT_DECISION_STEP, Direction, EventKind
 from bankdesk.tickets.models import Case, CaseEvent
 
-_KINDS = (EventKind.STATUS_CHANGED, EventKind.MERGED_INTO, EventKind.MESSAGE_ADDED)
+_KINDS = (
+    EventKind.STATUS_CHANGED,
+    EventKind.MERGED_INTO,
+    EventKind.MESSAGE_ADDED,
+    EventKind.COMPLAINT_STEP,
+)
 
 
 def case_history(case: Case) -> CaseHistory:
@@ -17,6 +24,7 @@ def case_history(case: Case) -> CaseHistory:
     """
     changes: list[StatusChange] = []
     contacts: list[Contact] = []
+    decisions: list[datetime] = []
     rows = (
         CaseEvent.objects.filter(case_id=case.pk, kind__in=_KINDS)
         .order_by("id")
@@ -29,8 +37,14 @@ def case_history(case: Case) -> CaseHistory:
                 contacts.append(Contact(created_at, is_from_customer=True))
             elif direction == Direction.OUTBOUND and actor_id is not None:
                 contacts.append(Contact(created_at, is_from_customer=False))
+        elif kind == EventKind.COMPLAINT_STEP:
+            if data.get("step") == COMPLAINT_DECISION_STEP:
+                decisions.append(created_at)
         elif "to" in data:
             changes.append(StatusChange(created_at, data["to"]))
     return CaseHistory(
-        opened_at=case.created_at, status_changes=tuple(changes), contacts=tuple(contacts)
+        opened_at=case.created_at,
+        status_changes=tuple(changes),
+        contacts=tuple(contacts),
+        decisions=tuple(decisions),
     )

@@ -1,4 +1,5 @@
-"""Which SLA policy a case falls under: the first active one whose conditions all hold."""
+"""Which SLA policies a case falls under: the first active bank policy whose conditions all hold,
+and beside it, for each regulator with active statutory policies, the first of those that holds."""
 
 from __future__ import annotations
 
@@ -44,10 +45,24 @@ def policy_matches(policy: SlaPolicy, category_ids: frozenset[int], facts: CaseF
 
 
 def policy_for_case(case: Case, settings: SlaSettings) -> PolicyRules | None:
-    """The policy that governs the case now, from the settings as read (at most one statement,
-    for the customer's tier)."""
+    """The bank's policy that governs the case now, from the settings as read (at most one
+    statement, for the customer's tier)."""
+    found = policies_for_case(case, settings)
+    return found[0] if found and not found[0].policy.regulator else None
+
+
+def policies_for_case(case: Case, settings: SlaSettings) -> list[PolicyRules]:
+    """Every policy that governs the case now: the bank's own first (if one matches), then one
+    statutory policy per regulator, in the order of their positions."""
     facts = case_facts(case, settings)
+    found: list[PolicyRules] = []
+    taken: set[str] = set()
     for rules in settings.policies:
+        regulator = rules.policy.regulator
+        if regulator in taken:
+            continue
         if policy_matches(rules.policy, rules.category_ids, facts):
-            return rules
-    return None
+            taken.add(regulator)
+            found.append(rules)
+    found.sort(key=lambda rules: rules.policy.regulator != "")
+    return found

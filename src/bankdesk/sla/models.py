@@ -131,6 +131,15 @@ class SlaPolicy(models.Model):
     name = models.CharField(_("name"), max_length=120)
     position = models.PositiveIntegerField(default=100, help_text=_("Lower comes first."))
     is_active = models.BooleanField(default=True)
+    # Empty: the bank's own policy (the first that matches applies). A regulator's code: a
+    # statutory policy of that regulator's profile, which applies beside the bank's own — the
+    # first active one of each regulator that matches, so a complaint runs the bank's 24-hour
+    # target and the regulator's deadline at once.
+    regulator = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text=_("Empty for the bank's own policy; a regulator's code for a statutory one."),
+    )
     categories = models.ManyToManyField(
         Category,
         blank=True,
@@ -177,13 +186,16 @@ class SlaTarget(models.Model):
     minutes = models.PositiveIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(5_256_000)]  # ten years
     )
-    basis = models.CharField(max_length=10, choices=TimeBasis.choices, default=TimeBasis.BUSINESS)
+    basis = models.CharField(max_length=20, choices=TimeBasis.choices, default=TimeBasis.BUSINESS)
     warning_percent = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(99)],
         help_text=_("Warn when this share of the target is used; empty: no warning."),
     )
+    # The longer limits a statutory deadline may be extended to, in order (minutes, like
+    # `minutes`): each step needs a supervisor's approval and a notice to the customer.
+    extensions = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["policy", "id"]
@@ -242,11 +254,13 @@ class SlaClock(models.Model):
     name = models.CharField(_("name"), max_length=120)
     metric = models.CharField(max_length=20, choices=Metric.choices)
     minutes = models.PositiveIntegerField()
-    basis = models.CharField(max_length=10, choices=TimeBasis.choices)
+    basis = models.CharField(max_length=20, choices=TimeBasis.choices)
     calendar = models.ForeignKey(
         BusinessCalendar, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     warning_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    # How many of its target's extensions have been approved: `minutes` is then that step's.
+    extension = models.PositiveSmallIntegerField(default=0)
     pause_statuses = models.JSONField(default=list, blank=True)
     # Where it stands.
     status = models.CharField(max_length=10, choices=ClockStatus.choices)

@@ -14,6 +14,9 @@ The rules the bank relies on:
 - Resolution starts when the case opens and is met when it is resolved. Reopening takes it up
   again; the time it spent resolved is a pause, so it is not counted against the bank.
 - While the case is in one of the clock's pausing statuses the clock does not run.
+- Decision (a complaint's statutory deadline) starts when the case opens and is met by the
+  first decision given to the customer, or by resolving the case, whichever comes first; a
+  later objection or reopening does not start it again. Resolving does not pause it.
 - Closing a case that was never resolved (a merge) cancels its unmet clocks.
 """
 
@@ -26,6 +29,7 @@ from typing import Protocol
 
 RESOLVED, CLOSED = "resolved", "closed"
 FIRST_RESPONSE, NEXT_RESPONSE, RESOLUTION = "first_response", "next_response", "resolution"
+DECISION = "decision"
 RUNNING, PAUSED, MET, CANCELLED = "running", "paused", "met", "cancelled"
 
 _NOTHING = timedelta(0)
@@ -58,6 +62,7 @@ class CaseHistory:
     opened_at: datetime
     status_changes: tuple[StatusChange, ...]  # in order, after the case opened
     contacts: tuple[Contact, ...]  # in order
+    decisions: tuple[datetime, ...] = ()  # a complaint's decisions given, in order
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,17 @@ def _windows(history: CaseHistory, metric: str) -> list[_Window]:
         return [_Window(0, history.opened_at, end, how)]
     if metric == RESOLUTION:
         return [_resolution_window(history, changes, cancelled_at)]
+    if metric == DECISION:
+        start = history.opened_at
+        met = _first(
+            [
+                next((at for at in history.decisions if at >= start), None),
+                next((at for at in resolved_moments if at >= start), None),
+            ]
+        )
+        if cancelled_at is not None and (met is None or cancelled_at < met):
+            return [_Window(0, start, cancelled_at, CANCELLED)]
+        return [_Window(0, start, met, MET if met is not None else None)]
     if metric != NEXT_RESPONSE:
         raise ValueError(f"unknown metric {metric}")
     first_end, first_how = ending(history.opened_at)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +17,7 @@ from bankdesk.lib.channels import Channel
 from bankdesk.lib.errors import InvalidInput
 from bankdesk.security.audit import audit_record
 from bankdesk.sla.choices import (
+    DAY_BASES,
     ClockStatus,
     DayKind,
     EscalationAction,
@@ -43,6 +45,7 @@ from bankdesk.tickets.models import Case, Category
 
 # Statuses in which a policy may stop its clocks (resolution also stops while resolved).
 PAUSABLE_STATUSES = (CaseStatus.PENDING_CUSTOMER, CaseStatus.PENDING_INTERNAL)
+MINUTES_MAX = 5_256_000  # SlaTarget.minutes: ten years
 
 
 def calendars_seed(*, actor: Any = None) -> SeedReport:
@@ -273,6 +276,23 @@ class TargetSpec:
     basis: str = TimeBasis.BUSINESS
     warning_percent: int | None = None
     escalations: tuple[EscalationSpec, ...] = ()
+    extensions: tuple[int, ...] = ()  # longer limits, each needing an approval (minutes)
+
+
+_DAY_MINUTES = 24 * 60
+
+
+def _check_limits(spec: TargetSpec) -> list[int]:
+    """A day-counted target is whole days; its extensions grow, step by step."""
+    limits = [spec.minutes, *spec.extensions]
+    if spec.basis in DAY_BASES and any(minutes % _DAY_MINUTES for minutes in limits):
+        raise InvalidInput(f"{spec.name}: a target counted in days is whole days", field="targets")
+    if any(later <= earlier for earlier, later in itertools.pairwise(limits)):
+        raise InvalidInput(f"{spec.name}: each extension is longer than the limit before it",
+                           field="targets")  # fmt: skip
+    if any(minutes > MINUTES_MAX for minutes in limits):
+        raise InvalidInput(f"{spec.name}: a limit is at most ten years", field="targets")
+    return list(spec.extensions)
 
 
 def _check_choices(values: Sequence[str], allowed: Sequence[str], field: str) -> list[str]:
@@ -297,9 +317,11 @@ def sla_policy_create(
     is_complaint: bool | None = None,
     pause_statuses: Sequence[str] = (),
     calendar: BusinessCalendar | None = None,
+    regulator: str = "",
 ) -> SlaPolicy:
     """Add a policy with its targets and escalations. It applies to cases opened (or
-    re-categorised) from now on; open cases take it up only through a recompute."""
+    re-categorised) from now on; open cases take it up only through a recompute. A policy
+    with a regulator's code is statutory: it applies beside the bank's own."""
     if not targets:
         raise InvalidInput("a policy needs at least one target", field="targets")
     if code and SlaPolicy.objects.filter(code=code).exists():
@@ -314,6 +336,7 @@ def sla_policy_create(
         is_complaint=is_complaint,
         pause_statuses=_check_choices(pause_statuses, PAUSABLE_STATUSES, "pause_statuses"),
         calendar=calendar,
+        regulator=regulator.strip().lower(),
     )
     _full_clean(policy)
     policy.save()
@@ -330,6 +353,7 @@ def sla_policy_create(
             minutes=spec.minutes,
             basis=spec.basis,
             warning_percent=spec.warning_percent,
+            extensions=_check_limits(spec),
         )
         _full_clean(target, prefix="targets")
         target.save()

@@ -63,6 +63,11 @@ class EventKind(models.TextChoices):
     COMPLAINT_STEP = "complaint_step", _("Complaint step")
 
 
+# The complaint step that gives the customer the bank's decision: statutory deadlines stop on it
+# (the complaints app names its steps; the SLA replay reads this one from the case history).
+COMPLAINT_DECISION_STEP = "decided"
+
+
 class LinkRelation(models.TextChoices):
     """How a linked case stands to the other: a message on one named the other."""
 

@@ -23,6 +23,7 @@ from bankdesk.sla.clocks import sla_clocks_sync
 from bankdesk.staff.choices import Role
 from bankdesk.staff.models import Branch, Team, User
 from bankdesk.tickets.choices import (
+    COMPLAINT_DECISION_STEP,
     TRANSITIONS,
     CaseStatus,
     DeliveryStatus,
@@ -362,10 +363,13 @@ def case_complaint_step_record(
     *, case: Case, actor: User | None, step: str, **data: Any
 ) -> CaseEvent:
     """A step of the case's complaint (the complaints app's), in its history and audited, in
-    the caller's transaction."""
+    the caller's transaction. The decision stops the statutory clocks."""
     case.updated_at = timezone.now()
     Case.objects.filter(pk=case.pk).update(updated_at=case.updated_at)
-    return _event(case, EventKind.COMPLAINT_STEP, actor, step=step, **data)
+    event = _event(case, EventKind.COMPLAINT_STEP, actor, step=step, **data)
+    if step == COMPLAINT_DECISION_STEP:
+        sla_clocks_sync(case=_locked(case))
+    return event
 
 
 @transaction.atomic
