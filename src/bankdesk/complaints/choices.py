@@ -41,6 +41,9 @@ class Step(models.TextChoices):
     RESPONSE = "response", _("Customer's response")
     CLOSED = "closed", _("Complaint closed")
     REOPENED = "reopened", _("Complaint reopened")
+    EXTENSION_REQUESTED = "extension_requested", _("Deadline extension asked for")
+    EXTENSION_APPROVED = "extension_approved", _("Deadline extension approved, customer told")
+    EXTENSION_REFUSED = "extension_refused", _("Deadline extension refused")
 
 
 # Which status each step may be taken from, and the status it leaves.

@@ -23,7 +23,15 @@ from bankdesk.complaints.choices import (
     CustomerResponse,
     Step,
 )
-from bankdesk.complaints.models import Complaint, ComplaintClass
+from bankdesk.complaints.extensions import (
+    APPROVE,
+    DAY_MINUTES,
+    complaint_extension_decide,
+    complaint_extension_request,
+    statutory_clocks,
+)
+from bankdesk.complaints.models import Complaint, ComplaintClass, ComplaintExtension
+from bankdesk.complaints.selectors import closure_within_24h
 from bankdesk.complaints.services import (
     Details,
     complaint_acknowledge,
@@ -38,6 +46,7 @@ from bankdesk.complaints.services import (
 )
 from bankdesk.console.words import error_text
 from bankdesk.lib.errors import BankdeskError, InvalidInput
+from bankdesk.sla.extensions import clock_extendable, clock_next_limit
 from bankdesk.staff.auth import request_staff
 from bankdesk.staff.mfa import mfa_required
 from bankdesk.staff.models import User
@@ -46,6 +55,7 @@ from bankdesk.tickets.models import Case
 from bankdesk.tickets.recusal import recused_staff
 
 REGISTER_SHOWN = 100
+EXTENSION_DECIDED = "extension_decided"  # the panel's form for a supervisor's decision
 
 
 def complaint_panel(
@@ -56,7 +66,9 @@ def complaint_panel(
         return None
     complaint = (
         Complaint.objects.filter(case=case)
-        .select_related("owner", "product", "issue", "cause")
+        .select_related(
+            "owner", "product", "issue", "cause", "suggested_product", "suggested_issue"
+        )
         .first()
     )
     if complaint is None:
@@ -93,7 +105,31 @@ def complaint_panel(
         "responses": CustomerResponse.choices,
         "typed": typed or {},
         "closed_within_24h": complaint.closed_within_24h,
+        "deadlines": _deadlines(complaint),
+        "extensions": list(
+            complaint.extensions.select_related("clock", "requested_by", "decided_by")
+        ),
+        "may_approve": user.has_perm(APPROVE),
+        "user_id": user.pk,
     }
+
+
+def _deadlines(complaint: Complaint) -> list[dict[str, Any]]:
+    """The regulator's deadlines on the complaint: where each stands and how far it could be
+    extended."""
+    rows = []
+    for clock in statutory_clocks(complaint):
+        limit = clock_next_limit(clock)
+        rows.append(
+            {
+                "clock": clock,
+                "regulator": clock.target.policy.regulator,
+                "days": clock.minutes // DAY_MINUTES,
+                "next_days": limit // DAY_MINUTES if limit else None,
+                "extendable": not clock_extendable(clock),
+            }
+        )
+    return rows
 
 
 def _class(raw: str, kind: str) -> ComplaintClass | None:
@@ -157,6 +193,31 @@ def _take(step: str, complaint: Complaint, data: Any, user: User) -> None:
         complaint_close(complaint=complaint, actor=user)
     elif step == Step.REOPENED:
         complaint_reopen(complaint=complaint, reason=data.get("reason", ""), actor=user)
+    elif step == Step.EXTENSION_REQUESTED:
+        clock = next(
+            (c for c in statutory_clocks(complaint) if str(c.pk) == data.get("clock", "")), None
+        )
+        if clock is None:
+            raise InvalidInput("choose the deadline to extend", field="clock_id")
+        complaint_extension_request(
+            complaint=complaint, clock=clock, reason=data.get("reason", ""), actor=user
+        )
+    elif step == EXTENSION_DECIDED:
+        raw = data.get("extension", "")
+        extension = (
+            ComplaintExtension.objects.filter(pk=int(raw), complaint=complaint).first()
+            if raw.isdigit()
+            else None
+        )
+        if extension is None or data.get("decision") not in {"approve", "refuse"}:
+            raise InvalidInput("choose the extension, then approve or refuse it",
+                               field="extension_id")  # fmt: skip
+        complaint_extension_decide(
+            extension=extension,
+            approve=data.get("decision") == "approve",
+            note=data.get("note", ""),
+            actor=user,
+        )
     else:
         raise InvalidInput("unknown step", field="step")
 
@@ -214,12 +275,12 @@ def complaint_register(request: HttpRequest) -> HttpResponse:
     if mine:
         records = records.filter(owner=user)
     shown = list(records.order_by("-received_at", "-id")[:REGISTER_SHOWN])
-    since = timezone.now() - timedelta(days=30)
-    closed = Complaint.objects.filter(
-        case__in=cases_visible_to(user), closed_at__isnull=False, closed_at__gte=since
+    now = timezone.now()
+    ratio = closure_within_24h(
+        Complaint.objects.filter(case__in=cases_visible_to(user)),
+        since=now - timedelta(days=30),
+        until=now,
     )
-    total = closed.count()
-    within = sum(1 for c in closed.only("received_at", "closed_at") if c.closed_within_24h)
     return render(
         request,
         "console/complaints.html",
@@ -228,9 +289,9 @@ def complaint_register(request: HttpRequest) -> HttpResponse:
             "statuses": ComplaintStatus.choices,
             "status": status,
             "mine": mine,
-            "closed_30_days": total,
-            "within_24h": within,
-            "ratio": round(100 * within / total, 1) if total else None,
+            "closed_30_days": ratio.total,
+            "within_24h": ratio.within,
+            "ratio": ratio.percent,
             "shown": REGISTER_SHOWN,
         },
     )

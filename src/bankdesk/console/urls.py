@@ -4,6 +4,7 @@ from django.urls import path
 from bankdesk.console import (
     audit,
     cases,
+    complaint_new,
     complaints,
     customers,
     floor,
@@ -58,6 +59,7 @@ urlpatterns = [
     path("cases/<int:case_id>/reply/", cases.case_live_reply, name="case_live_reply"),
     path("cases/<int:case_id>/complaint/", complaints.complaint_step, name="complaint_step"),
     path("complaints/", complaints.complaint_register, name="complaints"),
+    path("complaints/new/", complaint_new.complaint_new, name="complaint_new"),
     path(
         "cases/<int:case_id>/attachments/<int:attachment_id>/",
         cases.case_attachment,

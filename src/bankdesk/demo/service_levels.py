@@ -1,7 +1,8 @@
 """The demo bank's service levels: what a mainland retail bank typically commits to.
 
-Complaints run two resolution clocks at once: the bank's own 24-hour target and the 15-day
-limit for a decision under the regulator's complaint rules. Everything here is ordinary data
+Complaints run the bank's own clocks (first response, 24-hour resolution) here; the
+regulator's 15-day decision limit runs beside them from the statutory policy a fresh install
+seeds (complaints/regulators.py). Everything here is ordinary data
 that admins edit afterwards; `bankdesk sla recompute` applies their edits to open cases.
 """
 
@@ -53,21 +54,6 @@ def demo_service_levels_seed(*, complaint_team: Team) -> int:
                     basis=TimeBasis.CALENDAR,
                     warning_percent=75,
                     escalations=(_notify(Threshold.WARNING), _notify(Threshold.BREACH)),
-                ),
-                TargetSpec(
-                    name="监管 15 日处理决定",
-                    metric=Metric.RESOLUTION,
-                    minutes=15 * DAY,
-                    basis=TimeBasis.CALENDAR,
-                    warning_percent=80,
-                    escalations=(
-                        _notify(Threshold.WARNING),
-                        EscalationSpec(
-                            threshold=Threshold.BREACH,
-                            action=EscalationAction.REASSIGN_TEAM,
-                            team=complaint_team,
-                        ),
-                    ),
                 ),
             ],
         },

@@ -38,8 +38,8 @@ EXCLUDED: dict[str, str] = {
 }
 # Filled by `migrate` itself (and the key check by the key ring); not a sign of data. A restore
 # replaces content types and permissions with the backup's rows, ids included.
-# Rows that `migrate` itself creates (the standard business calendars and the complaint
-# taxonomy it seeds): a freshly installed database holding only these still counts as empty
+# Rows that `migrate` itself creates (the standard business calendars, the complaint
+# taxonomy and the regulators' statutory SLA policies it seeds): a freshly installed database holding only these still counts as empty
 # for a restore.
 FILLED_BY_SETUP = frozenset(
     {
@@ -50,6 +50,9 @@ FILLED_BY_SETUP = frozenset(
         "sla.workingperiod",
         "sla.calendarday",
         "sla.slasettingsstamp",
+        "sla.slapolicy",
+        "sla.slatarget",
+        "sla.slapolicy_categories",
         "complaints.complaintclass",
     }
 )

@@ -63,8 +63,12 @@ def _is_a_complaint_on_the_desk(case: Case, officer: User, complaint_team: Team)
     complaint = Complaint.objects.get(case=case)
     assert complaint.opened_on == "assistant" and complaint.channel == case.channel
     assert (case.team, case.assignee) == (complaint_team, officer)
-    clocks = SlaClock.objects.filter(case=case)
-    assert {clock.target.policy.name for clock in clocks} == {COMPLAINT_POLICY}
+    clocks = SlaClock.objects.filter(case=case).select_related("target__policy")
+    # The bank's complaint clocks, and beside them the regulator's 15-day decision.
+    assert {(clock.target.policy.name, clock.target.policy.regulator) for clock in clocks} == {
+        (COMPLAINT_POLICY, ""),
+        ("内地监管投诉时限 Mainland China (NFRA)", "cn-nfra"),
+    }
     assert cases_visible_to(officer).filter(pk=case.pk).exists()
 
 
