@@ -32,7 +32,7 @@ from bankdesk.console.words import error_text
 from bankdesk.customers.choices import Tier
 from bankdesk.lib.channels import Channel
 from bankdesk.lib.errors import BankdeskError
-from bankdesk.sla.choices import EscalationAction, Metric, Threshold, TimeBasis
+from bankdesk.sla.choices import DAY_BASES, EscalationAction, Metric, Threshold, TimeBasis
 from bankdesk.sla.errors import PolicyExists
 from bankdesk.sla.models import BusinessCalendar, SlaPolicy, SlaTarget
 from bankdesk.sla.selectors import policy_list
@@ -62,6 +62,9 @@ UNIT_MINUTES = {"minutes": 1, "hours": 60, "days": 24 * 60}
 
 def duration_words(minutes: int, basis: str) -> str:
     """A target's time limit as staff say it: "4 working hours", "15 days"."""
+    if basis == TimeBasis.WORKING_DAYS:
+        days = minutes // (24 * 60)
+        return ngettext("%(count)d working day", "%(count)d working days", days) % {"count": days}
     if basis == TimeBasis.BUSINESS:
         if minutes % 60 == 0:
             hours = minutes // 60
@@ -168,7 +171,7 @@ class TargetForm(forms.Form):
         choices=[
             ("hours", gettext_lazy("hours")),
             ("minutes", gettext_lazy("minutes")),
-            ("days", gettext_lazy("days (calendar time only)")),
+            ("days", gettext_lazy("days (not for business minutes)")),
         ],
         initial="hours",
     )
@@ -201,6 +204,8 @@ class TargetForm(forms.Form):
                         "depends on the calendar."
                     ),
                 )
+            elif unit != "days" and cleaned.get("basis") in DAY_BASES:
+                self.add_error("unit", _("A limit counted in days is given in days."))
             elif amount * UNIT_MINUTES[unit] > MINUTES_MAX:
                 self.add_error("amount", _("A target is at most ten years."))
             else:
@@ -323,6 +328,8 @@ def _target_row(target: SlaTarget) -> dict[str, Any]:
     return {
         "target": target,
         "limit": duration_words(target.minutes, target.basis),
+        "extensions": [duration_words(int(m), target.basis) for m in target.extensions],
+        "basis": target.get_basis_display(),
         "escalations": escalations,
     }
 

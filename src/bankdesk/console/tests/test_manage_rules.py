@@ -39,6 +39,12 @@ FIXTURE = Path(__file__).parents[2] / "sla" / "tests" / "files" / "notice-2027-T
 HEADER = "date,kind,name_zh,name_en\n"
 
 
+def _own(model: Any, through: str = "") -> Any:
+    """The bank's own policies (or their targets), leaving out the regulators' profiles every
+    install is seeded with."""
+    return model.objects.filter(**{f"{through}regulator": ""})
+
+
 def _console(client: Client, user: User, language: str = "en") -> Client:
     sign_in_with_second_factor(client, user)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
@@ -342,6 +348,14 @@ def test_an_admin_adds_a_policy_and_sees_its_targets_in_words(client, admin_user
     assert "首次响应" in chinese and "金卡" in chinese and "紧急" in chinese
 
 
+def test_the_regulators_profiles_show_as_statutory_policies(client, admin_user):
+    chinese = _console(client, admin_user, "zh-hans").get("/manage/sla/").content.decode()
+    assert "监管时限：cn-nfra" in chinese and "监管 15 日处理决定" in chinese
+    assert "15 个自然日" in chinese
+    assert "经审批可延长至" in chinese and "自然日（期满日为节假日的顺延至工作日）" in chinese
+    assert "监管时限：uk-fca" in chinese and "15 个工作日" in chinese
+
+
 def test_a_policy_out_of_use_gives_new_cases_no_clocks(client, admin_user):
     policy = standard_policy_create(TargetSpec(name="Resolution", metric="resolution", minutes=480))
     _console(client, admin_user)
@@ -380,7 +394,7 @@ def test_a_bad_policy_comes_back_with_every_reason_and_what_was_typed(client, ad
     assert "A target needs this." in page
     assert "Choose the team that takes the case over." in page
     assert 'value="贵宾客户"' in page and 'value="首次响应"' in page
-    assert SlaPolicy.objects.count() == 1 and SlaTarget.objects.count() == 1
+    assert _own(SlaPolicy).count() == 1 and _own(SlaTarget, "policy__").count() == 1
 
     nothing = client.post(
         "/manage/sla/new/",
@@ -407,7 +421,7 @@ def test_a_bad_policy_comes_back_with_every_reason_and_what_was_typed(client, ad
     )
     assert warning.status_code == 400
     assert "Give the target a warning share first." in warning.content.decode()
-    assert SlaPolicy.objects.count() == 1
+    assert _own(SlaPolicy).count() == 1
 
 
 @pytest.mark.parametrize("role", [Role.AGENT, Role.SUPERVISOR, Role.AUDITOR])
@@ -425,7 +439,7 @@ def test_who_may_not_configure_service_levels_reads_them_and_changes_nothing(
     refused = client.post(f"/manage/sla/{policy.pk}/active/", {"is_active": "0"})
     assert refused.status_code == 403
     policy.refresh_from_db()
-    assert policy.is_active and SlaPolicy.objects.count() == 1
+    assert policy.is_active and _own(SlaPolicy).count() == 1
 
 
 def test_the_policy_list_reads_a_bounded_number_of_rows(
