@@ -37,7 +37,7 @@ def _reason(value: str, field: str) -> str:
         raise InvalidInput("contains characters that cannot be stored", field=field)
     value = clean_text(value)
     if not value:
-        raise InvalidInput("give the reason", field=field)
+        raise InvalidInput("give the reason", field=field, code="reason_required")
     if len(value) > TEXT_MAX:
         raise InvalidInput(f"{field} is at most {TEXT_MAX} characters", field=field)
     return value
@@ -119,10 +119,11 @@ def complaint_extension_decide(
         .get(pk=extension.pk)
     )
     if not actor.has_perm(APPROVE):
-        raise PermissionDenied("only a supervisor approves an extension", field="extension_id")
+        raise PermissionDenied("only a supervisor approves an extension", field="extension_id",
+                               code="extension_approver_not_supervisor")  # fmt: skip
     if extension.requested_by_id == actor.pk:
         raise PermissionDenied("an extension is approved by someone other than who asked",
-                               field="extension_id")  # fmt: skip
+                               field="extension_id", code="extension_own_request")  # fmt: skip
     if extension.status != ExtensionStatus.REQUESTED:
         raise ExtensionNotAllowed(f"this extension is already {extension.status}",
                                   field="extension_id")  # fmt: skip

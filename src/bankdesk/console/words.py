@@ -27,6 +27,22 @@ _SAID: dict[str, object] = {
     "rate_limited": _("Too many requests at once. Wait a moment and try again."),
     "delivery_failed": _("The message could not be delivered."),
     "delivery_not_given_up": _("Only a message whose delivery failed can be sent again."),
+    "assignee_recused": _(
+        "That member of staff is involved in what the complaint is about (handled it, or works "
+        "at the branch concerned) and may not handle it."
+    ),
+    "complaint_step_refused": _("The complaint cannot take that step from where it stands."),
+    "owner_not_on_complaint_team": _("The owner must be a member of a complaint team."),
+    "reason_required": _("Say why: the reason is kept with the record."),
+    "complaint_extension_not_allowed": _(
+        "This deadline cannot be extended now: it is met or passed, has no longer limit left, "
+        "or an extension of it is already awaiting approval."
+    ),
+    "sla_extension_refused": _(
+        "This deadline cannot be extended now: it is met or passed, or has no longer limit left."
+    ),
+    "extension_approver_not_supervisor": _("Only a supervisor approves an extension."),
+    "extension_own_request": _("An extension is approved by someone other than who asked for it."),
 }
 
 

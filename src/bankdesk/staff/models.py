@@ -136,6 +136,16 @@ class User(AbstractUser):
     max_open_cases = models.PositiveSmallIntegerField(
         _("open cases at most"), default=8, help_text=_("Open cases this person may hold at once.")
     )
+    # The branch (网点) this person works at, if any: a complaint about that branch is never
+    # theirs to handle (tickets.recusal).
+    branch = models.ForeignKey(
+        Branch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("branch"),
+    )
 
     objects = StaffManager()  # type: ignore[misc]
 

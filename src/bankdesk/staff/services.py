@@ -256,6 +256,13 @@ def staff_presence_set(*, user: User, presence: str) -> User:
     return user
 
 
+class _Keep:
+    """A parameter left as it is."""
+
+
+KEEP = _Keep()
+
+
 @transaction.atomic
 def staff_work_set(
     *,
@@ -264,9 +271,11 @@ def staff_work_set(
     skills: list[Skill],
     max_open_cases: int,
     actor: User | None = None,
+    branch: Branch | _Keep | None = KEEP,
 ) -> User:
-    """The teams whose queues a member works, what they are skilled at, and how many open cases
-    they hold at most. Teams widen which cases they see within their role, never the role."""
+    """The teams whose queues a member works, what they are skilled at, how many open cases
+    they hold at most, and (when given) the branch they work at. Teams widen which cases they
+    see within their role, never the role."""
     if not 0 <= max_open_cases <= CAPACITY_MAX:
         raise InvalidInput(
             f"max_open_cases must be between 0 and {CAPACITY_MAX}", field="max_open_cases"
@@ -283,6 +292,12 @@ def staff_work_set(
         user.max_open_cases = max_open_cases
         user.save(update_fields=["max_open_cases"])
         changed.append("max_open_cases")
+    if not isinstance(branch, _Keep) and branch != user.branch:
+        if branch is not None and not branch.is_active:
+            raise InvalidInput("this branch is closed", field="branch_id")
+        user.branch = branch
+        user.save(update_fields=["branch"])
+        changed.append("branch")
     if changed:
         audit_record(actor=actor, action="staff.work", target=user, fields=changed)
     return user

@@ -2,18 +2,20 @@
 
 Involved are the people who handled the case before it became a complaint (its assignees up to
 the moment it was opened as one) and those who handled the cases it refers to (their
-assignees, and whoever answered the customer on them). A staff member's branch is not recorded,
-so staff of a branch complained about are not yet told apart.
+assignees, and whoever answered the customer on them), and the staff of the branch the
+complaint is about (the case's branch).
 """
 
 from __future__ import annotations
 
+from bankdesk.staff.models import User
 from bankdesk.tickets.choices import Direction, EventKind, LinkRelation
 from bankdesk.tickets.models import Case, CaseEvent, Message
 
 # Why someone is recused, as the refusal says it.
 HANDLED_BEFORE = "handled_before"
 HANDLED_REFERRED = "handled_referred"
+BRANCH_STAFF = "branch_staff"
 
 
 def _assignees(events: list[dict[str, object]]) -> set[int]:
@@ -71,4 +73,7 @@ def recused_staff(case: Case) -> dict[int, str]:
         }
         for person in handled:
             recused.setdefault(person, HANDLED_REFERRED)
+    if case.branch_id is not None:
+        for person in User.objects.filter(branch_id=case.branch_id).values_list("pk", flat=True):
+            recused.setdefault(person, BRANCH_STAFF)
     return recused

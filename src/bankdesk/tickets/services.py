@@ -51,7 +51,7 @@ from bankdesk.tickets.models import (
     Tag,
 )
 from bankdesk.tickets.numbering import case_number_next
-from bankdesk.tickets.recusal import recused_staff
+from bankdesk.tickets.recusal import BRANCH_STAFF, recused_staff
 from bankdesk.tickets.signals import complaint_opened
 from bankdesk.tickets.threads import thread_key
 
@@ -156,11 +156,15 @@ def _check_assignable(team: Team | None, assignee: User | None, case: Case | Non
         raise AssigneeNotInTeam(
             f"{assignee} is not a member of team {team.code}", field="assignee_id"
         )
-    if case is not None and assignee.pk in recused_staff(case):
-        raise AssigneeRecused(
-            f"{assignee} handled what complaint {case.number} is about and may not handle it",
-            field="assignee_id",
+    why = recused_staff(case).get(assignee.pk) if case is not None else None
+    if case is not None and why is not None:
+        involvement = (
+            f"works at the branch complaint {case.number} is about"
+            if why == BRANCH_STAFF
+            else f"handled what complaint {case.number} is about"
         )
+        raise AssigneeRecused(f"{assignee} {involvement} and may not handle it",
+                              field="assignee_id")  # fmt: skip
 
 
 def _complaint_opened(case: Case, actor: User | None, **data: Any) -> None:

@@ -231,6 +231,36 @@ def test_who_handled_the_case_a_complaint_refers_to_is_recused(
     case_assign(case=complaint_case, team=complaint_team, assignee=officer, actor=officer)
 
 
+def test_staff_of_the_branch_complained_about_are_recused(
+    categories, complaint_team, make_staff, officer
+):
+    from bankdesk.staff.services import branch_create, staff_work_set
+
+    branch = branch_create(code="sh-pudong", name="浦东支行")
+    teller = make_staff("teller", Role.COMPLAINT_OFFICER, teams=[complaint_team])
+    staff_work_set(user=teller, teams=[complaint_team], skills=[], max_open_cases=8, branch=branch)
+    case = case_create(
+        subject="网点柜员态度恶劣",
+        channel="branch",
+        branch=branch,
+        category=categories["complaint_fees"],
+        actor=None,
+    )
+    complaint = Complaint.objects.get(case=case)
+    with pytest.raises(AssigneeRecused) as refused:
+        complaint_owner_set(complaint=complaint, owner=teller, actor=officer)
+    assert "works at the branch" in refused.value.message
+    # Anyone else on the complaint team may own it; a complaint about another branch is
+    # the teller's to handle.
+    complaint_owner_set(complaint=complaint, owner=officer, actor=officer)
+    elsewhere = case_create(
+        subject="手机银行转账失败", channel="app", category=categories["complaint_fees"], actor=None
+    )
+    complaint_owner_set(
+        complaint=Complaint.objects.get(case=elsewhere), owner=teller, actor=officer
+    )
+
+
 def test_closed_within_24_hours_is_measured_from_receipt(complaint):
     complaint.closed_at = complaint.received_at + timedelta(hours=23, minutes=59)
     assert complaint.closed_within_24h is True

@@ -30,7 +30,7 @@ from bankdesk.lib.languages import Language
 from bankdesk.staff.auth import request_staff
 from bankdesk.staff.choices import Role, RoleChangeStatus
 from bankdesk.staff.mfa import mfa_required, mfa_required_for
-from bankdesk.staff.models import ChannelCapacity, RoleChangeRequest, Skill, Team, User
+from bankdesk.staff.models import Branch, ChannelCapacity, RoleChangeRequest, Skill, Team, User
 from bankdesk.staff.predicates import is_admin
 from bankdesk.staff.role_changes import (
     REASON_MAX,
@@ -122,6 +122,11 @@ class StaffWorkForm(forms.Form):
     )
     max_open_cases = forms.IntegerField(
         label=gettext_lazy("Open cases at most"), min_value=0, max_value=CAPACITY_MAX
+    )
+    branch = forms.ModelChoiceField(
+        label=gettext_lazy("Works at branch (complaints about it go to others)"),
+        queryset=Branch.objects.filter(is_active=True),
+        required=False,
     )
 
 
@@ -272,6 +277,7 @@ def _member_page(
                 "teams": list(person.teams.all()),
                 "skills": list(person.skills.all()),
                 "max_open_cases": person.max_open_cases,
+                "branch": person.branch_id,
             }
         ),
         "capacity_form": bound.get("capacity_form") or CapacityForm(),
@@ -318,6 +324,7 @@ def staff_work(request: HttpRequest, staff_id: int) -> HttpResponse:
                 skills=list(data["skills"]),
                 max_open_cases=data["max_open_cases"],
                 actor=viewer,
+                branch=data["branch"],
             )
         except BankdeskError as exc:
             form.add_error(None, problem_text(exc))

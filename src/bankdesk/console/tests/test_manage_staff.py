@@ -193,6 +193,27 @@ def test_teams_skills_and_overall_capacity_are_changed_and_audited(
     assert sorted(entry.fields) == ["max_open_cases", "skills", "teams"]
 
 
+def test_the_branch_a_member_works_at_is_set_here(admin_client, agent, general_team):
+    from bankdesk.staff.services import branch_create
+
+    branch = branch_create(code="bj-xidan", name="西单支行")
+    closed = branch_create(code="bj-old", name="旧网点", is_active=False)
+    page = _html(admin_client.get(f"/manage/staff/{agent.pk}/"))
+    assert "西单支行" in page and "旧网点" not in page
+    form = {"teams": [general_team.pk], "max_open_cases": "8", "branch": str(branch.pk)}
+    assert admin_client.post(f"/manage/staff/{agent.pk}/work/", form).status_code == 302
+    agent.refresh_from_db()
+    assert agent.branch == branch
+    [entry] = _audited("staff.work")
+    assert entry.fields == ["branch"]
+    refused = admin_client.post(
+        f"/manage/staff/{agent.pk}/work/", {**form, "branch": str(closed.pk)}
+    )
+    assert refused.status_code == 400
+    agent.refresh_from_db()
+    assert agent.branch == branch
+
+
 def test_a_bad_capacity_is_refused_with_the_form_kept(admin_client, agent):
     response = admin_client.post(
         f"/manage/staff/{agent.pk}/work/", {"teams": [], "max_open_cases": "-2"}
