@@ -17,6 +17,7 @@ from django.utils import timezone
 from bankdesk.complaints.choices import MOVES, ClassKind, ComplaintStatus, CustomerResponse, Step
 from bankdesk.complaints.errors import ComplaintStepRefused, OwnerNotOnComplaintTeam
 from bankdesk.complaints.models import Complaint, ComplaintClass
+from bankdesk.complaints.suggestion import officer_choice_keep, suggest_on_commit
 from bankdesk.lib.errors import InvalidInput
 from bankdesk.lib.text import clean_text, is_unusable
 from bankdesk.staff.models import Team, User
@@ -44,6 +45,7 @@ def complaint_open(
         received_at=case.created_at if at_creation else timezone.now(),
     )
     case_complaint_step_record(case=case, actor=actor, step=Step.OPENED, on=on)
+    suggest_on_commit(complaint)  # after commit: the case's first message is there
     return complaint
 
 
@@ -51,14 +53,16 @@ def _locked(complaint: Complaint) -> Complaint:
     return Complaint.objects.select_for_update().select_related("case").get(pk=complaint.pk)
 
 
-def _text(value: str, field: str, *, required: bool) -> str:
+def checked_text(value: str, field: str, *, required: bool, limit: int = TEXT_MAX) -> str:
+    """Text an officer wrote, cleaned and checked: storable, given when required, not too
+    long. Every complaint record's free text goes through here."""
     if is_unusable(value):
         raise InvalidInput("contains characters that cannot be stored", field=field)
     value = clean_text(value)
     if required and not value:
         raise InvalidInput(f"{field} is required", field=field)
-    if len(value) > TEXT_MAX:
-        raise InvalidInput(f"{field} is at most {TEXT_MAX} characters", field=field)
+    if len(value) > limit:
+        raise InvalidInput(f"{field} is at most {limit} characters", field=field)
     return value
 
 
@@ -114,7 +118,7 @@ def complaint_details_set(*, complaint: Complaint, details: Details, actor: User
     """What the customer asks for, the amount in dispute, and whether a regulator forwarded it
     (with the regulator's reference)."""
     complaint = _locked(complaint)
-    demand = _text(details.demand, "demand", required=False)
+    demand = checked_text(details.demand, "demand", required=False)
     amount = details.disputed_amount
     if amount is not None and not Decimal("0") <= amount <= AMOUNT_MAX:
         raise InvalidInput("the disputed amount must be between 0 and 999,999,999,999.99",
@@ -157,6 +161,7 @@ def complaint_classify(
     complaint.product = _class(product, ClassKind.PRODUCT, "product_id")
     complaint.issue = _class(issue, ClassKind.ISSUE, "issue_id")
     complaint.cause = _class(cause, ClassKind.CAUSE, "cause_id")
+    officer_choice_keep(complaint, product, issue)
     return _save(
         complaint,
         actor,
@@ -197,8 +202,8 @@ def complaint_investigate(*, complaint: Complaint, actor: User) -> Complaint:
 def complaint_decide(*, complaint: Complaint, decision: str, remedy: str, actor: User) -> Complaint:
     """The bank's decision and what it does about it (a refund, an apology, a correction)."""
     complaint = _locked(complaint)
-    decision = _text(decision, "decision", required=True)
-    remedy = _text(remedy, "remedy", required=False)
+    decision = checked_text(decision, "decision", required=True)
+    remedy = checked_text(remedy, "remedy", required=False)
     if complaint.owner_id is None:
         raise ComplaintStepRefused("name the complaint's owner first", field="owner_id")
     _move(complaint, Step.DECIDED)
@@ -240,7 +245,7 @@ def complaint_close(*, complaint: Complaint, actor: User) -> Complaint:
 @transaction.atomic
 def complaint_reopen(*, complaint: Complaint, reason: str, actor: User) -> Complaint:
     complaint = _locked(complaint)
-    reason = _text(reason, "reason", required=True)
+    reason = checked_text(reason, "reason", required=True)
     _move(complaint, Step.REOPENED)
     complaint.reopened += 1
     complaint.closed_at = None
