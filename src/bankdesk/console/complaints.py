@@ -44,6 +44,7 @@ from bankdesk.complaints.services import (
     complaint_reopen,
     complaint_response_record,
 )
+from bankdesk.console.complaint_hotspots import register_filter
 from bankdesk.console.words import error_text
 from bankdesk.lib.errors import BankdeskError, InvalidInput
 from bankdesk.sla.extensions import clock_extendable, clock_next_limit
@@ -274,6 +275,11 @@ def complaint_register(request: HttpRequest) -> HttpResponse:
         records = records.filter(status=status)
     if mine:
         records = records.filter(owner=user)
+    try:  # the complaints of one hotspot, as its count links here (console/complaint_hotspots.py)
+        records, hotspot = register_filter(request.GET, records, user)
+    except BankdeskError as exc:
+        messages.error(request, error_text(exc))
+        records, hotspot = records.none(), None
     shown = list(records.order_by("-received_at", "-id")[:REGISTER_SHOWN])
     now = timezone.now()
     ratio = closure_within_24h(
@@ -293,5 +299,8 @@ def complaint_register(request: HttpRequest) -> HttpResponse:
             "within_24h": ratio.within,
             "ratio": ratio.percent,
             "shown": REGISTER_SHOWN,
+            "hotspot": hotspot,
+            "export_from": request.GET.get("from", ""),
+            "export_to": request.GET.get("to", ""),
         },
     )

@@ -4,6 +4,8 @@ from django.urls import path
 from bankdesk.console import (
     audit,
     cases,
+    complaint_export,
+    complaint_hotspots,
     complaint_new,
     complaints,
     customers,
@@ -59,6 +61,23 @@ urlpatterns = [
     path("cases/<int:case_id>/reply/", cases.case_live_reply, name="case_live_reply"),
     path("cases/<int:case_id>/complaint/", complaints.complaint_step, name="complaint_step"),
     path("complaints/", complaints.complaint_register, name="complaints"),
+    path("complaints/hotspots/", complaint_hotspots.complaint_hotspots, name="complaint_hotspots"),
+    path(
+        "complaints/export.xlsx",
+        complaint_export.complaint_register_export,
+        name="complaint_register_export",
+    ),
+    path("complaints/root-causes/", complaint_hotspots.root_cause_add, name="root_cause_add"),
+    path(
+        "complaints/root-causes/<int:root_cause_id>/actions/",
+        complaint_hotspots.root_cause_action_add,
+        name="root_cause_action_add",
+    ),
+    path(
+        "complaints/rectifications/<int:rectification_id>/move/",
+        complaint_hotspots.rectification_move_view,
+        name="rectification_move",
+    ),
     path("complaints/new/", complaint_new.complaint_new, name="complaint_new"),
     path(
         "cases/<int:case_id>/attachments/<int:attachment_id>/",
