@@ -178,6 +178,22 @@ def categories(db: None) -> dict[str, Category]:
     }
 
 
+@pytest.fixture
+def migrated_data(db: None) -> None:
+    """What migrations seed — the business calendars, the complaint taxonomy, the regulators'
+    statutory policies — put back for a test after one that ran in a transaction emptied the
+    tables (a no-op otherwise)."""
+    from bankdesk.complaints.models import ComplaintClass
+    from bankdesk.complaints.regulators import regulator_profiles_seed
+    from bankdesk.complaints.taxonomy import taxonomy_seed
+    from bankdesk.sla.models import SlaPolicy, SlaTarget
+    from bankdesk.sla.services import calendars_seed
+
+    calendars_seed()
+    taxonomy_seed(ComplaintClass)
+    regulator_profiles_seed(policy_model=SlaPolicy, target_model=SlaTarget, category_model=Category)
+
+
 def sign_in_with_second_factor(client: Client, user: User) -> Client:
     """Sign a member of staff in with their second factor given, as the code page leaves a
     session: a confirmed authenticator, and the session marked verified by it."""

@@ -14,9 +14,11 @@ from django.utils.translation import gettext as _
 
 from bankdesk.complaints.choices import ComplaintStatus, ExtensionStatus, Step
 from bankdesk.complaints.models import Complaint, ComplaintExtension
-from bankdesk.complaints.services import TEXT_MAX
-from bankdesk.intake.services import case_reply
+from bankdesk.complaints.services import checked_text
+from bankdesk.intake.services import case_reply, case_reply_channels
+from bankdesk.lib.channels import Channel
 from bankdesk.lib.errors import Conflict, InvalidInput, PermissionDenied
+from bankdesk.lib.languages import Language
 from bankdesk.lib.text import clean_text, is_unusable
 from bankdesk.security.audit import audit_record
 from bankdesk.sla.extensions import clock_extendable, clock_next_limit, sla_clock_extend
@@ -33,14 +35,9 @@ class ExtensionNotAllowed(Conflict):
 
 
 def _reason(value: str, field: str) -> str:
-    if is_unusable(value):
-        raise InvalidInput("contains characters that cannot be stored", field=field)
-    value = clean_text(value)
-    if not value:
+    if not clean_text(value) and not is_unusable(value):
         raise InvalidInput("give the reason", field=field, code="reason_required")
-    if len(value) > TEXT_MAX:
-        raise InvalidInput(f"{field} is at most {TEXT_MAX} characters", field=field)
-    return value
+    return checked_text(value, field, required=True)
 
 
 def statutory_clocks(complaint: Complaint) -> list[SlaClock]:
@@ -142,8 +139,13 @@ def complaint_extension_decide(
     clock = sla_clock_extend(clock=extension.clock, actor=actor, reason=extension.reason)
     extension.status = ExtensionStatus.APPROVED
     extension.due_after = clock.due_at
-    language = case.customer.preferred_language if case.customer_id else "zh-hans"
-    case_reply(case=case, text=_notice_text(extension, language), actor=actor)
+    customer = case.customer
+    language = customer.preferred_language if customer is not None else Language.ZH_HANS
+    # The first channel that reaches the customer; with none, the notice is recorded on the
+    # case as said by phone, for the officer to call.
+    reaching = case_reply_channels(case)
+    channel = reaching[0] if reaching else Channel.PHONE
+    case_reply(case=case, text=_notice_text(extension, language), actor=actor, channel=channel)
     extension.notice_sent_at = timezone.now()
     extension.save()
     case_complaint_step_record(

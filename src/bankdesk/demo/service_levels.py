@@ -8,11 +8,13 @@ that admins edit afterwards; `bankdesk sla recompute` applies their edits to ope
 
 from __future__ import annotations
 
+from bankdesk.complaints.regulators import regulator_profiles_seed
 from bankdesk.sla.choices import EscalationAction, Metric, Threshold, TimeBasis
-from bankdesk.sla.models import SlaPolicy
+from bankdesk.sla.models import SlaPolicy, SlaTarget
 from bankdesk.sla.services import EscalationSpec, TargetSpec, sla_policy_create
 from bankdesk.staff.models import Team
 from bankdesk.tickets.choices import CaseStatus, Priority
+from bankdesk.tickets.models import Category
 
 HOUR = 60
 DAY = 24 * HOUR
@@ -115,4 +117,8 @@ def demo_service_levels_seed(*, complaint_team: Team) -> int:
             continue
         sla_policy_create(actor=None, **policy)  # type: ignore[arg-type]
         added += 1
-    return added
+    # The regulators' profiles a migration seeds (again, if the tables were emptied), now with
+    # the demo's categories: the FCA's payment-services policy covers its payments group.
+    return added + regulator_profiles_seed(
+        policy_model=SlaPolicy, target_model=SlaTarget, category_model=Category
+    )

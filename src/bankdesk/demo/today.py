@@ -17,6 +17,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from bankdesk.complaints.extensions import (
+    complaint_extension_decide,
+    complaint_extension_request,
+    statutory_clocks,
+)
+from bankdesk.complaints.models import Complaint, ComplaintExtension
 from bankdesk.customers.models import Customer
 from bankdesk.demo.taxonomy import TEAM_COMPLAINTS, TEAM_ENGLISH, TEAM_GENERAL
 from bankdesk.intake.choices import OutboxStatus
@@ -24,7 +30,13 @@ from bankdesk.intake.models import OutboxMessage
 from bankdesk.intake.services import case_reply
 from bankdesk.lib.channels import Channel
 from bankdesk.lib.languages import Language
-from bankdesk.sla.clocks import sla_clocks_recompute_case
+from bankdesk.sla.clocks import (
+    extended_minutes,
+    sla_clocks_recompute_case,
+    terms_kept,
+    working_time,
+)
+from bankdesk.sla.snapshot import sla_settings
 from bankdesk.staff.choices import Presence
 from bankdesk.staff.models import Team, User
 from bankdesk.tickets.choices import CaseStatus, Priority
@@ -140,7 +152,26 @@ def _moved(case: Case, steps: list[Step], now: datetime) -> Case:
     )
     Conversation.objects.filter(case=case).update(created_at=start)
     sla_clocks_recompute_case(case_id=case.pk, dry_run=False, renew_terms=False)
+    _extensions_retimed(case, latest)
     return Case.objects.get(pk=case.pk)
+
+
+def _extensions_retimed(case: Case, at: datetime) -> None:
+    """An extension granted in the story: at its moment, with the deadlines the moved history
+    gives (before, on the target's own limit; after, the clock's)."""
+    for extension in ComplaintExtension.objects.filter(complaint__case=case).select_related(
+        "clock__target"
+    ):
+        clock = extension.clock
+        clock.refresh_from_db()
+        spec = sla_settings().spec(clock.calendar_id)
+        before = working_time(terms_kept(clock), spec).add_business_time(
+            clock.started_at, timedelta(minutes=extended_minutes(clock.target, clock.extension - 1))
+        )
+        ComplaintExtension.objects.filter(pk=extension.pk).update(
+            requested_at=at, decided_at=at, notice_sent_at=at, due_before=before,
+            due_after=clock.due_at,
+        )  # fmt: skip
 
 
 def demo_today_seed(*, now: datetime | None = None) -> int:
@@ -196,6 +227,27 @@ def demo_today_seed(*, now: datetime | None = None) -> int:
             return case_reply(case=case, text=text, actor=case.assignee or agent, channel=channel)
 
         return send
+
+    def extended(asker: User, approver: User | None) -> Callable[[Case], object]:
+        """The complaint team asks for the regulator's deadline to be extended; a supervisor
+        approves, and the customer is told."""
+
+        def extend(case: Case) -> object:
+            record = Complaint.objects.get(case=case)
+            clocks = statutory_clocks(record)
+            if approver is None or not clocks:
+                return None
+            asked = complaint_extension_request(
+                complaint=record,
+                clock=clocks[0],
+                reason="需境外收单机构提供交易凭证，核查周期较长",
+                actor=asker,
+            )
+            return complaint_extension_decide(
+                extension=asked, approve=True, note="同意延期", actor=approver
+            )
+
+        return extend
 
     def bounced(case: Case) -> None:
         """The reply's mail server refuses it: the outbox gives up, the case shows why."""
@@ -294,6 +346,24 @@ def demo_today_seed(*, now: datetime | None = None) -> int:
                 [
                     Step(20 * 60, lambda case: None),
                     Step(20 * 60 - 30, reply("您好，您的投诉已受理，我们将在 24 小时内给您答复。")),
+                ],
+            ),
+            (
+                opened(
+                    "投诉：境外消费争议退款迟迟未到账",
+                    10,
+                    Channel.EMAIL,
+                    category=complaint,
+                    team=complaints_team,
+                    assignee=officer,
+                ),
+                [
+                    Step(9 * 24 * 60, lambda case: None),
+                    Step(
+                        9 * 24 * 60 - 90,
+                        reply("您好，您的投诉已受理，我们正在联系境外收单机构核实。"),
+                    ),
+                    Step(2 * 24 * 60, extended(officer, staff.get("supervisor"))),
                 ],
             ),
             (

@@ -39,8 +39,8 @@ EXCLUDED: dict[str, str] = {
 # Filled by `migrate` itself (and the key check by the key ring); not a sign of data. A restore
 # replaces content types and permissions with the backup's rows, ids included.
 # Rows that `migrate` itself creates (the standard business calendars, the complaint
-# taxonomy and the regulators' statutory SLA policies it seeds): a freshly installed database holding only these still counts as empty
-# for a restore.
+# taxonomy and the regulators' statutory SLA policies it seeds): a freshly installed database
+# holding only these still counts as empty for a restore.
 FILLED_BY_SETUP = frozenset(
     {
         "contenttypes.contenttype",

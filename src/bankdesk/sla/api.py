@@ -146,6 +146,7 @@ class TargetOut(Schema):
     minutes: int
     basis: str
     warning_percent: int | None
+    extensions: list[int] = Field(description="Longer limits each extension may give (minutes)")
     escalations: list[EscalationOut]
 
 
@@ -162,6 +163,7 @@ class PolicyOut(Schema):
     is_complaint: bool | None
     pause_statuses: list[str]
     calendar: str | None
+    regulator: str = Field(description="A regulator's code for a statutory policy; empty: own")
     targets: list[TargetOut]
 
 
@@ -179,6 +181,7 @@ def _policy_out(policy: SlaPolicy) -> dict[str, Any]:
         "is_complaint": policy.is_complaint,
         "pause_statuses": policy.pause_statuses,
         "calendar": policy.calendar.code if policy.calendar else None,
+        "regulator": policy.regulator,
         "targets": [
             {
                 "id": target.pk,
@@ -187,6 +190,7 @@ def _policy_out(policy: SlaPolicy) -> dict[str, Any]:
                 "minutes": target.minutes,
                 "basis": target.basis,
                 "warning_percent": target.warning_percent,
+                "extensions": target.extensions,
                 "escalations": [
                     {
                         "threshold": e.threshold,

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from bankdesk.sla.calendar import BusinessCalendarSpec, CalendarRangeError
-from bankdesk.sla.choices import ClockState, ClockStatus, DayKind, DueState
+from bankdesk.sla.choices import DAY_BASES, ClockState, ClockStatus, DayKind, DueState
 from bankdesk.sla.errors import CalendarNotFound, DeadlineOutOfRange
 from bankdesk.sla.models import BusinessCalendar, SlaClock, SlaPolicy
 
@@ -159,7 +159,10 @@ def clock_state(clock: SlaClock, now: datetime) -> str:
 
 
 def clock_remaining_minutes(clock: SlaClock, now: datetime) -> int:
-    """Working minutes left before the due time; negative once it has passed."""
+    """Working minutes left before the due time (plain minutes for a clock counted in days);
+    negative once it has passed."""
+    if clock.basis in DAY_BASES and clock.due_at is not None:
+        return int((clock.due_at - now) // timedelta(minutes=1))
     if clock.status == ClockStatus.RUNNING and clock.due_at is not None:
         spec = calendar_spec_for_display(clock.calendar_id)
         return spec.business_minutes_between(now, clock.due_at)
@@ -180,6 +183,11 @@ def clock_out(clock: SlaClock, now: datetime) -> dict[str, Any]:
         "due_at": clock.due_at,
         "state": clock_state(clock, now),
         "remaining_business_minutes": clock_remaining_minutes(clock, now),
+        # A clock counted in days says what is left in whole days (none left on the last one).
+        "counts_days": clock.basis in DAY_BASES,
+        "remaining_days": (
+            (clock.due_at - now) // timedelta(days=1) if clock.due_at is not None else None
+        ),
         "met_at": clock.met_at,
         "is_provisional": clock.is_provisional,
     }

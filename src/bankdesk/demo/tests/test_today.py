@@ -68,4 +68,21 @@ def test_a_new_chat_is_routed_to_the_available_agent() -> None:
 @pytest.mark.usefixtures("demo_bank")
 def test_the_working_day_is_added_once() -> None:
     assert demo_today_seed() == 0
-    assert Case.objects.filter(subject__startswith="【今日】").count() == 10
+    assert Case.objects.filter(subject__startswith="【今日】").count() == 11
+
+
+@pytest.mark.usefixtures("demo_bank")
+def test_a_complaint_runs_an_extended_statutory_deadline() -> None:
+    from bankdesk.complaints.extensions import statutory_clocks
+    from bankdesk.complaints.models import Complaint, ComplaintExtension
+
+    extension = ComplaintExtension.objects.select_related("complaint__case").get()
+    assert extension.status == "approved" and extension.complaint.case.subject.startswith(
+        "【今日】"
+    )
+    (clock,) = statutory_clocks(Complaint.objects.get(pk=extension.complaint_id))
+    assert clock.extension == 1 and clock.minutes == 30 * 24 * 60
+    assert extension.due_after == clock.due_at > timezone.now() > extension.requested_at
+    assert extension.due_before is not None and extension.due_before < clock.due_at
+    told = extension.complaint.case.messages.filter(direction="outbound").order_by("id").last()
+    assert told is not None and "30" in told.text

@@ -79,6 +79,12 @@ def test_a_notice_loaded_in_bulk_reaches_clocks_computed_afterwards(standard, ag
     assert date(2027, 1, 1) in sla_settings().spec(calendar.pk).holidays
 
 
+def _minutes(settings, policy) -> int:
+    """The first target's limit of `policy`, as the settings read it."""
+    rules = next(rules for rules in settings.policies if rules.policy.pk == policy.pk)
+    return rules.targets[0].minutes
+
+
 def test_a_change_rolled_back_leaves_no_settings_behind(standard, agent):
     kept = sla_settings()
     seen_inside = []
@@ -88,11 +94,11 @@ def test_a_change_rolled_back_leaves_no_settings_behind(standard, agent):
             target = SlaTarget.objects.get(policy=standard)
             target.minutes = 1
             target.save()
-            seen_inside.append(sla_settings().policies[0].targets[0].minutes)
+            seen_inside.append(_minutes(sla_settings(), standard))
             raise RuntimeError("rolled back")
 
     with pytest.raises(RuntimeError):
         edit_then_fail()
     assert seen_inside == [1]  # the uncommitted edit, inside its own transaction
-    assert sla_settings().policies[0].targets[0].minutes == 480
+    assert _minutes(sla_settings(), standard) == 480
     assert sla_settings().stamp == kept.stamp

@@ -59,13 +59,16 @@ def test_an_admin_adds_a_policy_and_everyone_who_works_cases_reads_it(
     assert AuditEntry.objects.filter(action="sla.policy_create").count() == 1
     listed = agent_api.get("/sla/policies")
     assert listed.status_code == 200
-    assert [p["code"] for p in listed.json_body] == ["vip-cards"]
+    assert [p["code"] for p in listed.json_body if not p["regulator"]] == ["vip-cards"]
+    statutory = next(p for p in listed.json_body if p["code"] == "statutory-cn-nfra")
+    assert statutory["regulator"] == "cn-nfra" and statutory["is_active"]
+    assert statutory["targets"][0]["extensions"] == [30 * 1440, 60 * 1440]
 
 
 def test_a_supervisor_may_not_change_the_service_levels(api_for, supervisor):
     response = api_for(supervisor).post("/sla/policies", _policy_body())
     assert response.status_code == 403
-    assert not SlaPolicy.objects.exists()
+    assert not SlaPolicy.objects.filter(regulator="").exists()
 
 
 @pytest.mark.parametrize(
@@ -115,7 +118,7 @@ def test_bad_policies_are_refused_with_a_clear_code_and_nothing_is_kept(
     assert response.status_code == status, response.json_body
     if field is not None:
         assert response.json_body["field"] == field
-    assert not SlaPolicy.objects.exists()
+    assert not SlaPolicy.objects.filter(regulator="").exists()
     assert not AuditEntry.objects.filter(action="sla.policy_create").exists()
 
 
