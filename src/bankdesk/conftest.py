@@ -181,17 +181,30 @@ def categories(db: None) -> dict[str, Category]:
 @pytest.fixture
 def migrated_data(db: None) -> None:
     """What migrations seed — the business calendars, the complaint taxonomy, the regulators'
-    statutory policies — put back for a test after one that ran in a transaction emptied the
-    tables (a no-op otherwise)."""
+    statutory policies, the survey template and follow-up rules — put back for a test after
+    one that ran in a transaction emptied the tables (a no-op otherwise)."""
     from bankdesk.complaints.models import ComplaintClass
     from bankdesk.complaints.regulators import regulator_profiles_seed
     from bankdesk.complaints.taxonomy import taxonomy_seed
+    from bankdesk.feedback.models import FollowUpRule, SurveyTemplate
+    from bankdesk.feedback.seed import feedback_seed
     from bankdesk.sla.models import SlaPolicy, SlaTarget
     from bankdesk.sla.services import calendars_seed
 
     calendars_seed()
     taxonomy_seed(ComplaintClass)
     regulator_profiles_seed(policy_model=SlaPolicy, target_model=SlaTarget, category_model=Category)
+    feedback_seed(SurveyTemplate, FollowUpRule)
+
+
+@pytest.fixture
+def feedback_data(db: None) -> None:
+    """The survey template and follow-up rules a fresh install has (migrations seed them; a
+    test after a transactional one finds them gone)."""
+    from bankdesk.feedback.models import FollowUpRule, SurveyTemplate
+    from bankdesk.feedback.seed import feedback_seed
+
+    feedback_seed(SurveyTemplate, FollowUpRule)
 
 
 def sign_in_with_second_factor(client: Client, user: User) -> Client:

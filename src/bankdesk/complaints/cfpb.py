@@ -319,7 +319,9 @@ def _row_load(
         # case lifecycle goes), so it never waits in a queue as overdue.
         reason = one_line(f"CFPB: {row.company_response}", 200)
         case = case_status_change(case=case, status=CaseStatus.OPEN, actor=actor, reason=reason)
-        case_status_change(case=case, status=CaseStatus.RESOLVED, actor=actor, reason=reason)
+        case_status_change(
+            case=case, status=CaseStatus.RESOLVED, actor=actor, reason=reason, history=True
+        )
     # Written on the record as the CFPB recorded it (history, not steps taken now).
     Complaint.objects.filter(case=case).update(
         status=ComplaintStatus.CLOSED if row.is_answered else ComplaintStatus.RECEIVED,

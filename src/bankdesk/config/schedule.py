@@ -13,6 +13,7 @@ from django_tasks_db.models import DBTaskResult
 
 from bankdesk.assistant.tasks import assistant_training_recover_run
 from bankdesk.config.tasks import housekeeping_run
+from bankdesk.feedback.tasks import survey_reminders_run
 from bankdesk.intake.tasks import mailbox_poll_run, outbox_deliver_run, wechat_nonces_prune_run
 from bankdesk.security.tasks import audit_chain_run
 from bankdesk.sla.tasks import calendar_horizon_check_run, sla_firings_run, sla_sweep_run
@@ -46,6 +47,8 @@ SCHEDULE = [
     # Audit entries whose commit found the chain's head busy get linked, and the head is sealed
     # into a checkpoint file: at most this long of the chain's tail is ever unsealed.
     Periodic(task=audit_chain_run, every_seconds=5 * 60),
+    # One reminder to customers who have not answered their survey (never in quiet hours).
+    Periodic(task=survey_reminders_run, every_seconds=15 * 60),
 ]
 
 

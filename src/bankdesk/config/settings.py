@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "bankdesk.knowledge",
     "bankdesk.assistant",
     "bankdesk.complaints",
+    "bankdesk.feedback",
     "bankdesk.console",
 ]
 
@@ -364,6 +365,24 @@ BANKDESK_AUTOCLOSE_DAYS = env_int("BANKDESK_AUTOCLOSE_DAYS", 7, minimum=1)
 # (the State Council publishes the next year's in November or December).
 BANKDESK_CALENDAR_WARNING_WEEKS = env_int("BANKDESK_CALENDAR_WARNING_WEEKS", 8, minimum=1)
 BANKDESK_API_PAGE_SIZE_MAX = 200
+# Where customers reach bankdesk's public pages (survey links in e-mails and SMS point here).
+BANKDESK_PUBLIC_URL = env_str("BANKDESK_PUBLIC_URL", "http://localhost:8000").rstrip("/")
+
+# --- follow-up and surveys (feedback app; docs/feedback.md) -----------------------------------
+
+# No survey invitation or reminder leaves in these hours, on the bank's clock.
+BANKDESK_SURVEY_QUIET_HOURS = env_str("BANKDESK_SURVEY_QUIET_HOURS", "21:00-09:00")
+BANKDESK_SURVEY_TIME_ZONE = env_str("BANKDESK_SURVEY_TIME_ZONE") or TIME_ZONE
+# At most one survey per customer in this many days.
+BANKDESK_SURVEY_PERIOD_DAYS = env_int("BANKDESK_SURVEY_PERIOD_DAYS", 30, minimum=0)
+# A link works this many days after it is sent, once.
+BANKDESK_SURVEY_LINK_DAYS = env_int("BANKDESK_SURVEY_LINK_DAYS", 7, minimum=1)
+# One reminder to a customer who has not answered this many hours after the invitation.
+BANKDESK_SURVEY_REMINDER_HOURS = env_int("BANKDESK_SURVEY_REMINDER_HOURS", 48, minimum=1)
+# Business hours between follow-up calls that found nobody; after the last, unreachable.
+BANKDESK_FOLLOWUP_RETRY_HOURS = [
+    int(hours) for hours in env_list("BANKDESK_FOLLOWUP_RETRY_HOURS", ["2", "4", "8"])
+]
 
 # --- logging --------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from bankdesk.config.api import api
 from bankdesk.config.health import healthz, readyz
+from bankdesk.feedback.views import survey_opt_out_view, survey_page
 from bankdesk.intake.contact import help_contact, help_status
 from bankdesk.knowledge.help import help_centre
 from bankdesk.staff.mfa import MfaAdminSite
@@ -23,5 +24,8 @@ urlpatterns = [
     path("help/", help_centre, name="help"),
     path("help/contact/", help_contact, name="help_contact"),
     path("help/status/<str:token>/", help_status, name="help_status"),
+    # Public, no login; rate-limited per address (security.middleware.PUBLIC_PREFIXES).
+    path("survey/<str:token>/", survey_page, name="survey"),
+    path("survey/<str:token>/opt-out/", survey_opt_out_view, name="survey_opt_out"),
     path("", include("bankdesk.console.urls")),
 ]

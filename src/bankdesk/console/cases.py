@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from bankdesk.assistant.selectors import case_handoff
 from bankdesk.console.complaints import complaint_panel
+from bankdesk.console.followups import follow_up_panel
 from bankdesk.console.words import error_text
 from bankdesk.customers.masking import identity_shown
 from bankdesk.intake.outbox import outbox_retry
@@ -247,6 +248,7 @@ def workspace_page(
             "can_retry": can_change and user.has_perm("intake.retry_outboxmessage"),
             "handoff": case_handoff(case),
             "complaint": complaint_panel(case, user, complaint_typed),
+            "feedback": follow_up_panel(case, user),
             "suggestions": case_suggestions(case)
             if user.has_perm("knowledge.view_article")
             else [],

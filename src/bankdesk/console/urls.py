@@ -10,6 +10,7 @@ from bankdesk.console import (
     complaints,
     customers,
     floor,
+    followups,
     macros,
     queue,
     search,
@@ -60,6 +61,9 @@ urlpatterns = [
     ),
     path("cases/<int:case_id>/reply/", cases.case_live_reply, name="case_live_reply"),
     path("cases/<int:case_id>/complaint/", complaints.complaint_step, name="complaint_step"),
+    path("followups/", followups.follow_up_queue, name="followups"),
+    path("followups/indicators/", followups.feedback_indicators, name="feedback_indicators"),
+    path("followups/<int:follow_up_id>/", followups.follow_up_work, name="followup"),
     path("complaints/", complaints.complaint_register, name="complaints"),
     path("complaints/hotspots/", complaint_hotspots.complaint_hotspots, name="complaint_hotspots"),
     path(

@@ -42,6 +42,7 @@ _SAID: dict[str, object] = {
         "This deadline cannot be extended now: it is met or passed, or has no longer limit left."
     ),
     "extension_approver_not_supervisor": _("Only a supervisor approves an extension."),
+    "follow_up_finished": _("This follow-up is finished: nothing more to record on it."),
     "extension_own_request": _("An extension is approved by someone other than who asked for it."),
 }
 

@@ -33,6 +33,9 @@ class Customer(EncryptedModel):
         max_length=10, choices=Language.choices, default=Language.ZH_HANS
     )
     preferred_channel = models.CharField(max_length=20, choices=Channel.choices, blank=True)
+    # When the customer likes to be called (follow-up calls show it); both or neither.
+    contact_from = models.TimeField(_("call from"), null=True, blank=True)
+    contact_until = models.TimeField(_("call until"), null=True, blank=True)
     # Contacts nobody has matched to a real customer yet; staff merge them later.
     is_provisional = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
@@ -46,6 +49,8 @@ class Customer(EncryptedModel):
         "tier": PFIClass.C1,
         "preferred_language": PFIClass.C1,
         "preferred_channel": PFIClass.C1,
+        "contact_from": PFIClass.C1,
+        "contact_until": PFIClass.C1,
         "is_provisional": PFIClass.C1,
         "created_at": PFIClass.C1,
         "updated_at": PFIClass.C1,

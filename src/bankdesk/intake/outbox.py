@@ -38,6 +38,7 @@ from bankdesk.intake.channels.registry import adapter_for
 from bankdesk.intake.choices import OutboxStatus
 from bankdesk.intake.errors import DeliveryFailed, NotGivenUp
 from bankdesk.intake.models import OutboxMessage
+from bankdesk.lib.quiet_hours import survey_quiet_hours
 from bankdesk.security.audit import audit_record
 from bankdesk.staff.models import User
 from bankdesk.tickets.choices import DeliveryStatus
@@ -210,6 +211,8 @@ def outbox_send(item_id: int) -> str:
     message back.
     """
     item = OutboxMessage.objects.select_related("endpoint", "message").get(pk=item_id)
+    if _held_for_quiet_hours(item):
+        return OutboxStatus.PENDING
     try:
         with _LeaseKeeper(item.pk, item.attempts):
             provider_id = _attempt(item)
@@ -229,6 +232,22 @@ def outbox_send(item_id: int) -> str:
         ):
             _message_delivery(item, DeliveryStatus.SENT)
     return OutboxStatus.SENT
+
+
+def _held_for_quiet_hours(item: OutboxMessage) -> bool:
+    """A message the customer did not ask for (a survey) claimed in quiet hours — left over
+    from the evening, or retried into the night — waits for them to end; the claim is given
+    back without counting as an attempt."""
+    if not item.payload_data().get("quiet_hours"):
+        return False
+    now = timezone.now()
+    allowed = survey_quiet_hours().next_allowed(now)
+    if allowed <= now:
+        return False
+    _held(item.pk, item.attempts).update(
+        status=OutboxStatus.PENDING, attempts=F("attempts") - 1, next_attempt_at=allowed
+    )
+    return True
 
 
 def _failed(item: OutboxMessage, reason: str, *, permanent: bool) -> str:

@@ -478,6 +478,11 @@ def _recipient(case: Case, channel: str, customer: Customer | None) -> str:
     raise InvalidInput(f"there is no {channel} address to reply to", field="channel")
 
 
+def case_reply_address(case: Case, channel: str) -> str:
+    """Where a message on `channel` reaches the case's customer (InvalidInput when nowhere)."""
+    return _recipient(case, channel, case.customer)
+
+
 def outbox_enqueue(
     *, case: Case, message: Message | None, channel: str, recipient: str, payload: dict[str, object]
 ) -> OutboxMessage:

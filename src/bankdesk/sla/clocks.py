@@ -54,10 +54,20 @@ class Terms:
 
 
 def _business_calendar_id(case: Case, policy: SlaPolicy, settings: SlaSettings) -> int | None:
-    """The policy's calendar, else that of the branch the case was raised at, else the case
-    team's, else the bank's standard one."""
+    """The policy's calendar, else the case's own (`_case_calendar_id`)."""
     if policy.calendar_id is not None:
         return policy.calendar_id
+    return _case_calendar_id(case, settings)
+
+
+def case_calendar(case: Case) -> BusinessCalendarSpec:
+    """The business calendar the case's own work runs on (a follow-up's due time, say): that
+    of the branch it was raised at, else its team's, else the bank's standard one."""
+    settings = sla_settings()
+    return settings.spec(_case_calendar_id(case, settings))
+
+
+def _case_calendar_id(case: Case, settings: SlaSettings) -> int | None:
     if case.branch_id is not None:
         branch_calendar = Branch.objects.filter(pk=case.branch_id).values_list(
             "calendar_id", flat=True

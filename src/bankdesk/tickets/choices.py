@@ -61,6 +61,8 @@ class EventKind(models.TextChoices):
     DELIVERY_RETRIED = "delivery_retried", _("Reply sent again")
     COMPLAINT_OPENED = "complaint_opened", _("Handled as a complaint")
     COMPLAINT_STEP = "complaint_step", _("Complaint step")
+    FOLLOW_UP = "follow_up", _("Follow-up call")
+    SURVEY_ANSWERED = "survey_answered", _("Satisfaction survey answered")
 
 
 # The complaint step that gives the customer the bank's decision: statutory deadlines stop on it

@@ -52,7 +52,7 @@ from bankdesk.tickets.models import (
 )
 from bankdesk.tickets.numbering import case_number_next
 from bankdesk.tickets.recusal import BRANCH_STAFF, recused_staff
-from bankdesk.tickets.signals import complaint_opened
+from bankdesk.tickets.signals import case_resolved, complaint_opened
 from bankdesk.tickets.threads import thread_key
 
 SUBJECT_MAX = 200
@@ -67,6 +67,8 @@ _EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     EventKind.CATEGORY_CHANGED: ("category", "is_complaint"),
     EventKind.COMPLAINT_OPENED: ("is_complaint",),
     EventKind.COMPLAINT_STEP: ("complaint",),
+    EventKind.FOLLOW_UP: ("follow_up",),
+    EventKind.SURVEY_ANSWERED: ("survey",),
     EventKind.ASSIGNED: ("team", "assignee"),
     EventKind.MESSAGE_ADDED: ("messages",),
     EventKind.NOTE_ADDED: ("notes",),
@@ -295,8 +297,12 @@ def _number_pending() -> str:
 
 
 @transaction.atomic
-def case_status_change(*, case: Case, status: str, actor: User | None, reason: str = "") -> Case:
-    """Move a case along its lifecycle; anything the state machine does not allow is a 409."""
+def case_status_change(
+    *, case: Case, status: str, actor: User | None, reason: str = "", history: bool = False
+) -> Case:
+    """Move a case along its lifecycle; anything the state machine does not allow is a 409.
+    `history`: the change is an old one loaded after the fact (an import), which nobody
+    follows up with the customer."""
     case = _locked(case)
     if status not in CaseStatus.values:
         raise InvalidInput("unknown status", field="status")
@@ -319,6 +325,8 @@ def case_status_change(*, case: Case, status: str, actor: User | None, reason: s
         case, EventKind.STATUS_CHANGED, actor, **{"from": previous, "to": status, "reason": reason}
     )
     sla_clocks_sync(case=case)
+    if status == CaseStatus.RESOLVED and not history:
+        case_resolved.send(sender=Case, case=case, actor=actor)
     return case
 
 
@@ -374,6 +382,14 @@ def case_complaint_step_record(
     if step == COMPLAINT_DECISION_STEP:
         sla_clocks_sync(case=_locked(case))
     return event
+
+
+def case_feedback_record(*, case: Case, kind: str, actor: User | None, **data: Any) -> CaseEvent:
+    """A follow-up call or a survey answer (the feedback app's), in the case's history and
+    audited, in the caller's transaction. Neither changes the case or its clocks."""
+    if kind not in (EventKind.FOLLOW_UP, EventKind.SURVEY_ANSWERED):
+        raise InvalidInput("not a feedback event", field="kind")
+    return _event(case, kind, actor, **data)
 
 
 @transaction.atomic

@@ -6,3 +6,8 @@ from django.dispatch import Signal
 # get `case` and `actor`, and must do their part in the same transaction (the complaints app
 # opens its record here).
 complaint_opened = Signal()
+
+# A case has just become resolved (first time or again, after a reopen): receivers get `case`
+# (locked by the caller) and `actor`, and do their part in the same transaction (the feedback
+# app plans the follow-up call and the survey here).
+case_resolved = Signal()

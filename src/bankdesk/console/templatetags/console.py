@@ -37,6 +37,8 @@ def queue_navigation(context: template.Context) -> dict[str, Any]:
         "reads_cases": reads_cases(user),
         "customers": user.has_perm("customers.view_customer"),
         "complaints": user.has_perm("complaints.view_complaint"),
+        "followups": user.has_perm("feedback.view_followup"),
+        "indicators": user.has_perm("feedback.view_indicators"),
         "views": views,
         "saved": saved,
         "here": here,
