@@ -19,6 +19,12 @@ from websockets.sync.client import ClientConnection, connect
 
 from bankdesk.config.tests.test_up import _bankdesk, _free_port, _get, _session_members
 
+# These start bankdesk in a home of its own on its embedded SQLite, whatever database the suite
+# runs on: the SQLite suite runs them, and the PostgreSQL suite does not run them a second time.
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("DATABASE_URL")), reason="bankdesk on its own SQLite: the SQLite suite's"
+)
+
 # A database of Redis's own for these tests, emptied before each run: the rate limits of
 # earlier runs must not count against this one.
 TEST_REDIS_URL = os.environ.get("BANKDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
@@ -27,6 +33,7 @@ from django.core.management import call_command
 call_command("migrate", interactive=False, verbosity=0)
 from bankdesk.staff.choices import Role
 from bankdesk.staff.services import staff_create
+
 staff_create(username="supervisor", password=None, role=Role.SUPERVISOR)
 call_command("token", "create", "--user", "supervisor")
 """

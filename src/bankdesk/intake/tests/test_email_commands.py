@@ -13,6 +13,13 @@ from pathlib import Path
 
 import pytest
 
+# These start bankdesk in a home of its own on its embedded SQLite, whatever database the suite
+# runs on: the SQLite suite runs them, and the PostgreSQL suite does not run them a second time.
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("DATABASE_URL")), reason="bankdesk on its own SQLite: the SQLite suite's"
+)
+
+
 FIXTURES = Path(__file__).parent / "fixtures" / "email"
 
 
