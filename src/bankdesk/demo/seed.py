@@ -10,6 +10,8 @@ from django.db import transaction
 
 from bankdesk.demo.service_levels import demo_service_levels_seed
 from bankdesk.demo.taxonomy import NAMED_LOGINS, STAFF, STAFF_EMAIL_DOMAIN, TAXONOMY, TEAMS
+from bankdesk.feedback.models import FollowUpRule, SurveyTemplate
+from bankdesk.feedback.seed import feedback_seed
 from bankdesk.intake.models import ChannelEndpoint
 from bankdesk.lib.channels import Channel
 from bankdesk.lib.env import private_file_secret
@@ -70,6 +72,8 @@ def demo_base_seed(*, password: str) -> None:
                     is_complaint=group.is_complaint,
                 )
 
+    # Follow-up rules and the survey, as a fresh install has them (kept if the bank has its own).
+    feedback_seed(SurveyTemplate, FollowUpRule)
     demo_service_levels_seed(
         complaint_team=next(team for team in teams.values() if team.is_complaint_team)
     )

@@ -46,6 +46,7 @@ from bankdesk.demo.context import (
     CategoryPlan,
 )
 from bankdesk.demo.errors import DemoBaseMissing, InvalidDemoSize
+from bankdesk.demo.feedback import demo_feedback_history
 from bankdesk.demo.lifecycle import CaseBuilder
 from bankdesk.demo.people import (
     CUSTOMER_FIELDS,
@@ -91,6 +92,8 @@ class DemoReport:
     conversations: int
     messages: int
     events: int
+    follow_ups: int = 0
+    survey_answers: int = 0
 
 
 def _context(now: int, writer: BulkWriter) -> CaseContext:
@@ -256,6 +259,10 @@ def demo_generate(
         # give its complaints their records.
         sla_clocks_recompute(actor=None, reason="demo cases generated")
         complaint_records_backfill(Complaint, Case)
+        # And the follow-up calls and surveys after them, a year of each.
+        follow_ups, answers = demo_feedback_history(seed=seed, now=now)
+    else:
+        follow_ups = answers = 0
     counts = loader.counts
     return DemoReport(
         customers=counts[Customer],
@@ -265,6 +272,8 @@ def demo_generate(
         conversations=counts[Conversation],
         messages=counts[Message],
         events=counts[CaseEvent],
+        follow_ups=follow_ups,
+        survey_answers=answers,
     )
 
 

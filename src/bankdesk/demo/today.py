@@ -24,7 +24,11 @@ from bankdesk.complaints.extensions import (
 )
 from bankdesk.complaints.models import Complaint, ComplaintExtension
 from bankdesk.customers.models import Customer
+from bankdesk.demo.feedback import demo_feedback_retimed, demo_no_answer
 from bankdesk.demo.taxonomy import TEAM_COMPLAINTS, TEAM_ENGLISH, TEAM_GENERAL
+from bankdesk.feedback.choices import AttemptOutcome, Verdict
+from bankdesk.feedback.followups import CallResult, follow_up_call_record
+from bankdesk.feedback.models import FollowUp
 from bankdesk.intake.choices import OutboxStatus
 from bankdesk.intake.models import OutboxMessage
 from bankdesk.intake.services import case_reply
@@ -381,9 +385,88 @@ def demo_today_seed(*, now: datetime | None = None) -> int:
                 ],
             ),
         ]
+    stories += _resolved_stories(opened, reply, status, agent, general, complaint, officer)
     for make, steps in stories:
         with transaction.atomic():
             first, *rest = steps
             case = make()
-            _moved(case, [Step(first.minutes_ago, lambda case: None), *rest], now)
+            case = _moved(case, [Step(first.minutes_ago, lambda case: None), *rest], now)
+            demo_feedback_retimed(case)
     return len(stories)
+
+
+def _resolved_stories(
+    opened: Callable[..., Callable[[], Case]],
+    reply: Callable[[str], Callable[[Case], object]],
+    status: Callable[[str], Callable[[Case], object]],
+    agent: User,
+    general: Team,
+    complaint: Category | None,
+    officer: User | None,
+) -> list[tuple[Callable[[], Case], list[Step]]]:
+    """Cases resolved today and yesterday: their follow-up calls wait in the queue (one due
+    now, one the customer asked to be called back later, one finished), each with its survey."""
+
+    def satisfied_on_the_phone(case: Case) -> None:
+        follow_up = FollowUp.objects.get(case=case)
+        follow_up_call_record(
+            follow_up=follow_up,
+            result=CallResult(
+                outcome=AttemptOutcome.REACHED,
+                verdict=Verdict.SATISFIED,
+                remarks="补卡已收到，感谢及时处理",
+                csat=5,
+                nps=9,
+            ),
+            actor=agent,
+        )
+
+    stories: list[tuple[Callable[[], Case], list[Step]]] = [
+        (
+            opened("信用卡临时额度调整", 11, Channel.EMAIL, team=general, assignee=agent),
+            [
+                Step(5 * 60, lambda case: None),
+                Step(4 * 60, status(CaseStatus.OPEN)),
+                Step(3 * 60 + 10, reply("您好，临时额度已调整为 5 万元，有效期 30 天。")),
+                Step(3 * 60, status(CaseStatus.RESOLVED)),
+            ],
+        ),
+        (
+            opened("网银登录密码重置", 1, Channel.PHONE, team=general, assignee=agent),
+            [
+                Step(26 * 60, lambda case: None),
+                Step(25 * 60, status(CaseStatus.OPEN)),
+                Step(24 * 60, status(CaseStatus.RESOLVED)),
+                Step(60, lambda case: demo_no_answer(case, agent, timedelta(hours=2))),
+            ],
+        ),
+        (
+            opened("借记卡补卡进度查询", 2, Channel.PHONE, team=general, assignee=agent),
+            [
+                Step(2 * 24 * 60, lambda case: None),
+                Step(2 * 24 * 60 - 30, status(CaseStatus.OPEN)),
+                Step(30 * 60, status(CaseStatus.RESOLVED)),
+                Step(90, satisfied_on_the_phone),
+            ],
+        ),
+    ]
+    if complaint is not None and officer is not None:
+        stories.append(
+            (
+                opened(
+                    "投诉：手机银行转账手续费多扣",
+                    6,
+                    Channel.EMAIL,
+                    category=complaint,
+                    team=officer.teams.first(),
+                    assignee=officer,
+                ),
+                [
+                    Step(28 * 60, lambda case: None),
+                    Step(27 * 60, status(CaseStatus.OPEN)),
+                    Step(6 * 60, reply("您好，经核实多扣的手续费 25 元已退回您的账户。")),
+                    Step(5 * 60, status(CaseStatus.RESOLVED)),
+                ],
+            )
+        )
+    return stories

@@ -394,9 +394,9 @@ def test_demo_command_seeds_the_base_and_builds_the_bank() -> None:
     assert demo_base_exists()
     assert User.objects.get(username="supervisor").check_password(PASSWORD)
     today = Case.objects.filter(subject__startswith="【今日】").count()
-    assert today == 11 and Case.objects.count() == 90 + today
+    assert today == 15 and Case.objects.count() == 90 + today
     assert "25 customers" in out.getvalue() and "90 cases" in out.getvalue()
-    assert "opened 11 of today's cases" in out.getvalue()
+    assert "opened 15 of today's cases" in out.getvalue()
     assert re.search(r"in \d+\.\d s", out.getvalue())
 
     # A second run adds history; the working day is there already.

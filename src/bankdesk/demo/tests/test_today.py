@@ -48,7 +48,7 @@ def test_the_agent_starts_the_day_with_cases_inside_near_and_past_their_sla() ->
     states = _states(mine)
     assert DueState.ON_TRACK in states and DueState.BREACHED in states
     assert DueState.PAUSED in states  # waiting on the customer
-    complaints = [case for case in today if case.is_complaint]
+    complaints = [case for case in today if case.is_complaint and case.status != "resolved"]
     assert set(_states(complaints)) == {DueState.AT_RISK, DueState.BREACHED}
     assert any(case.assignee is None for case in today)
     newest = max(case.created_at for case in today)
@@ -68,7 +68,7 @@ def test_a_new_chat_is_routed_to_the_available_agent() -> None:
 @pytest.mark.usefixtures("demo_bank")
 def test_the_working_day_is_added_once() -> None:
     assert demo_today_seed() == 0
-    assert Case.objects.filter(subject__startswith="【今日】").count() == 11
+    assert Case.objects.filter(subject__startswith="【今日】").count() == 15
 
 
 @pytest.mark.usefixtures("demo_bank")
@@ -86,3 +86,21 @@ def test_a_complaint_runs_an_extended_statutory_deadline() -> None:
     assert extension.due_before is not None and extension.due_before < clock.due_at
     told = extension.complaint.case.messages.filter(direction="outbound").order_by("id").last()
     assert told is not None and "30" in told.text
+
+
+@pytest.mark.usefixtures("demo_bank")
+def test_the_follow_up_queue_has_calls_due_later_and_done_with_a_year_behind_them() -> None:
+    from datetime import timedelta
+
+    from bankdesk.feedback.indicators import indicators
+    from bankdesk.feedback.models import FollowUp
+
+    now = timezone.now()
+    today = FollowUp.objects.filter(case__subject__startswith="【今日】")
+    due = today.filter(status="open", next_attempt_at__lte=now)
+    later = today.filter(status="open", next_attempt_at__gt=now)
+    assert due.exists() and later.exists() and today.filter(status="done").exists()
+    assert due.filter(is_complaint=True).exists()
+    [year] = indicators(since=now - timedelta(days=366), until=now)
+    assert year.follow_up.denominator > 20 and year.follow_up.numerator > 0
+    assert year.csat.denominator > 0 and year.response.denominator > 0

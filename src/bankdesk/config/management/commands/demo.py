@@ -57,7 +57,8 @@ class Command(BaseCommand):
             f"added {report.customers:,} customers ({report.identities:,} identities, "
             f"{report.holdings:,} holdings) and {report.cases:,} cases "
             f"({report.conversations:,} conversations, {report.messages:,} messages, "
-            f"{report.events:,} events) in {elapsed:.1f} s"
+            f"{report.events:,} events), {report.follow_ups:,} follow-ups and "
+            f"{report.survey_answers:,} survey answers in {elapsed:.1f} s"
         )
         if today:
             self.stdout.write(f"opened {today} of today's cases, up to this minute")
