@@ -19,6 +19,7 @@ from ninja.security import HttpBearer, SessionAuth
 from bankdesk.assistant.api import customer_router as customer_dialogues_router
 from bankdesk.assistant.api import router as assistant_router
 from bankdesk.customers.api import router as customers_router
+from bankdesk.feedback.api import router as feedback_router
 from bankdesk.intake.desk_api import merge_router, reply_router
 from bankdesk.knowledge.api import case_router as knowledge_case_router
 from bankdesk.knowledge.api import router as knowledge_router
@@ -174,3 +175,4 @@ api.add_router("/knowledge", knowledge_router)
 api.add_router("/cases", knowledge_case_router)
 api.add_router("/assistant", assistant_router)
 api.add_router("/audit", audit_router)
+api.add_router("/feedback", feedback_router)

@@ -18,6 +18,7 @@ from bankdesk.console import (
 )
 from bankdesk.console.manage import calendars as manage_calendars
 from bankdesk.console.manage import channels as manage_channels
+from bankdesk.console.manage import followups as manage_followups
 from bankdesk.console.manage import knowledge as manage_knowledge
 from bankdesk.console.manage import routing as manage_routing
 from bankdesk.console.manage import sla as manage_sla
@@ -97,6 +98,7 @@ urlpatterns = [
 urlpatterns += (
     manage_knowledge.urlpatterns
     + manage_routing.urlpatterns
+    + manage_followups.urlpatterns
     + manage_sla.urlpatterns
     + manage_calendars.urlpatterns
     + manage_staff.urlpatterns

@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from bankdesk.customers.choices import Tier
 from bankdesk.feedback.choices import (
     FOLLOW_UP_FINISHED,
     AttemptOutcome,
@@ -37,7 +38,7 @@ from bankdesk.security.audit import audit_record
 from bankdesk.sla.clocks import case_calendar
 from bankdesk.staff.models import User
 from bankdesk.tickets.choices import CaseStatus, EventKind
-from bankdesk.tickets.models import Case
+from bankdesk.tickets.models import Case, Category
 from bankdesk.tickets.routing_rules import category_lineage
 from bankdesk.tickets.selectors import case_customer_tier
 from bankdesk.tickets.services import (
@@ -291,3 +292,65 @@ def follow_up_take(*, follow_up: FollowUp, actor: User) -> FollowUp:
     follow_up.save(update_fields=["owner"])
     audit_record(actor=actor, action="followup.take", target=follow_up, fields=["owner"])
     return follow_up
+
+
+RULE_NAME_MAX = 120
+DUE_HOURS_MAX = 24 * 30
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """A follow-up rule as the bank writes it."""
+
+    name: str
+    position: int
+    is_active: bool
+    category: Category | None
+    channel: str
+    customer_tier: str
+    is_complaint: bool | None
+    follow_up: bool
+    due_hours: int
+
+
+def _rule_checked(spec: RuleSpec) -> RuleSpec:
+    if not spec.name.strip() or len(spec.name) > RULE_NAME_MAX:
+        raise InvalidInput(_("Give the rule a name of at most 120 characters."), field="name")
+    if not 0 <= spec.position <= 2_147_483_647:
+        raise InvalidInput(_("The order is a whole number from 0 up."), field="position")
+    if spec.channel and spec.channel not in Channel.values:
+        raise InvalidInput(_("unknown channel"), field="channel")
+    if spec.customer_tier and spec.customer_tier not in Tier.values:
+        raise InvalidInput(_("unknown customer tier"), field="customer_tier")
+    if not 1 <= spec.due_hours <= DUE_HOURS_MAX:
+        raise InvalidInput(
+            _("Due within 1 to %(n)d business hours.") % {"n": DUE_HOURS_MAX}, field="due_hours"
+        )
+    return spec
+
+
+@transaction.atomic
+def follow_up_rule_save(
+    *, spec: RuleSpec, actor: User, rule: FollowUpRule | None = None
+) -> FollowUpRule:
+    """Add a follow-up rule or change one; it applies to cases resolved from now on."""
+    spec = _rule_checked(spec)
+    rule = rule or FollowUpRule()
+    rule.name = spec.name.strip()
+    rule.position = spec.position
+    rule.is_active = spec.is_active
+    rule.category = spec.category
+    rule.channel = spec.channel
+    rule.customer_tier = spec.customer_tier
+    rule.is_complaint = spec.is_complaint
+    rule.follow_up = spec.follow_up
+    rule.due_hours = spec.due_hours
+    created = rule.pk is None
+    rule.save()
+    audit_record(
+        actor=actor,
+        action="followup_rule.create" if created else "followup_rule.update",
+        target=rule,
+        fields=[f.name for f in FollowUpRule._meta.concrete_fields if f.name != "id"],
+    )
+    return rule

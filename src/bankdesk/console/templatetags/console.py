@@ -53,6 +53,11 @@ _MANAGEMENT = [
     ("console:manage_knowledge", gettext_lazy("Knowledge base"), "knowledge.view_article"),
     ("console:manage_routing", gettext_lazy("Routing rules"), "tickets.view_routingrule"),
     ("console:manage_sla", gettext_lazy("SLA policies"), "sla.view_slapolicy"),
+    (
+        "console:manage_followup_rules",
+        gettext_lazy("Follow-up rules"),
+        "feedback.view_followuprule",
+    ),
     ("console:manage_calendars", gettext_lazy("Business calendars"), "sla.view_slapolicy"),
     ("console:manage_staff", gettext_lazy("Staff"), "staff.view_user"),
     ("console:manage_teams", gettext_lazy("Teams"), "staff.view_team"),

@@ -4,6 +4,8 @@ indicators page counts what was done."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import time_machine
 
@@ -72,3 +74,35 @@ def test_an_auditor_reads_the_queue_but_cannot_call(client, make_staff, follow_u
     assert client.post(
         f"/followups/{follow_up.pk}/", {"action": "call", "outcome": "no_answer"}
     ).status_code in (403, 404)
+
+
+def test_a_supervisor_adds_a_follow_up_rule_that_applies_to_the_next_resolution(
+    client, agent, supervisor, feedback_data, customer, general_team
+):
+    from bankdesk.customers.models import Customer
+    from bankdesk.feedback.models import FollowUpRule
+
+    sign_in_with_second_factor(client, agent)
+    assert client.get("/manage/followups/").status_code == 403
+    sign_in_with_second_factor(client, supervisor)
+    listed = client.get("/manage/followups/").content.decode()
+    assert "Complaints: call back within one working day" in listed
+    form = {
+        "name": "白金客户当天回访",
+        "position": "1",
+        "is_active": "on",
+        "customer_tier": "platinum",
+        "follow_up": "on",
+        "due_hours": "0",
+    }
+    refused = client.post("/manage/followups/new/", form)
+    assert refused.status_code == 400
+    assert not FollowUpRule.objects.filter(name="白金客户当天回访").exists()
+    assert client.post("/manage/followups/new/", {**form, "due_hours": "4"}).status_code == 302
+    Customer.objects.filter(pk=customer.pk).update(tier="platinum")
+    with time_machine.travel(WORKING_MORNING, tick=False):
+        case = resolved_case(customer, agent, team=general_team)
+    follow_up = FollowUp.objects.get(case=case)
+    assert follow_up.rule.name == "白金客户当天回访"
+    assert follow_up.due_at - WORKING_MORNING <= timedelta(hours=6)  # 4 business hours, lunch
+    assert AuditEntry.objects.filter(action="followup_rule.create").count() == 1

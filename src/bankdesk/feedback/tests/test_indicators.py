@@ -85,3 +85,16 @@ def test_by_agent_and_by_month(november):
     assert (b.csat.numerator, b.csat.denominator) == (1, 3)
     months = indicators(since=NOVEMBER[0] - timedelta(days=30), until=NOVEMBER[1], by="month")
     assert [(m.label, m.follow_up.denominator) for m in months] == [("2026-10", 1), ("2026-11", 8)]
+
+
+def test_the_api_gives_the_same_counts_to_supervisors_only(november, api_for, supervisor, agent):
+    since, until = (moment.isoformat() for moment in NOVEMBER)
+    path = "/feedback/indicators"
+    assert api_for(agent).get(path, since=since, until=until).status_code == 403
+    api = api_for(supervisor)
+    [whole] = api.get(path, since=since, until=until).json()
+    assert whole["follow_up_rate"] == {"numerator": 4, "denominator": 8, "percent": 50.0}
+    assert whole["csat"]["numerator"] == 3 and whole["nps"]["score"] == 0.0
+    months = api.get(path, since=since, until=until, by="month").json()
+    assert [m["key"] for m in months] == ["2026-11"]
+    assert api.get(path, since=until, until=since).status_code == 422

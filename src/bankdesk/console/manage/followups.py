@@ -1,0 +1,179 @@
+"""Management screen for which resolved cases get a follow-up call, and how soon: the follow-up
+rules in the order they are tried. Supervisors and admins change them; auditors read them.
+Complaints are followed up whatever the rules say."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods
+
+from bankdesk.console.manage.common import (
+    NO,
+    YES,
+    category_label,
+    complaint_choices,
+    complaint_value,
+    complaint_words,
+    require,
+)
+from bankdesk.console.manage.routing import CategoryChoice
+from bankdesk.console.words import error_text
+from bankdesk.customers.choices import Tier
+from bankdesk.feedback.followups import (
+    DUE_HOURS_MAX,
+    RULE_NAME_MAX,
+    RuleSpec,
+    follow_up_rule_save,
+)
+from bankdesk.feedback.models import FollowUpRule
+from bankdesk.lib.channels import Channel
+from bankdesk.lib.errors import BankdeskError
+from bankdesk.staff.auth import request_staff
+from bankdesk.staff.mfa import mfa_required
+from bankdesk.tickets.models import Category
+
+RULES_READ = "feedback.view_followuprule"
+RULES_CHANGE = "feedback.change_followuprule"
+
+
+class FollowUpRuleForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=RULE_NAME_MAX)
+    position = forms.IntegerField(
+        label=gettext_lazy("Order"),
+        min_value=0,
+        max_value=2_147_483_647,
+        initial=100,
+        help_text=gettext_lazy("Rules are tried from the lowest number up; the first that fits."),
+    )
+    is_active = forms.BooleanField(label=gettext_lazy("In use"), required=False, initial=True)
+    category = CategoryChoice(
+        label=gettext_lazy("Category"),
+        queryset=Category.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("Any"),
+        help_text=gettext_lazy("Its sub-categories too."),
+    )
+    channel = forms.ChoiceField(label=gettext_lazy("Channel"), required=False)
+    customer_tier = forms.ChoiceField(label=gettext_lazy("Customer tier"), required=False)
+    is_complaint = forms.ChoiceField(label=gettext_lazy("Complaint"), required=False)
+    follow_up = forms.BooleanField(
+        label=gettext_lazy("Call these customers back"), required=False, initial=True
+    )
+    due_hours = forms.IntegerField(
+        label=gettext_lazy("Within (business hours)"),
+        min_value=1,
+        max_value=DUE_HOURS_MAX,
+        initial=24,
+        help_text=gettext_lazy("On the case's business calendar, from when it is resolved."),
+    )
+
+    def __init__(self, *args: Any, rule: FollowUpRule | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kept = Q(pk=rule.category_id) if rule is not None and rule.category_id else Q(pk=None)
+        self.fields["category"].queryset = Category.objects.filter(  # type: ignore[attr-defined]
+            Q(is_active=True) | kept
+        ).order_by("code")
+        any_ = _("Any")
+        self.fields["channel"].choices = [("", any_), *Channel.choices]  # type: ignore[attr-defined]
+        self.fields["customer_tier"].choices = [("", any_), *Tier.choices]  # type: ignore[attr-defined]
+        self.fields["is_complaint"].choices = complaint_choices(any_)  # type: ignore[attr-defined]
+
+    def spec(self) -> RuleSpec:
+        data = self.cleaned_data
+        return RuleSpec(
+            name=data["name"],
+            position=data["position"],
+            is_active=data["is_active"],
+            category=data["category"],
+            channel=data["channel"],
+            customer_tier=data["customer_tier"],
+            is_complaint=complaint_value(data["is_complaint"]),
+            follow_up=data["follow_up"],
+            due_hours=data["due_hours"],
+        )
+
+
+def _initial(rule: FollowUpRule) -> dict[str, Any]:
+    complaint = "" if rule.is_complaint is None else (YES if rule.is_complaint else NO)
+    return {
+        "name": rule.name,
+        "position": rule.position,
+        "is_active": rule.is_active,
+        "category": rule.category_id,
+        "channel": rule.channel,
+        "customer_tier": rule.customer_tier,
+        "is_complaint": complaint,
+        "follow_up": rule.follow_up,
+        "due_hours": rule.due_hours,
+    }
+
+
+def _row(rule: FollowUpRule) -> dict[str, Any]:
+    conditions = [
+        category_label(rule.category) if rule.category else "",
+        rule.get_channel_display() if rule.channel else "",
+        rule.get_customer_tier_display() if rule.customer_tier else "",
+        complaint_words(rule.is_complaint),
+    ]
+    return {"rule": rule, "conditions": [c for c in conditions if c]}
+
+
+@require_GET
+@mfa_required
+def follow_up_rules(request: HttpRequest) -> HttpResponse:
+    user = request_staff(request)
+    require(user, RULES_READ)
+    rules = FollowUpRule.objects.select_related("category").order_by("position", "id")
+    return render(
+        request,
+        "console/manage/followup_rules.html",
+        {"rows": [_row(rule) for rule in rules], "may_change": user.has_perm(RULES_CHANGE)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@mfa_required
+def follow_up_rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
+    user = request_staff(request)
+    require(user, RULES_CHANGE)
+    rule = None
+    if rule_id is not None:
+        rule = FollowUpRule.objects.filter(pk=rule_id).first()
+        if rule is None:
+            raise Http404
+    status = 200
+    if request.method == "POST":
+        form = FollowUpRuleForm(request.POST, rule=rule)
+        if form.is_valid():
+            try:
+                follow_up_rule_save(spec=form.spec(), actor=user, rule=rule)
+            except BankdeskError as exc:
+                form.add_error(None, error_text(exc))
+            else:
+                messages.success(request, _("Follow-up rule saved."))
+                return HttpResponseRedirect(reverse("console:manage_followup_rules"))
+        status = 400
+    else:
+        form = FollowUpRuleForm(initial=_initial(rule) if rule else None, rule=rule)
+    return render(
+        request,
+        "console/manage/followup_rule_form.html",
+        {"form": form, "rule": rule},
+        status=status,
+    )
+
+
+urlpatterns = [
+    path("manage/followups/", follow_up_rules, name="manage_followup_rules"),
+    path("manage/followups/new/", follow_up_rule_edit, name="manage_followup_rule_new"),
+    path("manage/followups/<int:rule_id>/", follow_up_rule_edit, name="manage_followup_rule"),
+]
