@@ -55,8 +55,9 @@ logger = logging.getLogger(__name__)
 
 TEMPLATE_CODE = "after_case"
 LINK_SALT = "bankdesk.feedback.survey-link"
-# The channels an invitation can go by: each carries a link the customer can open.
-SURVEY_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.WECHAT, Channel.ALIPAY)
+# The channels an invitation can go by: each carries a link the customer can open; a web chat
+# shows a rating at its end (and the link for the rest of the survey).
+SURVEY_CHANNELS = (Channel.WEB_CHAT, Channel.EMAIL, Channel.SMS, Channel.WECHAT, Channel.ALIPAY)
 TEXT_ANSWER_MAX = 2000
 REMINDER_BATCH = 500
 SCALES = {QuestionKind.CSAT: (1, 5), QuestionKind.NPS: (0, 10)}
@@ -98,10 +99,11 @@ def _language(case: Case) -> str:
 
 
 def _channels(case: Case) -> list[str]:
-    """Where an invitation can go, the customer's preferred channel first."""
+    """Where an invitation can go: the chat the customer is in, else their preferred channel,
+    then the others their replies can take."""
     usable = [c for c in case_reply_channels(case) if c in SURVEY_CHANNELS]
     preferred = case.customer.preferred_channel if case.customer is not None else ""
-    if preferred in usable:
+    if usable[:1] != [Channel.WEB_CHAT] and preferred in usable:
         usable.remove(preferred)
         usable.insert(0, preferred)
     return usable
@@ -131,8 +133,9 @@ def survey_plan(
         channel=case.channel,
         category_id=case.category_id,
     )
-    skip = _skip_reason(case, now)
-    channels = [] if skip else _channels(case)
+    channels = _channels(case)
+    skip = _skip_reason(case, channels, now)
+    channels = [] if skip else channels
     if skip:
         survey.status, survey.skip_reason = SurveyStatus.SKIPPED, skip
     elif channels:
@@ -148,9 +151,10 @@ def survey_plan(
     return survey
 
 
-def _skip_reason(case: Case, now: datetime) -> str:
+def _skip_reason(case: Case, channels: list[str], now: datetime) -> str:
     if case.customer_id is None:
-        return SkipReason.NO_CUSTOMER
+        # A guest in the chat is asked there; nobody else can be reached.
+        return "" if channels[:1] == [Channel.WEB_CHAT] else SkipReason.NO_CUSTOMER
     if survey_opted_out(case.customer_id):
         return SkipReason.OPTED_OUT
     if _recently_surveyed(case.customer_id, now):
@@ -179,22 +183,45 @@ def _invitation_text(survey: Survey, *, reminder: bool) -> tuple[str, str]:
     return subject, text
 
 
+def _chat_rating(survey: Survey) -> dict[str, object]:
+    """What the chat widget shows at the end of the chat: the satisfaction question and its
+    scale, in the survey's language, with the link to the whole survey."""
+    csat = next(
+        (q for q in survey.template.question_list() if q["kind"] == QuestionKind.CSAT), None
+    )
+    texts = (csat or {}).get("text") or {}
+    with translation.override(survey.language):
+        return {
+            "token": survey_link_token(survey),
+            "question": texts.get(survey.language) or texts.get(Language.ZH_HANS, ""),
+            "low": _("Very unhappy"),
+            "high": _("Very satisfied"),
+            "thanks": _("Thank you for your rating."),
+            "more": _("Tell us more"),
+            "link": survey_link(survey),
+            "expires_at": (survey.expires_at or timezone.now()).isoformat(),
+        }
+
+
 def _enqueue(survey: Survey, channel: str, send_at: datetime, *, reminder: bool) -> OutboxMessage:
     subject, text = _invitation_text(survey, reminder=reminder)
+    payload: dict[str, object] = {
+        "text": text,
+        "subject": subject,
+        "case_number": survey.case.number,
+        "in_reply_to": "",
+        "kind": "survey_reminder" if reminder else "survey",
+        # The outbox holds it while quiet hours last (intake/outbox.py); not a chat's rating.
+        "quiet_hours": channel != Channel.WEB_CHAT,
+    }
+    if channel == Channel.WEB_CHAT:
+        payload["survey"] = _chat_rating(survey)
     item = outbox_enqueue(
         case=survey.case,
         message=None,
         channel=channel,
         recipient=case_reply_address(survey.case, channel),
-        payload={
-            "text": text,
-            "subject": subject,
-            "case_number": survey.case.number,
-            "in_reply_to": "",
-            "kind": "survey_reminder" if reminder else "survey",
-            # The outbox holds it while quiet hours last (intake/outbox.py).
-            "quiet_hours": True,
-        },
+        payload=payload,
     )
     if item.next_attempt_at < send_at:
         item.next_attempt_at = send_at
@@ -203,19 +230,23 @@ def _enqueue(survey: Survey, channel: str, send_at: datetime, *, reminder: bool)
 
 
 def _invite(survey: Survey, channels: list[str], now: datetime) -> None:
-    send_at = survey_quiet_hours().next_allowed(now)
+    # A rating at the end of a chat is part of the conversation the customer is having, not a
+    # message out of the blue: it is offered at once, quiet hours or not.
+    quiet = survey_quiet_hours()
     for channel in channels:
+        send_at = now if channel == Channel.WEB_CHAT else quiet.next_allowed(now)
+        survey.send_at = send_at
+        survey.expires_at = send_at + timedelta(days=settings.BANKDESK_SURVEY_LINK_DAYS)
         try:
             survey.invitation = _enqueue(survey, channel, send_at, reminder=False)
         except InvalidInput:  # no address on this channel after all: try the next
             continue
         survey.sent_by = channel
-        survey.send_at = send_at
-        survey.expires_at = send_at + timedelta(days=settings.BANKDESK_SURVEY_LINK_DAYS)
         survey.save(update_fields=["invitation", "sent_by", "send_at", "expires_at"])
         return
     survey.status, survey.skip_reason = SurveyStatus.SKIPPED, SkipReason.NO_CHANNEL
-    survey.save(update_fields=["status", "skip_reason"])
+    survey.send_at = survey.expires_at = None
+    survey.save(update_fields=["status", "skip_reason", "send_at", "expires_at"])
 
 
 # --- the link ---------------------------------------------------------------------------------
@@ -353,9 +384,14 @@ def _respond(
 
 @transaction.atomic
 def survey_answer(
-    *, token: str, given: dict[str, object], now: datetime | None = None
+    *,
+    token: str,
+    given: dict[str, object],
+    now: datetime | None = None,
+    source: str = ResponseSource.LINK,
 ) -> SurveyResponse:
-    """The customer's answer through their link. Two answers at the same instant store one."""
+    """The customer's answer through their link (or the chat's rating, which carries the
+    link's token). Two answers at the same instant store one."""
     now = now or timezone.now()
     state = survey_link_open(token, now=now)
     if state.problem is not None or state.survey is None:
@@ -366,7 +402,7 @@ def survey_answer(
         .select_related("case", "template")
         .get(pk=state.survey.pk)
     )
-    return _respond(survey, answers, source=ResponseSource.LINK, actor=None, now=now)
+    return _respond(survey, answers, source=source, actor=None, now=now)
 
 
 @transaction.atomic
@@ -479,11 +515,39 @@ def survey_reminders_send(*, now: datetime | None = None) -> int:
             if survey is None:
                 continue
             try:
-                _enqueue(survey, survey.sent_by, now, reminder=True)
-            except InvalidInput:  # the address has gone since
+                _enqueue(survey, _reminder_channel(survey), now, reminder=True)
+            except InvalidInput:  # the address has gone since, or a chat guest has none
                 logger.info("survey %s: no address left for a reminder", survey_id)
             else:
                 sent += 1
             survey.reminded_at = now
             survey.save(update_fields=["reminded_at"])
     return sent
+
+
+def _reminder_channel(survey: Survey) -> str:
+    """The invitation's channel; a chat's rating is reminded by the customer's next channel
+    (the chat is over by then)."""
+    if survey.sent_by != Channel.WEB_CHAT:
+        return survey.sent_by
+    others = [c for c in _channels(survey.case) if c != Channel.WEB_CHAT]
+    if not others:
+        raise InvalidInput("no channel to remind by", field="channel")
+    return others[0]
+
+
+def survey_rate_in_chat(*, case_id: int, token: str, score: int) -> str:
+    """A rating tapped at the end of a chat, for the chat's own case only; what became of it
+    ("stored", "used", "expired", "forged", "invalid")."""
+    state = survey_link_open(token)
+    if state.survey is None or state.survey.case_id != case_id:
+        return LinkProblem.FORGED
+    if state.problem is not None:
+        return state.problem
+    try:
+        survey_answer(token=token, given={"csat": score}, source=ResponseSource.CHAT)
+    except SurveyAnswered:
+        return LinkProblem.USED
+    except InvalidInput:
+        return "invalid"
+    return "stored"

@@ -182,3 +182,39 @@ def test_two_resolutions_at_once_plan_one_follow_up_and_one_survey(migrated_data
     assert FollowUp.objects.filter(case=case).count() == 1
     assert Survey.objects.filter(case=case).count() == 1
     assert len(_survey_mail(case)) == 1
+
+
+def test_a_chat_is_rated_in_the_chat_and_only_for_its_own_case(feedback_data, morning, agent):
+    from bankdesk.feedback.surveys import survey_link_token, survey_rate_in_chat
+    from bankdesk.intake.channels.base import InboundMessage
+    from bankdesk.intake.services import inbound_receive
+
+    cases = []
+    for session in ("chat-one", "chat-two"):
+        case = inbound_receive(
+            InboundMessage(channel="web_chat", external_id=session, text="你好", thread_id=session)
+        ).case
+        case = case_status_change(case=case, status=CaseStatus.OPEN, actor=agent)
+        cases.append(case_status_change(case=case, status=CaseStatus.RESOLVED, actor=agent))
+    one, two = (Survey.objects.get(case=case) for case in cases)
+    # A guest in a chat is asked there, at once (no quiet hours for a conversation under way).
+    assert (one.status, one.sent_by, one.send_at) == ("scheduled", "web_chat", WORKING_MORNING)
+    [offer] = list(OutboxMessage.objects.filter(case=cases[0]))
+    assert offer.payload_data()["survey"]["token"] == survey_link_token(one)
+    assert survey_rate_in_chat(case_id=cases[1].pk, token=survey_link_token(one), score=5) == (
+        "forged"
+    )
+    assert survey_rate_in_chat(case_id=cases[0].pk, token=survey_link_token(one), score=9) == (
+        "invalid"
+    )
+    assert survey_rate_in_chat(case_id=cases[0].pk, token=survey_link_token(one), score=4) == (
+        "stored"
+    )
+    assert survey_rate_in_chat(case_id=cases[0].pk, token=survey_link_token(one), score=1) == (
+        "used"
+    )
+    assert two.status == "scheduled"
+    # A chat's rating is reminded by another channel: a guest has none, so none is sent.
+    two.invitation.status = OutboxStatus.SENT
+    two.invitation.save(update_fields=["status"])
+    assert survey_reminders_send(now=WORKING_MORNING + timedelta(days=3)) == 0

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bankdesk.conftest import browser_sign_in, off_the_browser_thread
+from bankdesk.conftest import browser_sign_in, off_the_browser_thread, screenshot
 from bankdesk.staff.models import Team
 from bankdesk.tickets.models import Case
 
@@ -83,4 +83,50 @@ def test_a_customer_and_an_agent_chat_live(agent, general_team, server, browser)
         "卡号尾号4321",
         "已为您登记，请携带身份证到网点领卡。",
     ]
+    assert not problems, problems
+
+
+def test_a_resolved_chat_ends_with_a_rating_the_customer_taps(
+    migrated_data, agent, general_team, server, browser
+):
+    """The agent resolves the chat's case: the widget offers the satisfaction question at its
+    end; a tap records the rating (once), and a reload does not offer it again."""
+    from playwright.sync_api import expect
+
+    from bankdesk.feedback.models import SurveyResponse
+    from bankdesk.intake.outbox import outbox_deliver
+    from bankdesk.tickets.choices import CaseStatus
+    from bankdesk.tickets.services import case_status_change
+
+    problems: list[str] = []
+    page = browser.new_context(locale="zh-CN").new_page()
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(f"{server}/intake/chat/demo/")
+    page.fill(".bdchat-input", "请问外币兑换要带什么证件？")
+    page.click(".bdchat-send")
+    expect(page.locator('.bdchat-message[data-author="customer"]')).to_have_attribute(
+        "data-seq", re.compile(r"^\d+$")
+    )
+
+    def resolve() -> None:
+        case = _case_for_team(general_team)
+        case = case_status_change(case=case, status=CaseStatus.OPEN, actor=agent)
+        case_status_change(case=case, status=CaseStatus.RESOLVED, actor=agent)
+        # What the worker does with the task the resolution queued: the outbox goes out.
+        assert outbox_deliver().sent == 1
+
+    off_the_browser_thread(resolve)
+    rating = page.locator(".bdchat-rating")
+    expect(rating).to_contain_text("您对这次服务的整体满意程度如何")
+    screenshot(page, "zh-36-chat-rating")
+    rating.locator("button", has_text="4").click()
+    expect(page.locator(".bdchat-rating-thanks")).to_be_visible()
+
+    def stored() -> list[tuple[int | None, str]]:
+        return list(SurveyResponse.objects.values_list("csat", "source"))
+
+    assert off_the_browser_thread(stored) == [(4, "chat")]
+    page.reload()
+    expect(page.locator('.bdchat-message[data-author="customer"]')).to_have_count(1)
+    expect(page.locator(".bdchat-rating")).to_have_count(0)
     assert not problems, problems

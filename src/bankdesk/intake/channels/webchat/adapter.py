@@ -18,5 +18,10 @@ class WebChatAdapter(ChannelAdapter):
     channel: ClassVar[str] = Channel.WEB_CHAT
 
     def deliver(self, item: OutboxMessage, endpoint: ChannelEndpoint | None) -> str:
-        group_notify(chat_group(item.recipient), {"type": "chat.notify"})
+        survey = item.payload_data().get("survey")
+        if isinstance(survey, dict):
+            # A rating to offer at the end of the chat (the feedback app's survey).
+            group_notify(chat_group(item.recipient), {"type": "chat.survey", "survey": survey})
+        else:
+            group_notify(chat_group(item.recipient), {"type": "chat.notify"})
         return f"webchat:{item.message_id or item.idempotency_key}"

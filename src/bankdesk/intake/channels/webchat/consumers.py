@@ -106,6 +106,8 @@ FRAME_MAX = TEXT_MAX * 6 + 1024
 # Every frame is one flat object; anything nested deeper is not from the widget.
 FRAME_DEPTH_MAX = 4
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# A survey link's token, as the rating frame carries it back.
+RATING_TOKEN_MAX = 300
 # Frames per connection: a steady rate with a burst on top (someone pasting several lines).
 RATE_PER_SECOND = 5.0
 RATE_BURST = 20.0
@@ -275,6 +277,8 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
             await self.message(content)
         elif kind == "typing":
             await self.typing(content)
+        elif kind == "rating":
+            await self.rating(content)
         else:
             await self.refuse("unknown_frame", _("That kind of message is not understood."))
 
@@ -336,6 +340,8 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(frame)
         self.cursor = after
         await self.show(opened.messages)
+        for frame in await in_database(sessions.chat_survey_frames)(thread_id):
+            await self.send_json(frame)
 
     async def replay(self, after: int, *, outbound_only: bool) -> None:
         frames = await in_database(sessions.chat_messages_since)(
@@ -406,11 +412,29 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
             },
         )
 
+    async def rating(self, content: dict[str, Any]) -> None:
+        """The customer tapped a score on a rating the chat offered."""
+        token, score = content.get("token"), content.get("score")
+        if not isinstance(token, str) or not 0 < len(token) <= RATING_TOKEN_MAX:
+            await self.refuse("bad_rating", _("That rating could not be read."))
+            return
+        if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+            await self.refuse("bad_rating", _("Choose a score from 1 to 5."))
+            return
+        result = await in_database(sessions.chat_rating_take)(self.thread_id, token, score)
+        await self.send_json({"type": "rated", "token": token, "result": result})
+
     # -- from the channel layer -----------------------------------------------------------
 
     async def chat_notify(self, event: dict[str, Any]) -> None:
         """A staff reply was written for this session: show what this connection has not."""
         await self.replay(self.cursor, outbound_only=True)
+
+    async def chat_survey(self, event: dict[str, Any]) -> None:
+        """The case was resolved: offer its rating."""
+        survey = event.get("survey")
+        if isinstance(survey, dict):
+            await self.send_json({"type": "survey", **survey})
 
     async def chat_typing(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "typing", "is_typing": event.get("is_typing") is True})

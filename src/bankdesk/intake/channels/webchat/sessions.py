@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bankdesk.assistant.choices import Speaker
@@ -29,8 +30,10 @@ from bankdesk.assistant.services import TRANSCRIPT_PREFIX, chat_reply
 from bankdesk.customers.models import Customer
 from bankdesk.intake.channels.base import InboundMessage
 from bankdesk.intake.channels.webchat.tokens import InvalidCustomerToken, customer_token_verify
-from bankdesk.intake.models import ChannelEndpoint
+from bankdesk.intake.choices import OutboxStatus
+from bankdesk.intake.models import ChannelEndpoint, OutboxMessage
 from bankdesk.intake.services import inbound_receive
+from bankdesk.intake.signals import chat_rated
 from bankdesk.lib.channels import Channel
 from bankdesk.security.ratelimit import Limit, rate_limit_hit
 from bankdesk.tickets.choices import Direction
@@ -328,3 +331,40 @@ def chat_turns_since_start(thread_id: str) -> list[dict[str, Any]]:
     """The session's turns with the assistant, oldest first (a browser keeps no cursor for
     them: there are few, and it ignores turns it shows already)."""
     return [chat_turn_frame(turn) for turn in chat_turns(Channel.WEB_CHAT, thread_id)]
+
+
+SURVEY_FRAMES_MAX = 3
+
+
+def chat_survey_frames(thread_id: str) -> list[dict[str, Any]]:
+    """The ratings offered on the session's case that are still open (a reconnect shows them
+    again; the widget hides one it has answered)."""
+    case_id = chat_case_id(thread_id)
+    if case_id is None:
+        return []
+    offered = OutboxMessage.objects.filter(
+        case_id=case_id,
+        channel=Channel.WEB_CHAT,
+        message__isnull=True,
+        status=OutboxStatus.SENT,
+    ).order_by("-id")[:SURVEY_FRAMES_MAX]
+    now = timezone.now().isoformat()
+    frames = []
+    for item in offered:
+        survey = item.payload_data().get("survey")
+        if isinstance(survey, dict) and str(survey.get("expires_at", "")) > now:
+            frames.append({"type": "survey", **survey})
+    return frames
+
+
+def chat_rating_take(thread_id: str, token: str, score: int) -> str:
+    """A rating tapped in the widget, handed to whoever records ratings; what became of it."""
+    case_id = chat_case_id(thread_id)
+    if case_id is None:
+        return "invalid"
+    for _receiver, result in chat_rated.send(
+        sender=None, case_id=case_id, token=token, score=score
+    ):
+        if isinstance(result, str):
+            return result
+    return "invalid"

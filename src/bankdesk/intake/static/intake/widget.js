@@ -43,21 +43,25 @@
   var typingShownTimer = null;
   var shown = {};  // "s<seq>" or "t<turn>" -> element
   var pending = {};  // client_id -> {text, element}
+  var ratings = {};  // survey token -> the rating shown for it
 
   // The session id is kept across pages; the last seq shown is this page's own (a new page
   // shows nothing yet, so it asks for the whole chat; a reconnect asks for what came after).
   function load() {
     try {
       var saved = JSON.parse(window.localStorage.getItem(storeKey) || "{}");
-      return { sessionId: saved.sessionId || null, lastSeq: 0 };
+      var rated = Array.isArray(saved.rated) ? saved.rated.slice(-20) : [];
+      return { sessionId: saved.sessionId || null, lastSeq: 0, rated: rated };
     } catch (e) {
-      return { sessionId: null, lastSeq: 0 };
+      return { sessionId: null, lastSeq: 0, rated: [] };
     }
   }
 
   function save() {
     try {
-      window.localStorage.setItem(storeKey, JSON.stringify({ sessionId: state.sessionId }));
+      window.localStorage.setItem(
+        storeKey, JSON.stringify({ sessionId: state.sessionId, rated: state.rated })
+      );
     } catch (e) { /* private mode: the chat still works, it just will not resume */ }
   }
 
@@ -156,6 +160,61 @@
     list.scrollTop = list.scrollHeight;
   }
 
+  // -- the rating at the end of a chat ----------------------------------------------------
+  // The case was resolved: the customer rates it 1-5 here, or opens the whole survey.
+  function showRating(frame) {
+    if (typeof frame.token !== "string" || ratings[frame.token] ||
+        state.rated.indexOf(frame.token) !== -1) { return; }
+    var item = el("li", "bdchat-rating");
+    item.appendChild(el("p", "bdchat-rating-question", frame.question || ""));
+    var scale = el("div", "bdchat-rating-scale");
+    for (var score = 1; score <= 5; score++) {
+      var button = el("button", "bdchat-rating-point", String(score));
+      button.type = "button";
+      button.dataset.score = String(score);
+      button.setAttribute("aria-label", score + " / 5");
+      scale.appendChild(button);
+    }
+    scale.addEventListener("click", function (event) {
+      var chosen = event.target.closest ? event.target.closest("button") : null;
+      if (!chosen) { return; }
+      if (send({ type: "rating", token: frame.token, score: Number(chosen.dataset.score) })) {
+        item.classList.add("bdchat-pending");
+      }
+    });
+    item.appendChild(scale);
+    var ends = el("p", "bdchat-rating-ends");
+    ends.appendChild(el("span", "", frame.low || "1"));
+    ends.appendChild(el("span", "", frame.high || "5"));
+    item.appendChild(ends);
+    if (typeof frame.link === "string" && /^https?:\/\//.test(frame.link)) {
+      var more = el("a", "bdchat-rating-more", frame.more || frame.link);
+      more.href = frame.link;
+      more.target = "_blank";
+      more.rel = "noopener noreferrer";
+      item.appendChild(more);
+    }
+    item.dataset.thanks = frame.thanks || "";
+    ratings[frame.token] = item;
+    list.appendChild(item);
+    list.scrollTop = list.scrollHeight;
+  }
+
+  function rated(frame) {
+    var item = ratings[frame.token];
+    if (!item) { return; }
+    item.classList.remove("bdchat-pending");
+    if (frame.result === "stored" || frame.result === "used") {
+      item.textContent = "";
+      item.appendChild(el("p", "bdchat-rating-thanks", item.dataset.thanks));
+      state.rated.push(frame.token);
+      save();
+    } else {
+      item.remove();
+      delete ratings[frame.token];
+    }
+  }
+
   function acknowledge(clientId, at) {
     var entry = pending[clientId];
     delete pending[clientId];
@@ -237,6 +296,10 @@
       remember(frame);
     } else if (frame.type === "message") {
       showMessage(frame);
+    } else if (frame.type === "survey") {
+      showRating(frame);
+    } else if (frame.type === "rated") {
+      rated(frame);
     } else if (frame.type === "typing") {
       typing.hidden = !frame.is_typing;
       window.clearTimeout(typingShownTimer);
