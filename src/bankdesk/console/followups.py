@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from bankdesk.console.words import error_text
 from bankdesk.customers.choices import IdentityKind
 from bankdesk.customers.masking import identity_shown
-from bankdesk.customers.services import customer_reveal
+from bankdesk.customers.services import customer_contact_hours_set, customer_reveal
 from bankdesk.feedback.choices import (
     FOLLOW_UP_FINISHED,
     AttemptOutcome,
@@ -128,6 +128,17 @@ def _when(text: str) -> datetime | None:
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
+def _clock(text: str) -> time | None:
+    """An <input type=time> value (HH:MM)."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return time.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(_("Give the time as hours and minutes."), field="contact_from") from None
+
+
 def _score(text: str, field: str, high: int) -> int | None:
     if not text.strip():
         return None
@@ -189,6 +200,17 @@ def follow_up_work(request: HttpRequest, follow_up_id: int) -> HttpResponse:
                     reason=f"follow-up call of case {follow_up.case.number}",
                     actor=user,
                 )
+            elif action == "hours":
+                if follow_up.customer is None:
+                    raise InvalidInput(_("The case has no customer."), field="customer")
+                customer_contact_hours_set(
+                    customer=follow_up.customer,
+                    start=_clock(request.POST.get("contact_from", "")),
+                    end=_clock(request.POST.get("contact_until", "")),
+                    actor=user,
+                )
+                messages.success(request, _("The customer's best time to call is saved."))
+                return HttpResponseRedirect(request.path)
             elif action == "call":
                 follow_up_call_record(
                     follow_up=follow_up, result=_call_result(request.POST), actor=user

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from bankdesk.customers.choices import (
     HoldingKind,
@@ -194,3 +195,25 @@ def customer_reveal(
         actor=actor, action="customer.reveal", target=customer, fields=[target], reason=reason
     )
     return values
+
+
+@transaction.atomic
+def customer_contact_hours_set(
+    *, customer: Customer, start: time | None, end: time | None, actor: User
+) -> Customer:
+    """When the customer likes to be called (both or neither; "from 18:00 until 20:00")."""
+    if (start is None) != (end is None):
+        raise InvalidInput(_("Give both times, or neither."), field="contact_until")
+    if start is not None and start == end:
+        raise InvalidInput(
+            _("The hours must not start and end at the same time."), field="contact_until"
+        )
+    customer.contact_from, customer.contact_until = start, end
+    customer.save(update_fields=["contact_from", "contact_until", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="customer.update",
+        target=customer,
+        fields=["contact_from", "contact_until"],
+    )
+    return customer

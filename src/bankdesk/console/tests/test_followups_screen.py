@@ -106,3 +106,20 @@ def test_a_supervisor_adds_a_follow_up_rule_that_applies_to_the_next_resolution(
     assert follow_up.rule.name == "白金客户当天回访"
     assert follow_up.due_at - WORKING_MORNING <= timedelta(hours=6)  # 4 business hours, lunch
     assert AuditEntry.objects.filter(action="followup_rule.create").count() == 1
+
+
+def test_the_caller_records_the_customers_best_time(client, agent, follow_up):
+    from datetime import time
+
+    sign_in_with_second_factor(client, agent)
+    url = f"/followups/{follow_up.pk}/"
+    half = client.post(url, {"action": "hours", "contact_from": "18:00", "contact_until": ""})
+    assert half.status_code == 400
+    saved = client.post(url, {"action": "hours", "contact_from": "18:00", "contact_until": "20:30"})
+    assert saved.status_code == 302
+    follow_up.customer.refresh_from_db()
+    assert (follow_up.customer.contact_from, follow_up.customer.contact_until) == (
+        time(18),
+        time(20, 30),
+    )
+    assert "18:00–20:30" in client.get("/followups/").content.decode()
