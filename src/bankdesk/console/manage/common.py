@@ -8,11 +8,13 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from bankdesk.console.words import error_text
-from bankdesk.customers.choices import Language
+from bankdesk.customers.choices import Language, Tier
+from bankdesk.lib.channels import Channel
 from bankdesk.lib.errors import BankdeskError
 from bankdesk.lib.languages import active_language
 from bankdesk.staff.admin import ROLE_CHANGE_PROBLEMS
@@ -69,3 +71,45 @@ class ActiveForm(forms.Form):
     is_active = forms.TypedChoiceField(
         choices=[("1", "1"), ("0", "0")], coerce=lambda value: value == "1"
     )
+
+
+class CategoryChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return category_label(obj)
+
+
+class RuleConditionsForm(forms.Form):
+    """What a rule tried in order has (its name, order and whether it is in use) and the
+    conditions it matches a case on; the routing and follow-up rule forms build on it."""
+
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=120)
+    position = forms.IntegerField(
+        label=gettext_lazy("Order"),
+        min_value=0,
+        max_value=2_147_483_647,  # PositiveIntegerField's ceiling on every database
+        initial=100,
+        help_text=gettext_lazy("Rules are tried from the lowest number up; the first that fits."),
+    )
+    is_active = forms.BooleanField(label=gettext_lazy("In use"), required=False, initial=True)
+    category = CategoryChoice(
+        label=gettext_lazy("Category"),
+        queryset=Category.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("Any"),
+        help_text=gettext_lazy("Its sub-categories too."),
+    )
+    channel = forms.ChoiceField(label=gettext_lazy("Channel"), required=False)
+    customer_tier = forms.ChoiceField(label=gettext_lazy("Customer tier"), required=False)
+    is_complaint = forms.ChoiceField(label=gettext_lazy("Complaint"), required=False)
+
+    def __init__(self, *args: Any, kept_category_id: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A category retired since the rule was written stays choosable on that rule only.
+        kept = Q(pk=kept_category_id) if kept_category_id else Q(pk=None)
+        self.fields["category"].queryset = Category.objects.filter(  # type: ignore[attr-defined]
+            Q(is_active=True) | kept
+        ).order_by("code")
+        any_ = _("Any")
+        self.fields["channel"].choices = [("", any_), *Channel.choices]  # type: ignore[attr-defined]
+        self.fields["customer_tier"].choices = [("", any_), *Tier.choices]  # type: ignore[attr-defined]
+        self.fields["is_complaint"].choices = complaint_choices(any_)  # type: ignore[attr-defined]

@@ -8,7 +8,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -19,52 +18,28 @@ from django.views.decorators.http import require_GET, require_http_methods
 from bankdesk.console.manage.common import (
     NO,
     YES,
+    RuleConditionsForm,
     category_label,
-    complaint_choices,
     complaint_value,
     complaint_words,
     require,
 )
-from bankdesk.console.manage.routing import CategoryChoice
 from bankdesk.console.words import error_text
-from bankdesk.customers.choices import Tier
 from bankdesk.feedback.followups import (
     DUE_HOURS_MAX,
-    RULE_NAME_MAX,
     RuleSpec,
     follow_up_rule_save,
 )
 from bankdesk.feedback.models import FollowUpRule
-from bankdesk.lib.channels import Channel
 from bankdesk.lib.errors import BankdeskError
 from bankdesk.staff.auth import request_staff
 from bankdesk.staff.mfa import mfa_required
-from bankdesk.tickets.models import Category
 
 RULES_READ = "feedback.view_followuprule"
 RULES_CHANGE = "feedback.change_followuprule"
 
 
-class FollowUpRuleForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=RULE_NAME_MAX)
-    position = forms.IntegerField(
-        label=gettext_lazy("Order"),
-        min_value=0,
-        max_value=2_147_483_647,
-        initial=100,
-        help_text=gettext_lazy("Rules are tried from the lowest number up; the first that fits."),
-    )
-    is_active = forms.BooleanField(label=gettext_lazy("In use"), required=False, initial=True)
-    category = CategoryChoice(
-        label=gettext_lazy("Category"),
-        queryset=Category.objects.none(),
-        required=False,
-        empty_label=gettext_lazy("Any"),
-        help_text=gettext_lazy("Its sub-categories too."),
-    )
-    channel = forms.ChoiceField(label=gettext_lazy("Channel"), required=False)
-    customer_tier = forms.ChoiceField(label=gettext_lazy("Customer tier"), required=False)
-    is_complaint = forms.ChoiceField(label=gettext_lazy("Complaint"), required=False)
+class FollowUpRuleForm(RuleConditionsForm):
     follow_up = forms.BooleanField(
         label=gettext_lazy("Call these customers back"), required=False, initial=True
     )
@@ -77,15 +52,7 @@ class FollowUpRuleForm(forms.Form):
     )
 
     def __init__(self, *args: Any, rule: FollowUpRule | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        kept = Q(pk=rule.category_id) if rule is not None and rule.category_id else Q(pk=None)
-        self.fields["category"].queryset = Category.objects.filter(  # type: ignore[attr-defined]
-            Q(is_active=True) | kept
-        ).order_by("code")
-        any_ = _("Any")
-        self.fields["channel"].choices = [("", any_), *Channel.choices]  # type: ignore[attr-defined]
-        self.fields["customer_tier"].choices = [("", any_), *Tier.choices]  # type: ignore[attr-defined]
-        self.fields["is_complaint"].choices = complaint_choices(any_)  # type: ignore[attr-defined]
+        super().__init__(*args, kept_category_id=rule.category_id if rule else None, **kwargs)
 
     def spec(self) -> RuleSpec:
         data = self.cleaned_data

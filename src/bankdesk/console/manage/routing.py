@@ -12,7 +12,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -24,24 +23,21 @@ from bankdesk.console.manage.common import (
     NO,
     YES,
     ActiveForm,
+    RuleConditionsForm,
     category_label,
-    complaint_choices,
     complaint_value,
     complaint_words,
     require,
 )
 from bankdesk.console.words import error_text
-from bankdesk.customers.choices import Language, Tier
-from bankdesk.lib.channels import Channel
+from bankdesk.customers.choices import Language
 from bankdesk.lib.errors import BankdeskError
 from bankdesk.staff.auth import request_staff
 from bankdesk.staff.mfa import mfa_required
 from bankdesk.staff.models import Skill, Team
 from bankdesk.tickets.choices import RoutingStrategy
-from bankdesk.tickets.models import Category, RoutingRule
+from bankdesk.tickets.models import RoutingRule
 from bankdesk.tickets.routing_rules import (
-    NAME_MAX,
-    POSITION_MAX,
     routing_rule_active_set,
     routing_rule_create,
     routing_rule_list,
@@ -54,32 +50,8 @@ ROUTING_ADD = "tickets.add_routingrule"
 ROUTING_CHANGE = "tickets.change_routingrule"
 
 
-class CategoryChoice(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return category_label(obj)
-
-
-class RoutingRuleForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=NAME_MAX)
-    position = forms.IntegerField(
-        label=gettext_lazy("Order"),
-        min_value=0,
-        max_value=POSITION_MAX,
-        initial=100,
-        help_text=gettext_lazy("Rules are tried from the lowest number up; the first that fits."),
-    )
-    is_active = forms.BooleanField(label=gettext_lazy("In use"), required=False, initial=True)
-    category = CategoryChoice(
-        label=gettext_lazy("Category"),
-        queryset=Category.objects.none(),
-        required=False,
-        empty_label=gettext_lazy("Any"),
-        help_text=gettext_lazy("Its sub-categories too."),
-    )
-    channel = forms.ChoiceField(label=gettext_lazy("Channel"), required=False)
+class RoutingRuleForm(RuleConditionsForm):
     language = forms.ChoiceField(label=gettext_lazy("Language"), required=False)
-    customer_tier = forms.ChoiceField(label=gettext_lazy("Customer tier"), required=False)
-    is_complaint = forms.ChoiceField(label=gettext_lazy("Complaint"), required=False)
     team = forms.ModelChoiceField(
         label=gettext_lazy("Send to team"), queryset=Team.objects.order_by("name")
     )
@@ -98,18 +70,16 @@ class RoutingRuleForm(forms.Form):
         label=gettext_lazy("The assignee must speak the case's language"), required=False
     )
 
+    field_order = [
+        *("name", "position", "is_active", "category", "channel", "language"),
+        *("customer_tier", "is_complaint", "team", "strategy", "required_skills"),
+        "match_language_skill",
+    ]
+
     def __init__(self, *args: Any, rule: RoutingRule | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # A category retired since the rule was written stays choosable on that rule only.
-        kept = Q(pk=rule.category_id) if rule is not None and rule.category_id else Q(pk=None)
-        self.fields["category"].queryset = Category.objects.filter(  # type: ignore[attr-defined]
-            Q(is_active=True) | kept
-        ).order_by("code")
+        super().__init__(*args, kept_category_id=rule.category_id if rule else None, **kwargs)
         any_ = _("Any")
-        self.fields["channel"].choices = [("", any_), *Channel.choices]  # type: ignore[attr-defined]
         self.fields["language"].choices = [("", any_), *Language.choices]  # type: ignore[attr-defined]
-        self.fields["customer_tier"].choices = [("", any_), *Tier.choices]  # type: ignore[attr-defined]
-        self.fields["is_complaint"].choices = complaint_choices(any_)  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
