@@ -507,7 +507,7 @@ def survey_reminders_send(*, now: datetime | None = None) -> int:
     for survey_id in due:
         with transaction.atomic():
             survey = (
-                Survey.objects.select_for_update()
+                Survey.objects.select_for_update(of=("self",))
                 .select_related("case", "case__customer")
                 .filter(pk=survey_id, status=SurveyStatus.SCHEDULED, reminded_at__isnull=True)
                 .first()
