@@ -36,10 +36,10 @@ from bankdesk.lib.errors import InvalidInput
 from bankdesk.lib.redaction import redact_authentication_data
 from bankdesk.security.audit import audit_record
 from bankdesk.sla.clocks import case_calendar
+from bankdesk.sla.snapshot import sla_settings
 from bankdesk.staff.models import User
 from bankdesk.tickets.choices import CaseStatus, EventKind
 from bankdesk.tickets.models import Case, Category
-from bankdesk.tickets.routing_rules import category_lineage
 from bankdesk.tickets.selectors import case_customer_tier
 from bankdesk.tickets.services import (
     case_complaint_mark,
@@ -58,9 +58,11 @@ CALL_BACK_HORIZON = timedelta(days=30)
 def follow_up_rule_match(*, case: Case) -> FollowUpRule | None:
     """The rule that decides whether `case` is followed up: the first active one that fits."""
     tier = case_customer_tier(case) or ""
+    # The category and those above it, from the category tree the SLA settings keep in memory.
+    lineage = sla_settings().category_path(case.category_id)
     return (
         FollowUpRule.objects.filter(is_active=True)
-        .filter(Q(category__isnull=True) | Q(category_id__in=category_lineage(case.category_id)))
+        .filter(Q(category__isnull=True) | Q(category_id__in=lineage))
         .filter(Q(channel="") | Q(channel=case.channel))
         .filter(Q(customer_tier="") | Q(customer_tier=tier))
         .filter(Q(is_complaint__isnull=True) | Q(is_complaint=case.is_complaint))
@@ -117,7 +119,7 @@ def follow_up_plan(
         category_id=case.category_id,
         is_complaint=case.is_complaint,
     )
-    audit_record(actor=actor, action="followup.create", target=follow_up, fields=["status"])
+    # Not audited apart: it follows from the resolution, which is (a case event and its entry).
     return follow_up
 
 

@@ -147,7 +147,7 @@ def survey_plan(
     survey.save()
     if survey.status == SurveyStatus.SCHEDULED:
         _invite(survey, channels, now)
-    audit_record(actor=actor, action="survey.plan", target=survey, fields=["status"])
+    # Not audited apart: it follows from the resolution, which is (a case event and its entry).
     return survey
 
 
