@@ -22,6 +22,13 @@ from django.urls import NoReverseMatch, reverse
 from bankdesk.conftest import sign_in_with_second_factor
 from bankdesk.customers.models import Customer, Holding, Identity
 from bankdesk.customers.services import HoldingInput, IdentityInput, customer_create
+from bankdesk.feedback.models import (
+    FollowUp,
+    FollowUpAttempt,
+    Survey,
+    SurveyResponse,
+    SurveyTemplate,
+)
 from bankdesk.intake.models import ChannelEndpoint, OutboxMessage
 from bankdesk.security.fields import EncryptedTextField
 from bankdesk.staff.models import User
@@ -38,8 +45,10 @@ HOLDING_REFERENCE = "ACC-7788-9911"
 RECIPIENT = "mingyue.reply@example.cn"
 PAYLOAD_TEXT = "您的挂失申请已受理"
 ENDPOINT_SECRET = "wx-app-secret-Zq81"
+FOLLOW_UP_REMARKS = "客户说年费仍被扣收两次"
 # What nobody may read in the admin screens, whatever they can open there.
 CLEAR_VALUES = (
+    FOLLOW_UP_REMARKS,
     NAME,
     NATIONAL_ID,
     PHONE,
@@ -85,10 +94,36 @@ def world(db: None) -> dict[type[models.Model], list[models.Model]]:
         payload=json.dumps({"text": PAYLOAD_TEXT}, ensure_ascii=False),
         last_error="the relay said no",
     )
+    follow_up = FollowUp.objects.create(
+        case=case,
+        customer=customer,
+        resolved_at=case.created_at,
+        due_at=case.created_at,
+        next_attempt_at=case.created_at,
+        channel="email",
+        remarks=FOLLOW_UP_REMARKS,
+    )
+    attempt = FollowUpAttempt.objects.create(
+        follow_up=follow_up, outcome="no_answer", note=FOLLOW_UP_REMARKS
+    )
+    survey = Survey.objects.create(
+        case=case,
+        customer=customer,
+        template=SurveyTemplate.objects.create(code="t", name="t", questions=[]),
+        status="answered",
+        language="zh-hans",
+        channel="email",
+    )
+    response = SurveyResponse.objects.create(
+        survey=survey, source="link", csat=2, answers=json.dumps({"comment": FOLLOW_UP_REMARKS})
+    )
     return {
         Customer: [customer],
         ChannelEndpoint: [endpoint],
         OutboxMessage: [outbox],
+        FollowUp: [follow_up],
+        FollowUpAttempt: [attempt],
+        SurveyResponse: [response],
     }
 
 

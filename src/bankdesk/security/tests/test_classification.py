@@ -8,12 +8,15 @@ import logging
 import pytest
 
 from bankdesk.customers.models import Customer, Holding, Identity
+from bankdesk.feedback.models import FollowUp, FollowUpAttempt, SurveyResponse
 from bankdesk.lib.jsonlog import JsonFormatter
 from bankdesk.security.classification import PFIClass
 from bankdesk.security.fields import EncryptedTextField
 
 
-@pytest.mark.parametrize("model", [Customer, Identity, Holding])
+@pytest.mark.parametrize(
+    "model", [Customer, Identity, Holding, FollowUp, FollowUpAttempt, SurveyResponse]
+)
 def test_every_customer_field_is_classified_and_c2_c3_are_encrypted(model):
     fields = {f.name: f for f in model._meta.concrete_fields}
     assert set(model.PFI_CLASSES) == set(fields), "classify every field (PFI_CLASSES)"

@@ -452,6 +452,16 @@ OPERATIONS: list[Operation] = [
     ),
     # The audit log: auditors read it; the people whose actions it records do not.
     ("get", "/api/v1/audit/entries", lambda w: None, lambda r: 200 if r == "auditor" else 403),
+    (
+        "get",
+        FixedUrl(
+            "/api/v1/feedback/indicators",
+            "/api/v1/feedback/indicators?since=2026-07-01T00:00:00%2B08:00"
+            "&until=2026-10-01T00:00:00%2B08:00&by=team",
+        ),
+        lambda w: None,
+        lambda r: 200 if r in {"supervisor", "complaint_officer", "auditor"} else 403,
+    ),
 ]
 
 
