@@ -325,8 +325,18 @@ def off_the_browser_thread(work: Callable[[], T]) -> T:
     database calls; the test's own queries run on a plain thread instead."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from django.db import connections
+
+    def run() -> T:
+        try:
+            return work()
+        finally:
+            # The thread ends here: its connection goes back (to PostgreSQL's pool, whose
+            # connections the web server's threads need too), not left open with it.
+            connections.close_all()
+
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(work).result()
+        return pool.submit(run).result()
 
 
 # -- the database as an attacker with a copy of it reads it -----------------------------------

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
 
+from bankdesk.customers.models import Customer
 from bankdesk.feedback.choices import (
     AttemptOutcome,
     FollowUpStatus,
@@ -237,6 +238,12 @@ def demo_feedback_retimed(case: Case) -> None:
             resolved_at=resolved,
             created_at=resolved,
             due_at=case_calendar(case).add_business_minutes(resolved, hours * 60),
+        )
+    if case.customer_id is not None:
+        # Customers say when they like to be called: evenings for some, mornings for others.
+        start, end = (time(18), time(20, 30)) if case.customer_id % 2 else (time(9), time(12))
+        Customer.objects.filter(pk=case.customer_id, contact_from__isnull=True).update(
+            contact_from=start, contact_until=end
         )
     send_at = survey_quiet_hours().next_allowed(resolved)
     Survey.objects.filter(case=case).update(

@@ -39,7 +39,8 @@ EXCLUDED: dict[str, str] = {
 # Filled by `migrate` itself (and the key check by the key ring); not a sign of data. A restore
 # replaces content types and permissions with the backup's rows, ids included.
 # Rows that `migrate` itself creates (the standard business calendars, the complaint
-# taxonomy and the regulators' statutory SLA policies it seeds): a freshly installed database
+# taxonomy, the regulators' statutory SLA policies, the survey template and the follow-up
+# rules it seeds): a freshly installed database
 # holding only these still counts as empty for a restore.
 FILLED_BY_SETUP = frozenset(
     {
@@ -54,6 +55,8 @@ FILLED_BY_SETUP = frozenset(
         "sla.slatarget",
         "sla.slapolicy_categories",
         "complaints.complaintclass",
+        "feedback.followuprule",
+        "feedback.surveytemplate",
     }
 )
 SERIALISE_BATCH = 200

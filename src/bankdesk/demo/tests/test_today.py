@@ -101,6 +101,7 @@ def test_the_follow_up_queue_has_calls_due_later_and_done_with_a_year_behind_the
     later = today.filter(status="open", next_attempt_at__gt=now)
     assert due.exists() and later.exists() and today.filter(status="done").exists()
     assert due.filter(is_complaint=True).exists()
+    assert today.filter(customer__contact_from__isnull=False).count() == today.count()
     [year] = indicators(since=now - timedelta(days=366), until=now)
     assert year.follow_up.denominator > 20 and year.follow_up.numerator > 0
     assert year.csat.denominator > 0 and year.response.denominator > 0
