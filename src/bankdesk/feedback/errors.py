@@ -11,5 +11,9 @@ class SurveyLinkInvalid(InvalidInput):
     code = "survey_link_invalid"
 
 
+class SurveyAnswerRefused(InvalidInput):
+    """An answer the survey cannot take; `code` says why (out_of_range, too_long, required)."""
+
+
 class SurveyAnswered(Conflict):
     code = "survey_answered"

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -88,8 +88,6 @@ def _grouped(
 
 
 def _field(path: str, by: str) -> Any:
-    from django.db.models import F
-
     column = by if by == "channel" else f"{by}_id"
     return F(f"{path}{column}")
 

@@ -35,7 +35,7 @@ from bankdesk.feedback.choices import (
     SkipReason,
     SurveyStatus,
 )
-from bankdesk.feedback.errors import SurveyAnswered, SurveyLinkInvalid
+from bankdesk.feedback.errors import SurveyAnswered, SurveyAnswerRefused, SurveyLinkInvalid
 from bankdesk.feedback.models import Survey, SurveyOptOut, SurveyResponse, SurveyTemplate
 from bankdesk.intake.choices import OutboxStatus
 from bankdesk.intake.models import OutboxMessage
@@ -295,14 +295,18 @@ def _scale_value(question: dict[str, Any], raw: object) -> int | None:
     low, high = SCALES[question["kind"]]
     if raw in (None, ""):
         if question.get("required"):
-            raise InvalidInput("please answer this question", field=question["key"])
+            raise SurveyAnswerRefused(
+                "please answer this question", code="required", field=question["key"]
+            )
         return None
     try:
         value = int(str(raw).strip())
     except ValueError:
-        raise InvalidInput(f"choose a number from {low} to {high}", field=question["key"]) from None
+        value = low - 1
     if not low <= value <= high:
-        raise InvalidInput(f"choose a number from {low} to {high}", field=question["key"])
+        raise SurveyAnswerRefused(
+            f"choose a number from {low} to {high}", code="out_of_range", field=question["key"]
+        )
     return value
 
 
@@ -323,9 +327,11 @@ def survey_answers_check(template: SurveyTemplate, given: dict[str, object]) -> 
             continue
         text = str(raw or "").strip()
         if len(text) > TEXT_ANSWER_MAX:
-            raise InvalidInput(f"at most {TEXT_ANSWER_MAX} characters", field=key)
+            raise SurveyAnswerRefused(
+                f"at most {TEXT_ANSWER_MAX} characters", code="too_long", field=key
+            )
         if not text and question.get("required"):
-            raise InvalidInput("please answer this question", field=key)
+            raise SurveyAnswerRefused("please answer this question", code="required", field=key)
         if text:
             answers[key] = redact_authentication_data(text)
     return answers

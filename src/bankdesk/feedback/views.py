@@ -124,10 +124,9 @@ def survey_page(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _field_error(exc: InvalidInput) -> str:
-    message = str(exc)
-    if message.startswith("choose a number"):
+    if exc.code == "out_of_range":
         return _("Please choose one of the numbers shown.")
-    if message.startswith("at most"):
+    if exc.code == "too_long":
         return _("Please shorten your answer.")
     return _("Please answer this question.")
 

@@ -73,6 +73,32 @@ class ActiveForm(forms.Form):
     )
 
 
+def rule_initial(rule: Any) -> dict[str, Any]:
+    """What `RuleConditionsForm` shows of a rule that has its fields."""
+    complaint = "" if rule.is_complaint is None else (YES if rule.is_complaint else NO)
+    return {
+        "name": rule.name,
+        "position": rule.position,
+        "is_active": rule.is_active,
+        "category": rule.category_id,
+        "channel": rule.channel,
+        "customer_tier": rule.customer_tier,
+        "is_complaint": complaint,
+    }
+
+
+def rule_conditions(rule: Any, *extra: str) -> list[str]:
+    """A rule's conditions in words, each that it has (`extra`: more of the rule's own)."""
+    said = [
+        category_label(rule.category) if rule.category else "",
+        rule.get_channel_display() if rule.channel else "",
+        *extra,
+        rule.get_customer_tier_display() if rule.customer_tier else "",
+        complaint_words(rule.is_complaint),
+    ]
+    return [condition for condition in said if condition]
+
+
 class CategoryChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return category_label(obj)

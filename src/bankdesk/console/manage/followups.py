@@ -16,13 +16,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from bankdesk.console.manage.common import (
-    NO,
-    YES,
     RuleConditionsForm,
-    category_label,
     complaint_value,
-    complaint_words,
     require,
+    rule_conditions,
+    rule_initial,
 )
 from bankdesk.console.words import error_text
 from bankdesk.feedback.followups import (
@@ -70,28 +68,15 @@ class FollowUpRuleForm(RuleConditionsForm):
 
 
 def _initial(rule: FollowUpRule) -> dict[str, Any]:
-    complaint = "" if rule.is_complaint is None else (YES if rule.is_complaint else NO)
     return {
-        "name": rule.name,
-        "position": rule.position,
-        "is_active": rule.is_active,
-        "category": rule.category_id,
-        "channel": rule.channel,
-        "customer_tier": rule.customer_tier,
-        "is_complaint": complaint,
+        **rule_initial(rule),
         "follow_up": rule.follow_up,
         "due_hours": rule.due_hours,
     }
 
 
 def _row(rule: FollowUpRule) -> dict[str, Any]:
-    conditions = [
-        category_label(rule.category) if rule.category else "",
-        rule.get_channel_display() if rule.channel else "",
-        rule.get_customer_tier_display() if rule.customer_tier else "",
-        complaint_words(rule.is_complaint),
-    ]
-    return {"rule": rule, "conditions": [c for c in conditions if c]}
+    return {"rule": rule, "conditions": rule_conditions(rule)}
 
 
 @require_GET

@@ -20,14 +20,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bankdesk.console.manage.common import (
-    NO,
-    YES,
     ActiveForm,
     RuleConditionsForm,
-    category_label,
     complaint_value,
-    complaint_words,
     require,
+    rule_conditions,
+    rule_initial,
 )
 from bankdesk.console.words import error_text
 from bankdesk.customers.choices import Language
@@ -110,16 +108,9 @@ class RoutingRuleForm(RuleConditionsForm):
 
 
 def _rule_initial(rule: RoutingRule) -> dict[str, Any]:
-    complaint = "" if rule.is_complaint is None else (YES if rule.is_complaint else NO)
     return {
-        "name": rule.name,
-        "position": rule.position,
-        "is_active": rule.is_active,
-        "category": rule.category_id,
-        "channel": rule.channel,
+        **rule_initial(rule),
         "language": rule.language,
-        "customer_tier": rule.customer_tier,
-        "is_complaint": complaint,
         "team": rule.team_id,
         "strategy": rule.strategy,
         "required_skills": list(rule.required_skills.values_list("pk", flat=True)),
@@ -128,16 +119,10 @@ def _rule_initial(rule: RoutingRule) -> dict[str, Any]:
 
 
 def _rule_row(rule: RoutingRule) -> dict[str, Any]:
-    conditions = [
-        category_label(rule.category) if rule.category else "",
-        rule.get_channel_display() if rule.channel else "",
-        rule.get_language_display() if rule.language else "",
-        rule.get_customer_tier_display() if rule.customer_tier else "",
-        complaint_words(rule.is_complaint),
-    ]
+    language = rule.get_language_display() if rule.language else ""
     return {
         "rule": rule,
-        "conditions": [condition for condition in conditions if condition],
+        "conditions": rule_conditions(rule, language),
         "skills": [skill.name for skill in rule.required_skills.all()],
     }
 
