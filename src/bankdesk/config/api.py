@@ -16,6 +16,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
+from bankdesk.analytics.api import router as kpis_router
 from bankdesk.assistant.api import customer_router as customer_dialogues_router
 from bankdesk.assistant.api import router as assistant_router
 from bankdesk.customers.api import router as customers_router
@@ -176,3 +177,4 @@ api.add_router("/cases", knowledge_case_router)
 api.add_router("/assistant", assistant_router)
 api.add_router("/audit", audit_router)
 api.add_router("/feedback", feedback_router)
+api.add_router("/kpis", kpis_router)

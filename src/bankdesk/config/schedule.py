@@ -11,6 +11,7 @@ from django.db import close_old_connections
 from django_tasks.base import Task
 from django_tasks_db.models import DBTaskResult
 
+from bankdesk.analytics.tasks import analytics_refresh_run
 from bankdesk.assistant.tasks import assistant_training_recover_run
 from bankdesk.config.tasks import housekeeping_run
 from bankdesk.feedback.tasks import survey_reminders_run
@@ -49,6 +50,8 @@ SCHEDULE = [
     Periodic(task=audit_chain_run, every_seconds=5 * 60),
     # One reminder to customers who have not answered their survey (never in quiet hours).
     Periodic(task=survey_reminders_run, every_seconds=15 * 60),
+    # New case events folded into the indicators' facts and rollups (the dashboard reads these).
+    Periodic(task=analytics_refresh_run, every_seconds=5 * 60),
 ]
 
 

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "bankdesk.complaints",
     "bankdesk.feedback",
     "bankdesk.console",
+    "bankdesk.analytics",
 ]
 
 MIDDLEWARE = [
@@ -384,6 +385,11 @@ BANKDESK_FOLLOWUP_RETRY_HOURS = [
     int(hours) for hours in env_list("BANKDESK_FOLLOWUP_RETRY_HOURS", ["2", "4", "8"])
 ]
 
+# The quarterly evaluation: the bank's name on its cover, and the CJK font embedded in the PDF
+# (empty: Debian's fonts-noto-cjk, WenQuanYi or AR PL fonts, wherever installed).
+BANKDESK_BANK_NAME = env_str("BANKDESK_BANK_NAME", "bankdesk")
+BANKDESK_REPORT_FONT = env_str("BANKDESK_REPORT_FONT")
+
 # --- logging --------------------------------------------------------------------------------
 
 LOGGING = {
@@ -402,5 +408,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "uvicorn.access": {"level": "WARNING"},
+        # Subsetting the report's CJK font says a hundred things at INFO for each PDF.
+        "fontTools": {"level": "WARNING"},
     },
 }

@@ -27,5 +27,6 @@ urlpatterns = [
     # Public, no login; rate-limited per address (security.middleware.PUBLIC_PREFIXES).
     path("survey/<str:token>/", survey_page, name="survey"),
     path("survey/<str:token>/opt-out/", survey_opt_out_view, name="survey_opt_out"),
+    path("", include("bankdesk.analytics.urls")),
     path("", include("bankdesk.console.urls")),
 ]

@@ -30,11 +30,11 @@ UNASSIGNED_SHOWN = 25
 LIVE_CHANNELS = (Channel.WEB_CHAT, Channel.WECHAT, Channel.ALIPAY, Channel.APP)
 
 
-def _teams(user: User) -> list[Team]:
+def floor_teams(user: User) -> list[Team]:
     return list(user.teams.order_by("name"))
 
 
-def _team_rows(user: User, teams: list[Team]) -> list[dict[str, Any]]:
+def floor_team_rows(user: User, teams: list[Team]) -> list[dict[str, Any]]:
     now = timezone.now()
     active = cases_visible_to(user).filter(status__in=ACTIVE_STATUSES, team__in=teams).order_by()
     running = SlaClock.objects.filter(case=OuterRef("pk"), status=ClockStatus.RUNNING)
@@ -75,7 +75,7 @@ def _team_rows(user: User, teams: list[Team]) -> list[dict[str, Any]]:
     return rows
 
 
-def _people(teams: list[Team]) -> list[dict[str, Any]]:
+def floor_people(teams: list[Team]) -> list[dict[str, Any]]:
     # The load counts open cases only, on the (assignee, status) index: never the closed history.
     members = User.teams.through.objects.filter(user_id=OuterRef("pk"), team__in=teams)
     people = (
@@ -95,7 +95,7 @@ def floor(request: HttpRequest) -> HttpResponse:
     user = request_staff(request)
     if user.role not in FLOOR_ROLES:
         raise Http404
-    teams = _teams(user)
+    teams = floor_teams(user)
     unassigned = list(
         cases_visible_to(user)
         .filter(status__in=ACTIVE_STATUSES, team__in=teams, assignee__isnull=True)
@@ -103,9 +103,9 @@ def floor(request: HttpRequest) -> HttpResponse:
         .prefetch_related(None)
         .order_by("created_at", "id")[:UNASSIGNED_SHOWN]
     )
-    people = _people(teams)
+    people = floor_people(teams)
     context = {
-        "teams": _team_rows(user, teams),
+        "teams": floor_team_rows(user, teams),
         "people": people,
         "unassigned": unassigned,
         "assignable": [p["user"] for p in people],

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from bankdesk.analytics.rollups import rollups_rebuild
 from bankdesk.demo.seed import demo_base_exists, demo_base_seed, demo_password
 from bankdesk.demo.synthetic import MAX_CASES, MAX_CUSTOMERS, demo_generate
 from bankdesk.demo.today import demo_today_seed
@@ -50,6 +51,7 @@ class Command(BaseCommand):
                 customers=customers, cases=cases, seed=seed, progress=not options["no_progress"]
             )
             today = demo_today_seed() if cases else 0
+            rollups_rebuild()  # the dashboard counts the new history at once
         except BankdeskError as exc:
             raise CommandError(exc.message) from exc
         elapsed = time.monotonic() - started

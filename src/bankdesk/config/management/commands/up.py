@@ -155,6 +155,7 @@ class Command(BaseCommand):
         self.stdout.write(f"bankdesk: audit key verified (fingerprint {key.fingerprint})")
 
     def _seed_if_empty(self, customers: int, cases: int) -> bool:
+        from bankdesk.analytics.rollups import rollups_rebuild
         from bankdesk.demo.seed import demo_base_exists, demo_base_seed, demo_password
         from bankdesk.demo.synthetic import demo_generate
         from bankdesk.demo.today import demo_today_seed
@@ -167,6 +168,7 @@ class Command(BaseCommand):
         demo_base_seed(password=password)
         demo_generate(customers=customers, cases=cases, seed=2026, progress=False)
         demo_today_seed()
+        rollups_rebuild()  # the dashboard has a year to show from the first page
         return True
 
     def _assistant_ready(self) -> None:

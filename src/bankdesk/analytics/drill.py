@@ -1,0 +1,56 @@
+"""The records behind a number: the same source the rollups add up, run over the period and
+kept where they count toward the indicator's numerator or denominator, in the slice asked for.
+So the count of a drill-down is the number it opened from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from bankdesk.analytics.kpis import Period, kpi_get
+from bankdesk.analytics.sources import DIMENSIONS, SOURCES
+from bankdesk.lib.errors import InvalidInput
+
+PARTS = ("numerator", "denominator")
+
+
+@dataclass(frozen=True)
+class Item:
+    day: date
+    case_id: int | None
+    item: str
+
+
+def drill_items(
+    code: str,
+    period: Period,
+    *,
+    part: str = "denominator",
+    dimension: str | None = None,
+    key: str | None = None,
+    target: str | None = None,
+) -> list[Item]:
+    """What counts toward the indicator's `part` over the period (in one slice, or for one SLA
+    target), oldest first."""
+    kpi = kpi_get(code)
+    if part not in PARTS:
+        raise InvalidInput("part is numerator or denominator", field="part")
+    drill = kpi.numerator if part == "numerator" else kpi.denominator
+    if drill is None:
+        raise InvalidInput("this indicator has no records behind that part", field="part")
+    if dimension is not None and dimension not in DIMENSIONS:
+        raise InvalidInput("unknown slice", field="group_by")
+    if (dimension is None) != (key is None):
+        raise InvalidInput("a slice needs both group_by and key", field="key")
+    measure = drill.measure
+    if target is not None:
+        if drill.source != "sla" or not target.isdigit():
+            raise InvalidInput("a target is asked for SLA attainment only", field="target")
+        measure = f"sla:{target}:{'met' if part == 'numerator' else 'due'}"
+    items = [
+        Item(part_.day, part_.case_id, part_.item)
+        for part_ in SOURCES[drill.source](period.since, period.until)
+        if part_.counts.get(measure, 0) > 0
+        and (dimension is None or part_.slices[dimension] == key)
+    ]
+    return sorted(items, key=lambda item: (item.day, item.case_id or 0, item.item))
