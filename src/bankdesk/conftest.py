@@ -181,8 +181,11 @@ def categories(db: None) -> dict[str, Category]:
 @pytest.fixture
 def migrated_data(db: None) -> None:
     """What migrations seed — the business calendars, the complaint taxonomy, the regulators'
-    statutory policies, the survey template and follow-up rules — put back for a test after
-    one that ran in a transaction emptied the tables (a no-op otherwise)."""
+    statutory policies, the survey template and follow-up rules, the plan's targets — put
+    back for a test after one that ran in a transaction emptied the tables (a no-op
+    otherwise)."""
+    from bankdesk.analytics.models import Target
+    from bankdesk.analytics.seed import targets_seed
     from bankdesk.complaints.models import ComplaintClass
     from bankdesk.complaints.regulators import regulator_profiles_seed
     from bankdesk.complaints.taxonomy import taxonomy_seed
@@ -195,6 +198,7 @@ def migrated_data(db: None) -> None:
     taxonomy_seed(ComplaintClass)
     regulator_profiles_seed(policy_model=SlaPolicy, target_model=SlaTarget, category_model=Category)
     feedback_seed(SurveyTemplate, FollowUpRule)
+    targets_seed(Target)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from bankdesk.analytics.kpis import (
     BY_CODE,
@@ -75,7 +76,7 @@ def _labels() -> dict[str, str]:
         "indicator": _("Indicator"),
         "code": _("Code"),
         "value": _("Value"),
-        "target": _("Target"),
+        "target": pgettext("indicator", "Target"),
         "status": _("Status"),
         "numerator": _("Numerator"),
         "denominator": _("Denominator"),

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from bankdesk.analytics.models import CaseFact
 from bankdesk.customers.models import Customer
@@ -82,7 +82,19 @@ class _Lookups:
         return self.settings.spec(calendar_id)
 
 
-def _replay(case: dict[str, Any], events: Iterable[CaseEvent], lookups: _Lookups) -> CaseFact:
+class Event(NamedTuple):
+    """What a replay reads of a case event: plain values, not model instances (a year of
+    history is millions of them)."""
+
+    pk: int
+    case_id: int
+    kind: str
+    actor_id: int | None
+    data: dict[str, Any]
+    created_at: datetime
+
+
+def _replay(case: dict[str, Any], events: Iterable[Event], lookups: _Lookups) -> CaseFact:
     fact = CaseFact(
         case_id=case["id"],
         created_at=case["created_at"],
@@ -154,12 +166,14 @@ def facts_replay(case_ids: Iterable[int]) -> list[CaseFact]:
             )
         ]
         lookups = _Lookups(cases)
-        events: dict[int, list[CaseEvent]] = defaultdict(list)
-        for event in (
+        events: dict[int, list[Event]] = defaultdict(list)
+        rows = (
             CaseEvent.objects.filter(case_id__in=part, kind__in=FACT_EVENTS)
-            .only("id", "case_id", "kind", "actor_id", "data", "created_at")
             .order_by("id")
-        ):
+            .values_list("id", "case_id", "kind", "actor_id", "data", "created_at")
+        )
+        for row in rows.iterator(chunk_size=10_000):
+            event = Event(*row)
             events[event.case_id].append(event)
         facts.extend(_replay(case, events[case["id"]], lookups) for case in cases)
     return facts

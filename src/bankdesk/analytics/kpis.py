@@ -15,7 +15,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -494,19 +493,30 @@ def figures_by_quarter(quarters: list[str]) -> dict[str, Figures]:
     return totals
 
 
-def _backlog(period: Period, filters: Q | None = None) -> tuple[int, list[int]]:
-    """Cases open at the period's end (or now), and their ages in minutes."""
+def backlogs(period: Period, group_by: str | None = None) -> dict[str, tuple[int, list[int]]]:
+    """Cases open at the period's end (or now) and their ages in minutes, for the whole centre
+    ("*") and each key of `group_by`: two indexed reads (still open; resolved only later)."""
     moment = min(period.until, timezone.now())
-    open_then = CaseFact.objects.filter(created_at__lt=moment, merged=False).filter(
-        Q(resolved_at=None) | Q(resolved_at__gte=moment)
-    )
-    if filters is not None:
-        open_then = open_then.filter(filters)
-    ages = sorted(
-        int((moment - created).total_seconds() // 60)
-        for created in open_then.values_list("created_at", flat=True)
-    )
-    return len(ages), ages
+    column = _FACT_COLUMNS.get(group_by or "", "channel")
+    opened = CaseFact.objects.filter(created_at__lt=moment, merged=False)
+    found: dict[str, list[int]] = {"*": []}
+    for part in (opened.filter(resolved_at=None), opened.filter(resolved_at__gte=moment)):
+        for created, key in part.values_list("created_at", column).iterator(chunk_size=5000):
+            age = int((moment - created).total_seconds() // 60)
+            found["*"].append(age)
+            if group_by is not None:
+                found.setdefault(NONE_KEY if key in {None, ""} else str(key), []).append(age)
+    return {key: (len(ages), sorted(ages)) for key, ages in found.items()}
+
+
+_FACT_COLUMNS = {
+    "channel": "channel",
+    "team": "team_id",
+    "agent": "agent_id",
+    "category": "category_id",
+    "branch": "branch_id",
+    "tier": "tier",
+}
 
 
 def _customers(period: Period) -> int:
@@ -588,7 +598,7 @@ def value_of(
         return Value(
             round(10000 * complaints / customers, 1) if customers else None, complaints, customers
         )
-    count, ages = backlog if backlog is not None else _backlog(period)
+    count, ages = backlog if backlog is not None else backlogs(period)["*"]
     if kpi.code == "backlog":
         return Value(count, count, None)
     share = 0.5 if kpi.code == "backlog_age_p50" else 0.9
@@ -597,17 +607,6 @@ def value_of(
         histogram[str(age)] = histogram.get(str(age), 0) + 1
     value, total = percentile(histogram, share)
     return Value(value, None, total)
-
-
-def _group_filter(dimension: str, key: str) -> Q:
-    column = {"channel": "channel", "tier": "tier"}.get(dimension, f"{dimension}_id")
-    if key == NONE_KEY:
-        return (
-            Q(**{column: ""})
-            if dimension in {"channel", "tier"}
-            else Q(**{f"{column}__isnull": True})
-        )
-    return Q(**{column: key})
 
 
 def kpis_compute(
@@ -625,37 +624,26 @@ def kpis_compute(
     csat_target = kept.get("csat_change")
     base_period = baseline_period(period, csat_target)
     base = figures_for(base_period).get("*", {})
-    backlog = _backlog(period)
+    open_cases = backlogs(period, group_by)
     grouped = figures_for(period, group_by) if group_by in DIMENSIONS else {}
     labels = slice_labels(group_by, grouped.keys()) if group_by in DIMENSIONS else {}
     results: list[Result] = []
     for kpi in wanted:
-        value = value_of(kpi, whole, period, baseline=base, backlog=backlog)
+        value = value_of(kpi, whole, period, baseline=base, backlog=open_cases["*"])
         target = kept.get(kpi.code)
-        result = Result(
-            kpi, value, target, status_of(value.value, target, measurable=kpi.measurable)
-        )
+        status = status_of(value.value, target, measurable=kpi.measurable)
+        result = Result(kpi, value, target, status)
         if kpi.code == "csat_change":
             csat = BY_CODE["csat"].compute
             assert csat is not None
             result.baseline = csat(base)
-        if group_by in DIMENSIONS and kpi.measurable and kpi.code != "csat_change":
+        # CSAT's change and the rate per customer are not counted by slice.
+        sliced = kpi.measurable and kpi.code not in {"csat_change", "complaint_rate_customers"}
+        if group_by is not None and sliced:
             for key in sorted(grouped, key=lambda k: labels.get(k, k)):
-                assert group_by is not None
-                line_backlog = (
-                    _backlog(period, _group_filter(group_by, key))
-                    if kpi.code.startswith("backlog")
-                    else None
-                )
-                if kpi.code == "complaint_rate_customers":
-                    continue  # customers are not counted by slice
-                result.rows.append(
-                    Line(
-                        key,
-                        labels.get(key, key),
-                        value_of(kpi, grouped[key], period, backlog=line_backlog),
-                    )
-                )
+                line_backlog = open_cases.get(key, (0, []))
+                line = value_of(kpi, grouped[key], period, backlog=line_backlog)
+                result.rows.append(Line(key, labels.get(key, key), line))
         if kpi.code == "sla_attainment":
             result.parts = sla_parts(whole)
         results.append(result)

@@ -51,6 +51,12 @@ class CaseFact(models.Model):
             models.Index(fields=["created_at"], name="fact_created"),
             models.Index(fields=["resolved_at"], name="fact_resolved"),
             models.Index(fields=["first_response_at"], name="fact_first_response"),
+            # The backlog: cases not resolved now, read at a period's end.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(resolved_at=None, merged=False),
+                name="fact_open",
+            ),
         ]
 
     def __str__(self) -> str:

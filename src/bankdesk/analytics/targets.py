@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from bankdesk.analytics.kpis import BY_CODE, KPIS, quarter_period, target_text
@@ -95,7 +95,9 @@ def target_remove(*, code: str, actor: User) -> None:
 
 class TargetForm(forms.Form):
     code = forms.ChoiceField(label=gettext_lazy("Indicator"))
-    value = forms.DecimalField(label=gettext_lazy("Target"), max_digits=10, decimal_places=2)
+    value = forms.DecimalField(
+        label=pgettext_lazy("indicator", "Target"), max_digits=10, decimal_places=2
+    )
     direction = forms.ChoiceField(label=gettext_lazy("Better when"), choices=Direction.choices)
     baseline_quarter = forms.CharField(
         label=gettext_lazy("Baseline quarter"),

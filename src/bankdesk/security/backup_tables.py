@@ -39,8 +39,8 @@ EXCLUDED: dict[str, str] = {
 # Filled by `migrate` itself (and the key check by the key ring); not a sign of data. A restore
 # replaces content types and permissions with the backup's rows, ids included.
 # Rows that `migrate` itself creates (the standard business calendars, the complaint
-# taxonomy, the regulators' statutory SLA policies, the survey template and the follow-up
-# rules it seeds): a freshly installed database
+# taxonomy, the regulators' statutory SLA policies, the survey template, the follow-up
+# rules and the plan's targets it seeds): a freshly installed database
 # holding only these still counts as empty for a restore.
 FILLED_BY_SETUP = frozenset(
     {
@@ -57,6 +57,7 @@ FILLED_BY_SETUP = frozenset(
         "complaints.complaintclass",
         "feedback.followuprule",
         "feedback.surveytemplate",
+        "analytics.target",
     }
 )
 SERIALISE_BATCH = 200

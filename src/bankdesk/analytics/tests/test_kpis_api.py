@@ -95,7 +95,7 @@ def test_the_dashboard_shows_the_numbers_and_opens_what_they_count(refreshed, cl
     link = re.search(r'href="(/dashboard/complaints_closed_24h/\?[^"]+part=denominator)"', card)
     assert link is not None
     drill = client.get(link.group(1).replace("&amp;", "&")).content.decode()
-    assert "<strong data-count>1</strong>" in drill
+    assert "<strong data-drill-count>1</strong>" in drill
     assert refreshed.cases["holiday"].number in drill
     by_team = client.get("/dashboard/?quarter=2026Q4&group_by=team")
     assert by_team.status_code == 200

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 from django.urls import reverse
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from bankdesk.console.floor import FLOOR_ROLES
 from bankdesk.console.queue import queue_views, saved_views, view_link
@@ -60,7 +60,7 @@ _MANAGEMENT = [
         gettext_lazy("Follow-up rules"),
         "feedback.view_followuprule",
     ),
-    ("analytics:targets", gettext_lazy("Targets"), "analytics.view_target"),
+    ("analytics:targets", pgettext_lazy("indicator", "Targets"), "analytics.view_target"),
     ("console:manage_calendars", gettext_lazy("Business calendars"), "sla.view_slapolicy"),
     ("console:manage_staff", gettext_lazy("Staff"), "staff.view_user"),
     ("console:manage_teams", gettext_lazy("Teams"), "staff.view_team"),

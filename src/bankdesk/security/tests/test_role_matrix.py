@@ -462,6 +462,21 @@ OPERATIONS: list[Operation] = [
         lambda w: None,
         lambda r: 200 if r in {"supervisor", "complaint_officer", "auditor"} else 403,
     ),
+    (
+        "get",
+        FixedUrl("/api/v1/kpis", "/api/v1/kpis?quarter=2026Q3&group_by=team"),
+        lambda w: None,
+        lambda r: 200 if r in {"supervisor", "complaint_officer", "auditor", "admin"} else 403,
+    ),
+    (
+        "get",
+        FixedUrl(
+            "/api/v1/kpis/{code}/cases",
+            "/api/v1/kpis/resolution_rate/cases?quarter=2026Q3&part=numerator",
+        ),
+        lambda w: None,
+        lambda r: 200 if r in {"supervisor", "complaint_officer", "auditor", "admin"} else 403,
+    ),
 ]
 
 
