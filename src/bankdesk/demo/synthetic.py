@@ -56,6 +56,7 @@ from bankdesk.demo.people import (
     CustomerProfile,
 )
 from bankdesk.demo.pool import LoadPool
+from bankdesk.demo.service_history import demo_service_history
 from bankdesk.demo.taxonomy import LEAVES, PROFILE_ENQUIRY, TAXONOMY, TEAM_ENGLISH, TEAM_GENERAL
 from bankdesk.security.audit import audit_record
 from bankdesk.sla.services import sla_clocks_recompute
@@ -261,6 +262,8 @@ def demo_generate(
         complaint_records_backfill(Complaint, Case)
         # And the follow-up calls and surveys after them, a year of each.
         follow_ups, answers = demo_feedback_history(seed=seed, now=now)
+        # The complaints' decisions and the assistant's dialogues, for the plan's indicators.
+        demo_service_history(seed=seed, now=now)
     else:
         follow_ups = answers = 0
     counts = loader.counts
