@@ -31,7 +31,7 @@ from bankdesk.tickets.models import Case
 router = Router(tags=["analytics"])
 
 LONGEST_PERIOD = timedelta(days=2 * 366)
-Slice = Literal["channel", "team", "agent", "category", "branch", "tier"]
+Slice = Literal["channel", "team", "agent", "category", "branch", "tier", "month"]
 
 
 class PeriodQuery(Schema):

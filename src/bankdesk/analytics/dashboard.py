@@ -22,6 +22,7 @@ from bankdesk.analytics.drill import drill_items
 from bankdesk.analytics.evaluation import report_file
 from bankdesk.analytics.kpis import (
     BY_CODE,
+    GROUPS,
     Period,
     Result,
     kpis_compute,
@@ -33,7 +34,6 @@ from bankdesk.analytics.kpis import (
     value_text,
 )
 from bankdesk.analytics.models import CaseFact, RollupState
-from bankdesk.analytics.sources import DIMENSIONS
 from bankdesk.lib.errors import InvalidInput
 from bankdesk.staff.auth import request_staff
 from bankdesk.staff.mfa import mfa_required
@@ -48,6 +48,7 @@ SLICES: dict[str, Any] = {
     "category": gettext_lazy("By category"),
     "branch": gettext_lazy("By branch"),
     "tier": gettext_lazy("By customer tier"),
+    "month": gettext_lazy("By month"),
 }
 # The indicators a slice table shows, one column each.
 SLICE_COLUMNS = (
@@ -151,7 +152,7 @@ def _drill_link(code: str, query: dict[str, str], part: str, **extra: str) -> st
 def dashboard(request: HttpRequest) -> HttpResponse:
     _viewer(request)
     group_by = request.GET.get("group_by", "")
-    group_by = group_by if group_by in DIMENSIONS else ""
+    group_by = group_by if group_by in GROUPS else ""
     try:
         period, quarter = _period(request)
         results = kpis_compute(period, group_by=group_by or None)

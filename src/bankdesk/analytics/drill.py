@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bankdesk.analytics.kpis import Period, kpi_get
-from bankdesk.analytics.sources import DIMENSIONS, SOURCES
+from bankdesk.analytics.kpis import GROUPS, Period, kpi_get, month_period
+from bankdesk.analytics.sources import SOURCES
 from bankdesk.lib.errors import InvalidInput
 
 PARTS = ("numerator", "denominator")
@@ -38,10 +38,13 @@ def drill_items(
     drill = kpi.numerator if part == "numerator" else kpi.denominator
     if drill is None:
         raise InvalidInput("this indicator has no records behind that part", field="part")
-    if dimension is not None and dimension not in DIMENSIONS:
+    if dimension is not None and dimension not in GROUPS:
         raise InvalidInput("unknown slice", field="group_by")
     if (dimension is None) != (key is None):
         raise InvalidInput("a slice needs both group_by and key", field="key")
+    if dimension == "month":
+        assert key is not None
+        period, dimension, key = month_period(key, period), None, None
     measure = drill.measure
     if target is not None:
         if drill.source != "sla" or not target.isdigit():

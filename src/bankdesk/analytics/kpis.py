@@ -453,7 +453,8 @@ KPIS: tuple[Kpi, ...] = (
 )
 BY_CODE = {kpi.code: kpi for kpi in KPIS}
 PLAN = tuple(kpi for kpi in KPIS if kpi.plan)
-GROUPS = DIMENSIONS
+# The slices a result is broken down by: those kept in rollups, and the months of the period.
+GROUPS = (*DIMENSIONS, "month")
 
 
 def kpi_get(code: str) -> Kpi:
@@ -475,6 +476,27 @@ def figures_for(period: Period, dimension: str = ALL) -> dict[str, Figures]:
     for key, figures in rows.iterator(chunk_size=2000):
         merge(totals.setdefault(key, {}), figures)
     return totals
+
+
+def figures_by_month(period: Period) -> dict[str, Figures]:
+    """The whole centre's figures for each month of the period ("2026-10")."""
+    totals: dict[str, Figures] = {}
+    rows = Rollup.objects.filter(
+        dimension=ALL, day__gte=period.first, day__lte=period.last
+    ).values_list("day", "figures")
+    for day, figures in rows:
+        merge(totals.setdefault(day.strftime("%Y-%m"), {}), figures)
+    return dict(sorted(totals.items()))
+
+
+def month_period(key: str, within: Period) -> Period:
+    """The month "2026-10", cut to the period it is part of."""
+    try:
+        first = date.fromisoformat(f"{key}-01")
+    except ValueError:
+        raise InvalidInput("a month is written like 2026-10", field="key") from None
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return Period(max(first, within.first), min(following - timedelta(days=1), within.last))
 
 
 def figures_by_quarter(quarters: list[str]) -> dict[str, Figures]:
@@ -624,9 +646,16 @@ def kpis_compute(
     csat_target = kept.get("csat_change")
     base_period = baseline_period(period, csat_target)
     base = figures_for(base_period).get("*", {})
-    open_cases = backlogs(period, group_by)
-    grouped = figures_for(period, group_by) if group_by in DIMENSIONS else {}
-    labels = slice_labels(group_by, grouped.keys()) if group_by in DIMENSIONS else {}
+    if group_by == "month":
+        grouped = figures_by_month(period)
+        labels = {key: key for key in grouped}
+        open_cases = {"*": backlogs(period)["*"]} | {
+            key: backlogs(month_period(key, period))["*"] for key in grouped
+        }
+    else:
+        open_cases = backlogs(period, group_by)
+        grouped = figures_for(period, group_by) if group_by in DIMENSIONS else {}
+        labels = slice_labels(group_by, grouped.keys()) if group_by in DIMENSIONS else {}
     results: list[Result] = []
     for kpi in wanted:
         value = value_of(kpi, whole, period, baseline=base, backlog=open_cases["*"])

@@ -169,3 +169,15 @@ def test_the_refresh_folds_in_only_what_changed(refreshed):
     with at("2026-11-10T10:30"):
         rollups_rebuild()
     assert rollups_snapshot() == kept
+
+
+def test_by_month_the_months_add_up_and_open_their_records(refreshed):
+    by_month = {r.kpi.code: r for r in kpis_compute(Q4, group_by="month")}
+    rows = {line.key: line.value for line in by_month["resolution_rate"].rows}
+    # Opened in October: reopened, quick (both resolved); in November: waiting.
+    assert rows == {"2026-10": Value(100.0, 2, 2), "2026-11": Value(0.0, 0, 1)}
+    backlog = {line.key: line.value for line in by_month["backlog"].rows}
+    # Open at the end of October: nothing (waiting came in November); at 10 November: waiting.
+    assert (backlog["2026-10"].value, backlog["2026-11"].value) == (0, 1)
+    items = drill_items("resolution_rate", Q4, part="denominator", dimension="month", key="2026-11")
+    assert [item.case_id for item in items] == [refreshed.cases["waiting"].pk]
