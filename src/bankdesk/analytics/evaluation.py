@@ -12,9 +12,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.db.models import Count, Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 
 from bankdesk.analytics.kpis import (
     BY_CODE,
@@ -28,7 +29,7 @@ from bankdesk.analytics.kpis import (
     trends,
     value_text,
 )
-from bankdesk.analytics.models import Direction, RollupState
+from bankdesk.analytics.models import Direction, Rollup, Target
 from bankdesk.analytics.report_model import Cell, Report, Section, Table, TargetLine, TrendPoint
 from bankdesk.analytics.report_pdf import report_pdf
 from bankdesk.analytics.report_xlsx import report_xlsx
@@ -48,6 +49,17 @@ SCORECARD = (
     "follow_up_rate",
     "complaints_closed_24h",
 )
+# What a scorecard's narrow columns are headed (the definitions sheet says each in full).
+SCORECARD_HEADINGS = {
+    "resolution_rate": gettext_lazy("Resolved %"),
+    "first_contact_resolution": gettext_lazy("First contact %"),
+    "first_response_business_p50": gettext_lazy("First reply, min"),
+    "resolution_business_p50": gettext_lazy("Resolution, min"),
+    "sla_attainment": gettext_lazy("SLA %"),
+    "csat": gettext_lazy("CSAT %"),
+    "follow_up_rate": gettext_lazy("Follow-up %"),
+    "complaints_closed_24h": gettext_lazy("Complaints 24 h %"),
+}
 TREND_CODES = (
     "csat",
     "nps",
@@ -86,7 +98,7 @@ def _labels() -> dict[str, str]:
         "near": _("Close to target"),
         "missed": _("Off target"),
         "unmeasurable": _("Not yet measurable"),
-        "none": _("No target or no figure"),
+        "none": "—",
         "page": _("Page"),
         "summary": _("Summary"),
     }
@@ -128,25 +140,15 @@ def _scorecard(period: Period, group_by: str, key: str, title: str) -> Table:
         for code in SCORECARD:
             found = next((line for line in results[code].rows if line.key == slice_key), None)
             cells.append(None if found is None else found.value.value)
+        if all(cell is None for cell in cells[1:]):
+            continue  # a slice with nothing of the scorecard's (the assistant's dialogues)
         resolved = results["first_contact_resolution"].rows
         count = next((line.value.denominator for line in resolved if line.key == slice_key), 0)
         cells.append(count or 0)
         rows.append(tuple(cells))
-    columns = (
-        _(title),
-        *(str(BY_CODE[code].name) + _suffix(code) + _unit(code) for code in SCORECARD),
-        _("Cases resolved"),
-    )
-    return Table(key=key, title=title, columns=columns, rows=tuple(rows))
-
-
-def _unit(code: str) -> str:
-    unit = BY_CODE[code].unit
-    if unit == "percent":
-        return " (%)"
-    if unit == "minutes":
-        return " (" + _("min") + ")"
-    return ""
+    columns = (title, *(str(SCORECARD_HEADINGS[code]) for code in SCORECARD), _("Resolved"))
+    note = _("Times are medians in business minutes; the definitions sheet says each in full.")
+    return Table(key=key, title=title, columns=columns, rows=tuple(rows), note=note)
 
 
 def _hotspot_tables(period: Period) -> tuple[list[str], list[Table]]:
@@ -229,7 +231,7 @@ def _changes(now: list[Result], before: list[Result]) -> tuple[list[str], Table]
             _("Indicator"),
             _("The quarter before"),
             _("This quarter"),
-            _("Change"),
+            pgettext("difference", "Change"),
             _("Verdict"),
         ),
         rows=tuple(rows),
@@ -335,13 +337,24 @@ def report_write(
 
 
 def report_file(quarter: str, kind: str, language: str) -> Path:
-    """The evaluation as a file for the dashboard's download, written again only when the
-    rollups have moved since."""
-    state = RollupState.objects.order_by("pk").first()
-    stamp = f"{quarter}-{language}-{state.refreshed_at if state else ''}"
-    digest = hashlib.sha256(stamp.encode()).hexdigest()[:12]
+    """The evaluation as a file for the dashboard's download, written again only when a rollup
+    it reads has been written since (a day added up again gets new rows): a past quarter's
+    file is made once, the current one at most once per refresh."""
+    quarters = quarters_ending(quarter, 5)
+    first = quarter_period(quarters[0]).first - timedelta(days=366)  # CSAT's baseline
+    last = quarter_period(quarter).last
+    read = Rollup.objects.filter(day__gte=first, day__lte=last).aggregate(
+        newest=Max("id"), rows=Count("id")
+    )
+    targets_changed = Target.objects.aggregate(newest=Max("updated_at"))["newest"]
+    stamp = f"{quarter}-{language}-{read['newest']}-{read['rows']}-{targets_changed}"
+    digest = hashlib.sha256(stamp.encode()).hexdigest()[:16]
     folder = Path(settings.BANKDESK_HOME) / "reports" / digest
     path = folder / f"bankdesk-{quarter}-{language}.{kind}"
     if not path.exists():
         report_write(quarter, folder, languages=(language,))
+        # Older editions of the same report are not served again.
+        for older in folder.parent.glob(f"*/bankdesk-{quarter}-{language}.*"):
+            if older.parent != folder:
+                older.unlink(missing_ok=True)
     return path
