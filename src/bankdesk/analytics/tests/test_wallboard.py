@@ -4,10 +4,8 @@ within a refresh and a lost connection is said plainly until it comes back."""
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +16,7 @@ from bankdesk.conftest import (
     Authenticator,
     browser_sign_in,
     off_the_browser_thread,
+    screenshot,
     sign_in_with_second_factor,
 )
 from bankdesk.sla.services import TargetSpec
@@ -29,8 +28,6 @@ from bankdesk.tickets.models import Case
 from bankdesk.tickets.services import case_create, case_message_add, case_status_change
 
 DATA = "/wallboard/data/"
-# Where the browser test also leaves its screenshots, for a person to look at after a run.
-LOOK_HERE = Path("/tmp")  # noqa: S108 - a fixed, known place is the point; nothing is read back
 
 
 @dataclass
@@ -339,7 +336,7 @@ def supervisor_phone(supervisor) -> Authenticator:
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_the_wall_follows_the_queue_and_says_when_it_lost_the_connection(
-    migrated_data, centre, supervisor, supervisor_phone, server: str, browser: Any, tmp_path
+    migrated_data, centre, supervisor, supervisor_phone, server: str, browser: Any
 ) -> None:
     from playwright.sync_api import expect
 
@@ -376,16 +373,14 @@ def test_the_wall_follows_the_queue_and_says_when_it_lost_the_connection(
     )
     expect(depth).to_have_text("5", timeout=12_000)  # within two refreshes of five seconds
     expect(page.locator('[data-tile="live_waiting"] .value')).to_have_text("2")
-    page.screenshot(path=str(tmp_path / "wallboard.png"))
-    shutil.copy(tmp_path / "wallboard.png", LOOK_HERE / "wallboard.png")
+    screenshot(page, "zh-50-wallboard")
 
     page.route("**/wallboard/data/**", lambda route: route.abort())
     lost = page.locator("#wall-lost")
     expect(lost).to_be_visible(timeout=12_000)
     last = page.locator('#wall-lost [data-field="last-update"]').text_content()
     assert last and len(last) == 8 and last.count(":") == 2
-    page.screenshot(path=str(tmp_path / "wallboard-lost.png"))
-    shutil.copy(tmp_path / "wallboard-lost.png", LOOK_HERE / "wallboard-lost.png")
+    screenshot(page, "zh-51-wallboard-connection-lost")
 
     page.unroute("**/wallboard/data/**")
     expect(lost).to_be_hidden(timeout=12_000)
