@@ -34,7 +34,7 @@ LONGEST_PERIOD = timedelta(days=2 * 366)
 Slice = Literal["channel", "team", "agent", "category", "branch", "tier", "month"]
 
 
-class PeriodQuery(Schema):
+class KpiPeriodQuery(Schema):
     from_: date | None = Field(default=None, alias="from", description="First day (included)")
     to: date | None = Field(default=None, description="Last day (included)")
     quarter: str | None = Field(
@@ -42,7 +42,7 @@ class PeriodQuery(Schema):
     )
 
     @model_validator(mode="after")
-    def _period(self) -> PeriodQuery:
+    def _period(self) -> KpiPeriodQuery:
         if self.quarter is not None:
             if self.from_ is not None or self.to is not None:
                 raise ValueError("give a quarter, or from and to, not both")
@@ -62,11 +62,11 @@ class PeriodQuery(Schema):
         return Period(self.from_, self.to)
 
 
-class KpiQuery(PeriodQuery):
+class KpiQuery(KpiPeriodQuery):
     group_by: Slice | None = Field(default=None, description="One line per value of this slice")
 
 
-class DrillQuery(PeriodQuery):
+class KpiDrillQuery(KpiPeriodQuery):
     part: Literal["numerator", "denominator"] = "denominator"
     group_by: Slice | None = Field(default=None, description="With key: one slice's records")
     key: str | None = Field(default=None, max_length=40, description="The slice's value")
@@ -77,7 +77,7 @@ class DrillQuery(PeriodQuery):
     offset: int = Field(default=0, ge=0, le=10_000_000)
 
 
-class LineOut(Schema):
+class KpiLineOut(Schema):
     key: str
     label: str
     value: float | None
@@ -85,7 +85,7 @@ class LineOut(Schema):
     denominator: int | None
 
 
-class TargetOut(Schema):
+class KpiTargetOut(Schema):
     value: float
     direction: Literal["higher", "lower"]
     text: str
@@ -103,12 +103,12 @@ class KpiOut(Schema):
     value_text: str
     numerator: int | None
     denominator: int | None
-    target: TargetOut | None
+    target: KpiTargetOut | None
     status: Literal["met", "near", "missed", "unmeasurable", "none"]
     plan: bool = Field(description="One of the plan's own targets")
-    baseline: LineOut | None = Field(default=None, description="CSAT change: the baseline CSAT")
-    rows: list[LineOut] = Field(default_factory=list, description="One line per slice")
-    parts: list[LineOut] = Field(default_factory=list, description="SLA: per policy and target")
+    baseline: KpiLineOut | None = Field(default=None, description="CSAT change: the baseline CSAT")
+    rows: list[KpiLineOut] = Field(default_factory=list, description="One line per slice")
+    parts: list[KpiLineOut] = Field(default_factory=list, description="SLA: per policy and target")
 
 
 class KpisOut(Schema):
@@ -118,18 +118,18 @@ class KpisOut(Schema):
     indicators: list[KpiOut]
 
 
-class DrillItemOut(Schema):
+class KpiDrillItemOut(Schema):
     day: date
     case_id: int | None
     number: str | None
     item: str
 
 
-class DrillOut(Schema):
+class KpiDrillOut(Schema):
     code: str
     part: str
     count: int = Field(description="How many records count: the number the drill-down opened from")
-    items: list[DrillItemOut]
+    items: list[KpiDrillItemOut]
 
 
 def _line(line: Line) -> dict[str, Any]:
@@ -199,10 +199,10 @@ def kpis_get(request: HttpRequest, query: Query[KpiQuery]) -> dict[str, Any]:
 
 @router.get(
     "/{code}/cases",
-    response={200: DrillOut, **error_responses(404)},
+    response={200: KpiDrillOut, **error_responses(404)},
     summary="The records behind an indicator's numerator or denominator",
 )
-def kpi_cases(request: HttpRequest, code: str, query: Query[DrillQuery]) -> dict[str, Any]:
+def kpi_cases(request: HttpRequest, code: str, query: Query[KpiDrillQuery]) -> dict[str, Any]:
     require_perm(request_staff(request), "analytics.view_dashboard")
     if code not in BY_CODE:
         raise NotFound("no such indicator", field="code")
