@@ -28,8 +28,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from bankdesk.analytics.models import CaseFact
@@ -70,7 +71,34 @@ def _key(value: object) -> str:
     return NONE_KEY if value is None or value == "" else str(value)
 
 
-def fact_slices(fact: CaseFact) -> Slices:
+class FactRow(NamedTuple):
+    """A case's fact as the sources read it: plain values (a year is a million of them)."""
+
+    case_id: int
+    created_at: datetime
+    channel: str
+    team_id: int | None
+    agent_id: int | None
+    category_id: int | None
+    branch_id: int | None
+    tier: str
+    merged: bool
+    first_response_at: datetime | None
+    first_response_minutes: int | None
+    first_response_business_minutes: int | None
+    resolved_at: datetime | None
+    resolution_minutes: int | None
+    resolution_business_minutes: int | None
+    reopened: int
+    first_contact: bool
+
+
+def fact_rows(facts: QuerySet[CaseFact]) -> Iterator[FactRow]:
+    for row in facts.values_list(*FactRow._fields).iterator(chunk_size=CHUNK):
+        yield FactRow(*row)
+
+
+def fact_slices(fact: FactRow) -> Slices:
     return {
         "channel": _key(fact.channel),
         "team": _key(fact.team_id),
@@ -81,7 +109,7 @@ def fact_slices(fact: CaseFact) -> Slices:
     }
 
 
-def _snapshot_slices(record: FollowUp | Survey, fact: CaseFact | None) -> Slices:
+def _snapshot_slices(record: FollowUp | Survey, fact: FactRow | None) -> Slices:
     """Follow-ups and surveys count where the work was done: the agent, team, channel and
     category kept when the case was resolved; branch and tier come from the case's fact."""
     return {
@@ -94,26 +122,29 @@ def _snapshot_slices(record: FollowUp | Survey, fact: CaseFact | None) -> Slices
     }
 
 
-def _facts_of(case_ids: Iterable[int]) -> dict[int, CaseFact]:
+def _facts_of(case_ids: Iterable[int]) -> dict[int, FactRow]:
     ids = sorted(set(case_ids))
-    facts: dict[int, CaseFact] = {}
+    facts: dict[int, FactRow] = {}
     for start in range(0, len(ids), CHUNK):
-        facts.update(CaseFact.objects.in_bulk(ids[start : start + CHUNK]))
+        part = CaseFact.objects.filter(case_id__in=ids[start : start + CHUNK])
+        facts.update((fact.case_id, fact) for fact in fact_rows(part))
     return facts
 
 
 def cases(since: datetime, until: datetime) -> Iterator[Contribution]:
-    for fact in CaseFact.objects.filter(
-        created_at__gte=since, created_at__lt=until, merged=False
-    ).iterator(chunk_size=CHUNK):
+    for fact in fact_rows(
+        CaseFact.objects.filter(created_at__gte=since, created_at__lt=until, merged=False)
+    ):
         counts = {"created": 1, "created_resolved": int(fact.resolved_at is not None)}
         yield Contribution(local_day(fact.created_at), fact.case_id, fact_slices(fact), counts)
 
 
 def responses(since: datetime, until: datetime) -> Iterator[Contribution]:
-    for fact in CaseFact.objects.filter(
-        first_response_at__gte=since, first_response_at__lt=until, merged=False
-    ).iterator(chunk_size=CHUNK):
+    for fact in fact_rows(
+        CaseFact.objects.filter(
+            first_response_at__gte=since, first_response_at__lt=until, merged=False
+        )
+    ):
         assert fact.first_response_at is not None and fact.first_response_minutes is not None
         minutes = {"first_response": fact.first_response_minutes}
         counts = {"first_responses": 1}
@@ -126,9 +157,9 @@ def responses(since: datetime, until: datetime) -> Iterator[Contribution]:
 
 
 def resolutions(since: datetime, until: datetime) -> Iterator[Contribution]:
-    for fact in CaseFact.objects.filter(
-        resolved_at__gte=since, resolved_at__lt=until, merged=False
-    ).iterator(chunk_size=CHUNK):
+    for fact in fact_rows(
+        CaseFact.objects.filter(resolved_at__gte=since, resolved_at__lt=until, merged=False)
+    ):
         assert fact.resolved_at is not None and fact.resolution_minutes is not None
         minutes = {"resolution": fact.resolution_minutes}
         counts = {
