@@ -7,6 +7,8 @@ numbers the dashboard and the API show."""
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -352,7 +354,11 @@ def report_file(quarter: str, kind: str, language: str) -> Path:
     folder = Path(settings.BANKDESK_HOME) / "reports" / digest
     path = folder / f"bankdesk-{quarter}-{language}.{kind}"
     if not path.exists():
-        report_write(quarter, folder, languages=(language,))
+        # Written aside, then moved in whole: a download at the same moment never reads half.
+        with tempfile.TemporaryDirectory(dir=folder.parent.parent) as scratch:
+            for written in report_write(quarter, Path(scratch), languages=(language,)):
+                folder.mkdir(parents=True, exist_ok=True)
+                os.replace(written, folder / written.name)
         # Older editions of the same report are not served again.
         for older in folder.parent.glob(f"*/bankdesk-{quarter}-{language}.*"):
             if older.parent != folder:
