@@ -467,14 +467,26 @@ def kpi_get(code: str) -> Kpi:
 # --- reading the rollups ---------------------------------------------------------------------
 
 
-def figures_for(period: Period, dimension: str = ALL) -> dict[str, Figures]:
-    """The period's figures, added up by the dimension's keys ("*" for the whole centre)."""
+def _columns(histograms: bool) -> tuple[str, ...]:
+    return ("figures", "histograms") if histograms else ("figures",)
+
+
+def _merge_row(into: Figures, parts: tuple[Figures, ...]) -> None:
+    for part in parts:
+        merge(into, part)
+
+
+def figures_for(
+    period: Period, dimension: str = ALL, *, histograms: bool = True
+) -> dict[str, Figures]:
+    """The period's figures, added up by the dimension's keys ("*" for the whole centre);
+    without the time histograms when only counts are wanted."""
     totals: dict[str, Figures] = {}
     rows = Rollup.objects.filter(
         dimension=dimension, day__gte=period.first, day__lte=period.last
-    ).values_list("key", "figures")
-    for key, figures in rows.iterator(chunk_size=2000):
-        merge(totals.setdefault(key, {}), figures)
+    ).values_list("key", *_columns(histograms))
+    for key, *parts in rows.iterator(chunk_size=2000):
+        _merge_row(totals.setdefault(key, {}), tuple(parts))
     return totals
 
 
@@ -483,9 +495,9 @@ def figures_by_month(period: Period) -> dict[str, Figures]:
     totals: dict[str, Figures] = {}
     rows = Rollup.objects.filter(
         dimension=ALL, day__gte=period.first, day__lte=period.last
-    ).values_list("day", "figures")
-    for day, figures in rows:
-        merge(totals.setdefault(day.strftime("%Y-%m"), {}), figures)
+    ).values_list("day", *_columns(True))
+    for day, *parts in rows:
+        _merge_row(totals.setdefault(day.strftime("%Y-%m"), {}), tuple(parts))
     return dict(sorted(totals.items()))
 
 
@@ -499,19 +511,19 @@ def month_period(key: str, within: Period) -> Period:
     return Period(max(first, within.first), min(following - timedelta(days=1), within.last))
 
 
-def figures_by_quarter(quarters: list[str]) -> dict[str, Figures]:
+def figures_by_quarter(quarters: list[str], *, histograms: bool = True) -> dict[str, Figures]:
     """The whole centre's figures for each of these quarters, in one read."""
     periods = {label: quarter_period(label) for label in quarters}
     first = min(period.first for period in periods.values())
     last = max(period.last for period in periods.values())
     totals: dict[str, Figures] = {label: {} for label in quarters}
     rows = Rollup.objects.filter(dimension=ALL, day__gte=first, day__lte=last).values_list(
-        "day", "figures"
+        "day", *_columns(histograms)
     )
-    for day, figures in rows:
+    for day, *parts in rows:
         label = quarter_of(day)
         if label in totals:
-            merge(totals[label], figures)
+            _merge_row(totals[label], tuple(parts))
     return totals
 
 
@@ -645,7 +657,7 @@ def kpis_compute(
     whole = figures_for(period).get("*", {})
     csat_target = kept.get("csat_change")
     base_period = baseline_period(period, csat_target)
-    base = figures_for(base_period).get("*", {})
+    base = figures_for(base_period, histograms=False).get("*", {})
     if group_by == "month":
         grouped = figures_by_month(period)
         labels = {key: key for key in grouped}
@@ -778,17 +790,19 @@ def rows_as_dict(results: list[Result]) -> dict[str, Any]:
 
 def trends(codes: Iterable[str], quarters: list[str]) -> dict[str, list[tuple[str, float | None]]]:
     """Each indicator's value in each of these quarters, oldest first."""
-    totals = figures_by_quarter(quarters)
+    wanted = [kpi_get(code) for code in codes]
+    times = any(kpi.unit == "minutes" for kpi in wanted)
+    totals = figures_by_quarter(quarters, histograms=times)
     kept = targets()
     points: dict[str, list[tuple[str, float | None]]] = {}
-    for code in codes:
-        kpi = kpi_get(code)
+    for kpi in wanted:
         line = []
         for label in quarters:
             period = quarter_period(label)
             base = None
-            if code == "csat_change":
-                base = figures_for(baseline_period(period, kept.get(code))).get("*", {})
+            if kpi.code == "csat_change":
+                base_period = baseline_period(period, kept.get(kpi.code))
+                base = figures_for(base_period, histograms=False).get("*", {})
             line.append((label, value_of(kpi, totals[label], period, baseline=base).value))
-        points[code] = line
+        points[kpi.code] = line
     return points

@@ -66,13 +66,15 @@ class CaseFact(models.Model):
 class Rollup(models.Model):
     """One day's counts of every indicator for one slice: the whole centre (dimension "all"),
     or one channel, team, agent, category, branch or customer tier. `figures` holds counts by
-    measure name and, for times, histograms of whole minutes ({"h:measure": {minutes: count}}),
-    from which medians and p90s come exactly."""
+    measure name; `histograms` the times, in whole minutes ({"h:measure": {minutes: count}}),
+    from which medians and p90s come exactly. They are apart because the histograms are most
+    of the bytes and most readings (trends, baselines, ratios) need only the counts."""
 
     day = models.DateField()
     dimension = models.CharField(max_length=12)
     key = models.CharField(max_length=40)
     figures = models.JSONField(default=dict)
+    histograms = models.JSONField(default=dict)
 
     class Meta:
         constraints = [

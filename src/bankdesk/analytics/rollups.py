@@ -91,7 +91,13 @@ def days_recompute(days: Iterable[date], *, progress: Callable[[int], None] | No
                 Rollup.objects.filter(day__gte=start, day__lte=end).delete()
                 Rollup.objects.bulk_create(
                     (
-                        Rollup(day=day, dimension=dimension, key=key, figures=values)
+                        Rollup(
+                            day=day,
+                            dimension=dimension,
+                            key=key,
+                            figures={k: v for k, v in values.items() if not k.startswith("h:")},
+                            histograms={k: v for k, v in values.items() if k.startswith("h:")},
+                        )
                         for (day, dimension, key), values in figures.items()
                     ),
                     batch_size=1000,
@@ -256,6 +262,6 @@ def _history_days(now: datetime) -> list[date]:
 def rollups_snapshot() -> dict[tuple[date, str, str], Figures]:
     """Every rollup as it is kept, to compare with a rebuild."""
     return {
-        (row.day, row.dimension, row.key): row.figures
+        (row.day, row.dimension, row.key): row.figures | row.histograms
         for row in Rollup.objects.order_by("day", "dimension", "key")
     }
