@@ -19,6 +19,7 @@ from bankdesk.analytics.kpis import (
     Period,
     Result,
     kpis_compute,
+    period_of,
     quarter_period,
     target_text,
     value_text,
@@ -59,7 +60,7 @@ class KpiPeriodQuery(Schema):
         if self.quarter is not None:
             return quarter_period(self.quarter)
         assert self.from_ is not None and self.to is not None
-        return Period(self.from_, self.to)
+        return period_of(self.from_, self.to)
 
 
 class KpiQuery(KpiPeriodQuery):

@@ -60,12 +60,29 @@ def _shift_year(day: date) -> date:
         return day.replace(year=day.year - 1, day=28)
 
 
+# Periods are asked for within these years: a baseline a year before, and a day after, must
+# still be dates.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+
+
+def period_of(first: date, last: date) -> Period:
+    """The days from `first` to `last`, both included, refused when they run backwards or
+    leave the years bankdesk measures."""
+    if not (FIRST_YEAR <= first.year <= LAST_YEAR and FIRST_YEAR <= last.year <= LAST_YEAR):
+        raise InvalidInput(f"a period lies within {FIRST_YEAR}–{LAST_YEAR}", field="from")
+    if last < first:
+        raise InvalidInput("the period ends before it starts", field="to")
+    return Period(first, last)
+
+
 def quarter_period(text: str) -> Period:
-    """ "2026Q3" → 1 July to 30 September 2026."""
+    """The quarter written like 2026Q3: 1 July to 30 September 2026."""
     clean = text.strip().upper()
     if len(clean) != 6 or clean[4] != "Q" or not clean[:4].isdigit() or clean[5] not in "1234":
         raise InvalidInput("a quarter is written like 2026Q3", field="quarter")
     year, number = int(clean[:4]), int(clean[5])
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise InvalidInput(f"a quarter lies within {FIRST_YEAR}–{LAST_YEAR}", field="quarter")
     first = date(year, 3 * number - 2, 1)
     following = date(year + 1, 1, 1) if number == 4 else date(year, 3 * number + 1, 1)
     return Period(first, following - timedelta(days=1))

@@ -70,6 +70,9 @@ def test_the_drill_down_lists_what_the_number_counts(refreshed, api_for, supervi
         {"from": "2020-01-01", "to": "2026-10-01"},
         {"quarter": "2026Q4", "from": "2026-10-01", "to": "2026-10-02"},
         {"quarter": "2026Q4", "group_by": "planet"},
+        {"quarter": "0000Q1"},
+        {"from": "0001-01-01", "to": "0001-12-31"},
+        {"from": "9999-12-30", "to": "9999-12-31"},
     ],
 )
 def test_bad_periods_and_slices_are_refused(refreshed, api_for, supervisor, query):
