@@ -25,6 +25,7 @@ from bankdesk.analytics.kpis import (
     GROUPS,
     Period,
     Result,
+    Value,
     kpis_compute,
     period_of,
     quarter_of,
@@ -227,17 +228,26 @@ def _slice_table(
             found = next((line for line in result.rows if line.key == key), None)
             value = found.value if found else None
             kpi = result.kpi
-            part = "numerator" if kpi.numerator else "denominator"
-            count = None if value is None else getattr(value, part)
             cells.append(
                 {
                     "text": value_text(kpi, value.value if value else None),
-                    "count": count,
-                    "link": _drill_link(kpi.code, query, part, group_by=group_by, key=key),
+                    "count": _count_text(value),
+                    "link": _drill_link(kpi.code, query, "denominator", group_by=group_by, key=key),
                 }
             )
-        rows.append({"label": label, "cells": cells})
+        if any(cell["count"] for cell in cells):
+            rows.append({"label": label, "cells": cells})
     return {"columns": columns, "rows": rows}
+
+
+def _count_text(value: Value | None) -> str:
+    """The records a slice's figure measured: "1 / 2" for a rate, "2" for a time; empty when
+    it measured none."""
+    if value is None or not value.denominator:
+        return ""
+    if value.numerator is None:
+        return str(value.denominator)
+    return f"{value.numerator} / {value.denominator}"
 
 
 @require_GET
