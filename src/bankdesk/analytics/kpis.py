@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -115,12 +116,17 @@ class Value:
     denominator: int | None = None
 
 
+def rank_of(share: float, total: int) -> int:
+    """The nearest rank of a share of `total` values: ceil(share × total), at least 1."""
+    return max(1, -(-int(share * 1000) * total // 1000))
+
+
 def percentile(histogram: dict[str, int], share: float) -> tuple[int | None, int]:
     """Nearest rank: the smallest value with at least `share` of the counts at or below it."""
     total = sum(histogram.values())
     if not total:
         return None, 0
-    rank = max(1, -(-int(share * 1000) * total // 1000))  # ceil(share × total)
+    rank = rank_of(share, total)
     seen = 0
     for minutes in sorted(histogram, key=int):
         seen += histogram[minutes]
@@ -544,20 +550,68 @@ def figures_by_quarter(quarters: list[str], *, histograms: bool = True) -> dict[
     return totals
 
 
-def backlogs(period: Period, group_by: str | None = None) -> dict[str, tuple[int, list[int]]]:
-    """Cases open at the period's end (or now) and their ages in minutes, for the whole centre
-    ("*") and each key of `group_by`: two indexed reads (still open; resolved only later)."""
-    moment = min(period.until, timezone.now())
-    column = _FACT_COLUMNS.get(group_by or "", "channel")
+@dataclass(frozen=True)
+class Backlog:
+    """Cases open at a moment, and the median and p90 of how long they had been (minutes)."""
+
+    count: int
+    p50: int | None
+    p90: int | None
+
+    @classmethod
+    def of(cls, ages: list[int]) -> Backlog:
+        ages = sorted(ages)
+        return cls(len(ages), _nearest_rank(ages, 0.5), _nearest_rank(ages, 0.9))
+
+
+EMPTY_BACKLOG = Backlog(0, None, None)
+
+
+def _nearest_rank(ordered: list[int], share: float) -> int | None:
+    return ordered[rank_of(share, len(ordered)) - 1] if ordered else None
+
+
+def _open_at(moment: datetime) -> tuple[QuerySet[CaseFact], QuerySet[CaseFact]]:
+    """Open at `moment`: still unresolved (on the partial index), or resolved only later."""
     opened = CaseFact.objects.filter(created_at__lt=moment, merged=False)
+    return opened.filter(resolved_at=None), opened.filter(resolved_at__gte=moment)
+
+
+def backlog_at(period: Period) -> Backlog:
+    """The whole centre's backlog at the period's end (or now), counted in the database: the
+    count, then the two cases at the median's and the p90's rank, youngest first."""
+    moment = min(period.until, timezone.now())
+    still, later = _open_at(moment)
+    count = still.count() + later.count()
+    ages: list[int | None] = []
+    for share in (0.5, 0.9):
+        if not count:
+            ages.append(None)
+            continue
+        rank = rank_of(share, count)
+        # The rank-th oldest age is the (count - rank + 1)-th newest creation.
+        newest = (
+            still.values_list("created_at", flat=True)
+            .union(later.values_list("created_at", flat=True), all=True)
+            .order_by("created_at")
+        )
+        created = newest[count - rank]
+        ages.append(int((moment - created).total_seconds() // 60))
+    return Backlog(count, ages[0], ages[1])
+
+
+def backlogs(period: Period, group_by: str) -> dict[str, Backlog]:
+    """The backlog at the period's end (or now) for each key of `group_by` and the whole
+    centre ("*"), from one reading of the open cases."""
+    moment = min(period.until, timezone.now())
+    column = _FACT_COLUMNS[group_by]
     found: dict[str, list[int]] = {"*": []}
-    for part in (opened.filter(resolved_at=None), opened.filter(resolved_at__gte=moment)):
+    for part in _open_at(moment):
         for created, key in part.values_list("created_at", column).iterator(chunk_size=5000):
             age = int((moment - created).total_seconds() // 60)
             found["*"].append(age)
-            if group_by is not None:
-                found.setdefault(NONE_KEY if key in {None, ""} else str(key), []).append(age)
-    return {key: (len(ages), sorted(ages)) for key, ages in found.items()}
+            found.setdefault(NONE_KEY if key in {None, ""} else str(key), []).append(age)
+    return {key: Backlog.of(ages) for key, ages in found.items()}
 
 
 _FACT_COLUMNS = {
@@ -632,7 +686,7 @@ def value_of(
     period: Period,
     *,
     baseline: Figures | None = None,
-    backlog: tuple[int, list[int]] | None = None,
+    backlog: Backlog | None = None,
 ) -> Value:
     """One indicator's value from the period's (summed) figures."""
     if not kpi.measurable:
@@ -649,15 +703,11 @@ def value_of(
         return Value(
             round(10000 * complaints / customers, 1) if customers else None, complaints, customers
         )
-    count, ages = backlog if backlog is not None else backlogs(period)["*"]
+    open_cases = backlog if backlog is not None else backlog_at(period)
     if kpi.code == "backlog":
-        return Value(count, count, None)
-    share = 0.5 if kpi.code == "backlog_age_p50" else 0.9
-    histogram: dict[str, int] = {}
-    for age in ages:
-        histogram[str(age)] = histogram.get(str(age), 0) + 1
-    value, total = percentile(histogram, share)
-    return Value(value, None, total)
+        return Value(open_cases.count, open_cases.count, None)
+    age = open_cases.p50 if kpi.code == "backlog_age_p50" else open_cases.p90
+    return Value(age, None, open_cases.count)
 
 
 def kpis_compute(
@@ -678,11 +728,11 @@ def kpis_compute(
     if group_by == "month":
         grouped = figures_by_month(period)
         labels = {key: key for key in grouped}
-        open_cases = {"*": backlogs(period)["*"]} | {
-            key: backlogs(month_period(key, period))["*"] for key in grouped
+        open_cases = {"*": backlog_at(period)} | {
+            key: backlog_at(month_period(key, period)) for key in grouped
         }
     else:
-        open_cases = backlogs(period, group_by)
+        open_cases = backlogs(period, group_by) if group_by else {"*": backlog_at(period)}
         grouped = figures_for(period, group_by) if group_by in DIMENSIONS else {}
         labels = slice_labels(group_by, grouped.keys()) if group_by in DIMENSIONS else {}
     results: list[Result] = []
@@ -699,7 +749,7 @@ def kpis_compute(
         sliced = kpi.measurable and kpi.code not in {"csat_change", "complaint_rate_customers"}
         if group_by is not None and sliced:
             for key in sorted(grouped, key=lambda k: labels.get(k, k)):
-                line_backlog = open_cases.get(key, (0, []))
+                line_backlog = open_cases.get(key, EMPTY_BACKLOG)
                 line = value_of(kpi, grouped[key], period, backlog=line_backlog)
                 result.rows.append(Line(key, labels.get(key, key), line))
         if kpi.code == "sla_attainment":

@@ -7,7 +7,15 @@ from __future__ import annotations
 import pytest
 
 from bankdesk.analytics.drill import drill_items
-from bankdesk.analytics.kpis import KPIS, Value, kpis_compute, quarter_period
+from bankdesk.analytics.kpis import (
+    KPIS,
+    Backlog,
+    Value,
+    backlog_at,
+    backlogs,
+    kpis_compute,
+    quarter_period,
+)
 from bankdesk.analytics.models import CaseFact, Rollup, Target
 from bankdesk.analytics.rollups import rollups_rebuild, rollups_refresh, rollups_snapshot
 from bankdesk.analytics.tests.conftest import at
@@ -181,3 +189,25 @@ def test_by_month_the_months_add_up_and_open_their_records(refreshed):
     assert (backlog["2026-10"].value, backlog["2026-11"].value) == (0, 1)
     items = drill_items("resolution_rate", Q4, part="denominator", dimension="month", key="2026-11")
     assert [item.case_id for item in items] == [refreshed.cases["waiting"].pk]
+
+
+def test_the_backlogs_age_counted_in_the_database_equals_the_one_counted_by_slice(
+    refreshed, customer
+):
+    # Four more cases wait, opened 1, 2, 3 and 5 days before the clock (10 November, 10:00).
+    for day in (9, 8, 7, 5):
+        with at(f"2026-11-{day:02d}T10:00"):
+            _open_waiting(customer, refreshed.agent)
+    rollups_refresh()
+    whole = backlog_at(Q4)
+    # Ages in days: 1, 2, 3, 5, 8 (waiting): median the 3rd, p90 the 5th (ceil 4.5).
+    assert whole == Backlog(5, 3 * 24 * 60, 8 * 24 * 60)
+    assert backlogs(Q4, "team")["*"] == whole
+    assert backlogs(Q4, "tier")["standard"] == whole
+
+
+def _open_waiting(customer, agent):
+    from bankdesk.tickets.services import case_create
+
+    return case_create(subject="等待中", channel="email", actor=None, customer=customer,
+                       text="还在等", assignee=agent)  # fmt: skip
