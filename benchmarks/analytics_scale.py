@@ -32,8 +32,9 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bankdesk.analytics.drill import drill_items  # noqa: E402
-from bankdesk.analytics.kpis import kpis_compute, quarter_of, quarter_period  # noqa: E402
+from bankdesk.analytics.kpis import kpis_compute  # noqa: E402
 from bankdesk.analytics.models import CaseFact, Rollup  # noqa: E402
+from bankdesk.analytics.periods import quarter_of, quarter_period  # noqa: E402
 from bankdesk.analytics.rollups import rollups_rebuild, rollups_refresh  # noqa: E402
 from bankdesk.staff.models import Team, User  # noqa: E402
 

@@ -12,18 +12,10 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field, model_validator
 
+from bankdesk.analytics.catalogue import BY_CODE, target_text, value_text
 from bankdesk.analytics.drill import drill_items
-from bankdesk.analytics.kpis import (
-    BY_CODE,
-    Line,
-    Period,
-    Result,
-    kpis_compute,
-    period_of,
-    quarter_period,
-    target_text,
-    value_text,
-)
+from bankdesk.analytics.kpis import Line, Result, kpis_compute
+from bankdesk.analytics.periods import Period, period_of, quarter_period
 from bankdesk.lib.api import error_responses
 from bankdesk.lib.errors import InvalidInput, NotFound
 from bankdesk.staff.auth import request_staff, require_perm

@@ -18,24 +18,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from bankdesk.analytics.catalogue import BY_CODE, GROUPS, Value, target_text, value_text
 from bankdesk.analytics.drill import drill_items
 from bankdesk.analytics.evaluation import report_file
-from bankdesk.analytics.kpis import (
-    BY_CODE,
-    GROUPS,
+from bankdesk.analytics.kpis import Result, kpis_compute, trends
+from bankdesk.analytics.models import CaseFact, RollupState
+from bankdesk.analytics.periods import (
     Period,
-    Result,
-    Value,
-    kpis_compute,
     period_of,
     quarter_of,
     quarter_period,
     quarters_ending,
-    target_text,
-    trends,
-    value_text,
 )
-from bankdesk.analytics.models import CaseFact, RollupState
 from bankdesk.lib.errors import InvalidInput
 from bankdesk.staff.auth import request_staff
 from bankdesk.staff.mfa import mfa_required

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bankdesk.analytics.kpis import GROUPS, Period, kpi_get, month_period
+from bankdesk.analytics.catalogue import GROUPS, kpi_get
+from bankdesk.analytics.periods import Period, month_period
 from bankdesk.analytics.sources import SOURCES
 from bankdesk.lib.errors import InvalidInput
 

@@ -19,19 +19,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
-from bankdesk.analytics.kpis import (
-    BY_CODE,
-    KPIS,
-    Period,
-    Result,
-    kpis_compute,
-    quarter_period,
-    quarters_ending,
-    target_text,
-    trends,
-    value_text,
-)
+from bankdesk.analytics.catalogue import BY_CODE, KPIS, target_text, value_text
+from bankdesk.analytics.kpis import Result, kpis_compute, trends
 from bankdesk.analytics.models import Direction, Rollup, Target
+from bankdesk.analytics.periods import Period, quarter_period, quarters_ending
 from bankdesk.analytics.report_model import Cell, Report, Section, Table, TargetLine, TrendPoint
 from bankdesk.analytics.report_pdf import report_pdf
 from bankdesk.analytics.report_xlsx import report_xlsx

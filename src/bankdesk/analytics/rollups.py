@@ -15,14 +15,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, time, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
+from bankdesk.analytics.catalogue import Figures
 from bankdesk.analytics.facts import FACT_EVENTS, fact_values, facts_replay
 from bankdesk.analytics.models import CaseFact, Rollup, RollupState
+from bankdesk.analytics.periods import day_start
 from bankdesk.analytics.sources import ALL, DIMENSIONS, contributions, local_day
 from bankdesk.assistant.models import Dialogue
 from bankdesk.complaints.models import Complaint
@@ -31,11 +32,6 @@ from bankdesk.sla.models import SlaClock
 from bankdesk.tickets.models import Case, CaseEvent
 
 EVENT_BATCH = 5000
-Figures = dict[str, Any]
-
-
-def day_start(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=timezone.get_current_timezone())
 
 
 def add(figures: Figures, counts: dict[str, int], minutes: dict[str, int]) -> None:

@@ -18,8 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from bankdesk.analytics.kpis import BY_CODE, KPIS, quarter_period, target_text
+from bankdesk.analytics.catalogue import BY_CODE, KPIS, target_text
 from bankdesk.analytics.models import Direction, Target
+from bankdesk.analytics.periods import quarter_period
 from bankdesk.console.manage.common import require
 from bankdesk.console.words import error_text
 from bankdesk.lib.errors import BankdeskError, InvalidInput

@@ -6,17 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from bankdesk.analytics.catalogue import KPIS, Value
 from bankdesk.analytics.drill import drill_items
-from bankdesk.analytics.kpis import (
-    KPIS,
-    Backlog,
-    Value,
-    backlog_at,
-    backlogs,
-    kpis_compute,
-    quarter_period,
-)
+from bankdesk.analytics.kpis import Backlog, backlog_at, backlogs, kpis_compute
 from bankdesk.analytics.models import CaseFact, Rollup, Target
+from bankdesk.analytics.periods import quarter_period
 from bankdesk.analytics.rollups import rollups_rebuild, rollups_refresh, rollups_snapshot
 from bankdesk.analytics.tests.conftest import at
 from bankdesk.tickets.services import case_message_add

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from bankdesk.analytics.evaluation import LANGUAGES, report_write
-from bankdesk.analytics.kpis import quarter_of, quarter_period
+from bankdesk.analytics.periods import quarter_of, quarter_period
 from bankdesk.lib.errors import BankdeskError
 
 # What one language's report goes through, for the progress bar.
