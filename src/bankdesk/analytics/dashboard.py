@@ -14,8 +14,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from bankdesk.analytics.catalogue import BY_CODE, GROUPS, Value, target_text, value_text
@@ -62,7 +62,7 @@ STATUS_WORDS = {
     "near": gettext_lazy("Close to target"),
     "missed": gettext_lazy("Off target"),
     "unmeasurable": gettext_lazy("Not yet measurable"),
-    "none": gettext_lazy("No target or no figure"),
+    "none": gettext_lazy("No target"),
 }
 DRILL_SHOWN = 100
 
@@ -130,7 +130,9 @@ def _card(result: Result, query: dict[str, str], bars: list[Bar]) -> dict[str, A
         "result": result,
         "value_text": value_text(kpi, result.value.value),
         "target_text": target_text(kpi, result.target),
-        "status_word": STATUS_WORDS[result.status],
+        "status_word": gettext("No figure yet")
+        if result.status == "none" and result.target is not None
+        else STATUS_WORDS[result.status],
         "bars": bars,
         "numerator_link": _drill_link(kpi.code, query, "numerator") if kpi.numerator else "",
         "denominator_link": _drill_link(kpi.code, query, "denominator") if kpi.denominator else "",
