@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bankdesk.analytics.catalogue import Figures
-from bankdesk.analytics.facts import FACT_EVENTS, fact_values, facts_replay
+from bankdesk.analytics.facts import fact_values, facts_replay
 from bankdesk.analytics.models import CaseFact, Rollup, RollupState
 from bankdesk.analytics.periods import day_start
 from bankdesk.analytics.sources import ALL, DIMENSIONS, contributions, local_day
@@ -126,10 +126,10 @@ def _record_days(case_ids: list[int]) -> set[date]:
     moments.extend(
         FollowUp.objects.filter(case_id__in=case_ids).values_list("resolved_at", flat=True)
     )
-    moments.extend(Survey.objects.filter(case_id__in=case_ids).values_list("send_at", flat=True))
-    moments.extend(
-        Survey.objects.filter(case_id__in=case_ids).values_list("answered_at", flat=True)
-    )
+    for survey_row in Survey.objects.filter(case_id__in=case_ids).values_list(
+        "send_at", "answered_at"
+    ):
+        moments.extend(survey_row)
     for moment in moments:
         if moment is not None:
             days.add(local_day(moment))
@@ -174,16 +174,11 @@ def rollups_refresh() -> dict[str, int]:
         last_event = (
             CaseEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or start_event
         )
+        # Every new event's case: the fact events move facts, and complaint steps, follow-up
+        # calls and survey answers move the case's other records; a complaint changed without
+        # an event (an extension approved) says when it changed.
         case_ids = set(
-            CaseEvent.objects.filter(pk__gt=start_event, pk__lte=last_event, kind__in=FACT_EVENTS)
-            .values_list("case_id", flat=True)
-            .distinct()
-        )
-        # Complaint steps, follow-up calls and survey answers are case events too; a complaint
-        # changed without one (an extension approved) still says when it changed.
-        case_ids |= set(
             CaseEvent.objects.filter(pk__gt=start_event, pk__lte=last_event)
-            .exclude(kind__in=FACT_EVENTS)
             .values_list("case_id", flat=True)
             .distinct()
         )
