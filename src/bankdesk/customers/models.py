@@ -9,10 +9,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bankdesk.customers.choices import (
+    ConsentPurpose,
+    ConsentSource,
+    Dialect,
     HoldingKind,
     HoldingStatus,
     IdentityKind,
     Language,
+    LifeEventKind,
+    LinkKind,
     Segment,
     Tier,
 )
@@ -20,6 +25,7 @@ from bankdesk.lib.channels import Channel
 from bankdesk.security.classification import PFIClass
 from bankdesk.security.encrypted_model import EncryptedModel
 from bankdesk.security.fields import EncryptedTextField
+from bankdesk.staff.models import User
 
 
 class Customer(EncryptedModel):
@@ -36,6 +42,22 @@ class Customer(EncryptedModel):
     # When the customer likes to be called (follow-up calls show it); both or neither.
     contact_from = models.TimeField(_("call from"), null=True, blank=True)
     contact_until = models.TimeField(_("call until"), null=True, blank=True)
+    # Born in: enough for an age band, never the date of birth (a year alone names nobody).
+    birth_year = models.PositiveSmallIntegerField(_("year of birth"), null=True, blank=True)
+    dialect = models.CharField(_("dialect"), max_length=20, choices=Dialect.choices, blank=True)
+    # AccessibilityNeed codes joined by commas ("large_print,hearing"): close to health data,
+    # so sealed like a name; read through `accessibility_needs()`.
+    accessibility = EncryptedTextField(
+        _("accessibility needs"), pfi_class=PFIClass.C2, blank=True, default=""
+    )
+    relationship_manager = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="managed_customers",
+        verbose_name=_("relationship manager"),
+    )
     # Contacts nobody has matched to a real customer yet; staff merge them later.
     is_provisional = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
@@ -51,6 +73,10 @@ class Customer(EncryptedModel):
         "preferred_channel": PFIClass.C1,
         "contact_from": PFIClass.C1,
         "contact_until": PFIClass.C1,
+        "birth_year": PFIClass.C1,
+        "dialect": PFIClass.C1,
+        "accessibility": PFIClass.C2,
+        "relationship_manager": PFIClass.C1,
         "is_provisional": PFIClass.C1,
         "created_at": PFIClass.C1,
         "updated_at": PFIClass.C1,
@@ -61,6 +87,9 @@ class Customer(EncryptedModel):
 
     def __str__(self) -> str:
         return self.customer_number
+
+    def accessibility_needs(self) -> list[str]:
+        return [code for code in (self.accessibility or "").split(",") if code]
 
 
 class Identity(EncryptedModel):
@@ -138,3 +167,63 @@ class Holding(EncryptedModel):
 
     def __str__(self) -> str:
         return f"{self.product} ****{self.last4}"
+
+
+class Consent(models.Model):
+    """One thing the customer said about one purpose: given or withdrawn, when, where and to
+    whom. Rows are only ever added; the newest per purpose is what holds now."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(max_length=20, choices=ConsentPurpose.choices)
+    granted = models.BooleanField()
+    source = models.CharField(max_length=20, choices=ConsentSource.choices)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["customer", "purpose", "-recorded_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {'granted' if self.granted else 'withdrawn'} ({self.customer_id})"
+
+
+class CustomerLink(models.Model):
+    """`customer` is `kind` of `other`: spouse, parent of, owner of the business …"""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="links")
+    other = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="linked_from")
+    kind = models.CharField(max_length=20, choices=LinkKind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "other", "kind"], name="customer_link_once"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(customer=models.F("other")), name="customer_link_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.kind} {self.other_id}"
+
+
+class LifeEvent(models.Model):
+    """A moment in the customer's life the bank recorded (retired, opened a business …)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="life_events")
+    kind = models.CharField(max_length=20, choices=LifeEventKind.choices)
+    occurred_on = models.DateField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-occurred_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.occurred_on}"

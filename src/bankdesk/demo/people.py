@@ -197,6 +197,9 @@ CUSTOMER_FIELDS = (
     "is_provisional",
     "created_at",
     "updated_at",
+    # Filled in later, with the rest of the profile (demo/personal.py).
+    "dialect",
+    "accessibility",
 )
 IDENTITY_FIELDS = ("id", "customer", "kind", "value", "lookup", "is_verified", "created_at")
 HOLDING_FIELDS = (
@@ -385,6 +388,8 @@ class CustomerFactory:
                     False,
                     created,
                     created,
+                    "",
+                    "",
                 )
             )
             for kind, value, verified in self._identities(customer_id, language, name):
