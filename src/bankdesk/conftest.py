@@ -181,7 +181,8 @@ def categories(db: None) -> dict[str, Category]:
 @pytest.fixture
 def migrated_data(db: None) -> None:
     """What migrations seed — the business calendars, the complaint taxonomy, the regulators'
-    statutory policies, the survey template and follow-up rules, the plan's targets — put
+    statutory policies, the survey template and follow-up rules, the plan's targets, the
+    segments and service plans — put
     back for a test after one that ran in a transaction emptied the tables (a no-op
     otherwise)."""
     from bankdesk.analytics.models import Target
@@ -191,10 +192,13 @@ def migrated_data(db: None) -> None:
     from bankdesk.complaints.taxonomy import taxonomy_seed
     from bankdesk.feedback.models import FollowUpRule, SurveyTemplate
     from bankdesk.feedback.seed import feedback_seed
+    from bankdesk.personalization.models import Segment, ServicePlan
+    from bankdesk.personalization.seed import personalization_seed
     from bankdesk.sla.models import SlaPolicy, SlaTarget
     from bankdesk.sla.services import calendars_seed
 
     calendars_seed()
+    personalization_seed(Segment, ServicePlan)
     taxonomy_seed(ComplaintClass)
     regulator_profiles_seed(policy_model=SlaPolicy, target_model=SlaTarget, category_model=Category)
     feedback_seed(SurveyTemplate, FollowUpRule)

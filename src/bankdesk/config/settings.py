@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "bankdesk.assistant",
     "bankdesk.complaints",
     "bankdesk.feedback",
+    "bankdesk.personalization",
     "bankdesk.console",
     "bankdesk.analytics",
 ]

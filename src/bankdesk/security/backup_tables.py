@@ -40,7 +40,7 @@ EXCLUDED: dict[str, str] = {
 # replaces content types and permissions with the backup's rows, ids included.
 # Rows that `migrate` itself creates (the standard business calendars, the complaint
 # taxonomy, the regulators' statutory SLA policies, the survey template, the follow-up
-# rules and the plan's targets it seeds): a freshly installed database
+# rules, the plan's targets, the segments and service plans it seeds): a freshly installed database
 # holding only these still counts as empty for a restore.
 FILLED_BY_SETUP = frozenset(
     {
@@ -58,6 +58,8 @@ FILLED_BY_SETUP = frozenset(
         "feedback.followuprule",
         "feedback.surveytemplate",
         "analytics.target",
+        "personalization.segment",
+        "personalization.serviceplan",
     }
 )
 SERIALISE_BATCH = 200

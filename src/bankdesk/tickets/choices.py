@@ -102,6 +102,7 @@ class RoutingReason(models.TextChoices):
     NOBODY_AVAILABLE = "nobody_available", _("Put in the team's queue: nobody eligible has room")
     ALREADY_ASSIGNED = "already_assigned", _("Already has an assignee; left as it is")
     NO_RULE = "no_rule", _("No routing rule matches; left as it is")
+    SERVICE_PLAN = "service_plan", _("Given to whom the customer's service plan names")
 
 
 class Activity(models.TextChoices):

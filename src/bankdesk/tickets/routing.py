@@ -19,13 +19,14 @@ from django.db.models import OuterRef, Q
 
 from bankdesk.staff.choices import Presence, Role, SkillKind
 from bankdesk.staff.models import ChannelCapacity, Team, User
-from bankdesk.tickets.choices import CaseStatus, RoutingReason, RoutingStrategy
+from bankdesk.tickets.choices import CaseStatus, Priority, RoutingReason, RoutingStrategy
 from bankdesk.tickets.errors import CaseClosed
 from bankdesk.tickets.models import Case, RoutingRule
 from bankdesk.tickets.recusal import recused_staff
 from bankdesk.tickets.routing_rules import routing_rule_match
 from bankdesk.tickets.selectors import active_load
-from bankdesk.tickets.services import case_assign
+from bankdesk.tickets.services import case_assign, case_priority_change
+from bankdesk.tickets.signals import routing_preference
 
 WORKING_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.COMPLAINT_OFFICER)
 
@@ -38,6 +39,20 @@ class RoutingOutcome:
     team: Team | None
     assignee: User | None
     reason: str
+
+
+@dataclass(frozen=True)
+class Preference:
+    """What an app above asks of routing for one case (the customer's service plan): a person
+    to try first, a team whose queue the case joins, a floor on its priority. Anything left
+    empty falls to the routing rules."""
+
+    person: User | None = None
+    team: Team | None = None
+    priority: str = ""
+
+
+PRIORITY_RANK = {priority: rank for rank, priority in enumerate(Priority.values)}
 
 
 @dataclass(frozen=True)
@@ -165,6 +180,9 @@ def case_route(*, case: Case, actor: User | None) -> RoutingOutcome:
         return RoutingOutcome(
             rule=None, team=None, assignee=None, reason=RoutingReason.ALREADY_ASSIGNED
         )
+    preferred = _preferred(case, actor)
+    if preferred is not None:
+        return preferred
     rule = routing_rule_match(case=case)
     if rule is None:
         return RoutingOutcome(rule=None, team=None, assignee=None, reason=RoutingReason.NO_RULE)
@@ -190,6 +208,66 @@ def case_route(*, case: Case, actor: User | None) -> RoutingOutcome:
     else:
         reason = RoutingReason.ASSIGNED if chosen else RoutingReason.NOBODY_AVAILABLE
     return RoutingOutcome(rule=rule, team=team, assignee=chosen, reason=reason)
+
+
+def _preference(case: Case) -> Preference | None:
+    for _receiver, answer in routing_preference.send(sender=Case, case=case):
+        if isinstance(answer, Preference):
+            return answer
+    return None
+
+
+def _preferred(case: Case, actor: User | None) -> RoutingOutcome | None:
+    """Routing as the customer's service plan asks it, None when it asks nothing or nobody it
+    names can take the case (the rules decide then). The person first, if they are available
+    and have room; else the plan's team, to whoever of it has the fewest cases."""
+    wish = _preference(case)
+    if wish is None:
+        return None
+    if wish.priority and PRIORITY_RANK[wish.priority] > PRIORITY_RANK.get(case.priority, 0):
+        case = case_priority_change(case=case, priority=wish.priority, actor=actor)
+    recused = frozenset(recused_staff(case))
+    if wish.team is not None:
+        # The lock order every assigner keeps: the team, then its people, then the case.
+        Team.objects.select_for_update().filter(pk=wish.team.pk).first()
+    person = wish.person
+    if person is not None and person.pk not in recused:
+        locked_person = (
+            User.objects.select_for_update(of=("self",))
+            .filter(
+                pk=person.pk,
+                is_active=True,
+                role__in=WORKING_ROLES,
+                presence=Presence.AVAILABLE,
+            )
+            .first()
+        )
+        if locked_person is not None and _with_room(
+            [locked_person], channel=case.channel, requirements=Requirements()
+        ):
+            locked = Case.objects.select_for_update().get(pk=case.pk)
+            if locked.assignee_id is not None:
+                return None
+            team = wish.team or locked_person.teams.order_by("pk").first()
+            case_assign(case=locked, team=team, assignee=locked_person, actor=actor)
+            return RoutingOutcome(
+                rule=None, team=team, assignee=locked_person, reason=RoutingReason.SERVICE_PLAN
+            )
+    if wish.team is None:
+        return None
+    team, chosen = _choose(
+        team=wish.team,
+        strategy=RoutingStrategy.LEAST_LOADED,
+        channel=case.channel,
+        requirements=Requirements(),
+        recused=recused,
+    )
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if locked.assignee_id is not None:
+        return None
+    case_assign(case=locked, team=team, assignee=chosen, actor=actor)
+    reason = RoutingReason.SERVICE_PLAN if chosen else RoutingReason.NOBODY_AVAILABLE
+    return RoutingOutcome(rule=None, team=team, assignee=chosen, reason=reason)
 
 
 @transaction.atomic

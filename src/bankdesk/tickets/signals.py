@@ -11,3 +11,9 @@ complaint_opened = Signal()
 # (locked by the caller) and `actor`, and do their part in the same transaction (the feedback
 # app plans the follow-up call and the survey here).
 case_resolved = Signal()
+
+# Routing is about to choose a queue for a new case: receivers get `case` and may answer with a
+# `tickets.routing.Preference` (a person to try first, a team, a floor on the priority) that
+# goes before the routing rules; the personalization app answers with the customer's service
+# plan here. The first answer that is not None counts.
+routing_preference = Signal()
