@@ -116,6 +116,9 @@ class KpiDrillItemOut(Schema):
     case_id: int | None
     number: str | None
     item: str
+    customer_id: int | None = Field(
+        default=None, description="Set where the item is a customer (coverage's drill-down)"
+    )
 
 
 class KpiDrillOut(Schema):
@@ -225,6 +228,7 @@ def kpi_cases(request: HttpRequest, code: str, query: Query[KpiDrillQuery]) -> d
                 "case_id": item.case_id,
                 "number": numbers.get(item.case_id) if item.case_id else None,
                 "item": item.item,
+                "customer_id": item.customer_id,
             }
             for item in page
         ],

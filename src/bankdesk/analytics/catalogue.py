@@ -160,14 +160,16 @@ KPIS: tuple[Kpi, ...] = (
         "personalised_coverage",
         _("Personalised-service coverage"),
         _(
-            "Share of customers served with a personalised offer or treatment. Not yet "
-            "measurable: bankdesk does not yet record personalised service."
+            "Of the active customers at the period's end (a case opened in the year before "
+            "it), those then under a personalised service plan or with a next-best-action "
+            "accepted in that year."
         ),
         "percent",
         Direction.HIGHER,
         None,
+        Drill("coverage", "covered"),
+        Drill("coverage", "active"),
         plan=True,
-        measurable=False,
     ),
     Kpi(
         "csat",

@@ -10,7 +10,9 @@ from datetime import date
 from bankdesk.analytics.catalogue import GROUPS, kpi_get
 from bankdesk.analytics.periods import Period, month_period
 from bankdesk.analytics.sources import SOURCES
+from bankdesk.customers.models import Customer
 from bankdesk.lib.errors import InvalidInput
+from bankdesk.personalization.selectors import coverage_at
 
 PARTS = ("numerator", "denominator")
 
@@ -20,6 +22,7 @@ class Item:
     day: date
     case_id: int | None
     item: str
+    customer_id: int | None = None
 
 
 def drill_items(
@@ -46,6 +49,10 @@ def drill_items(
     if dimension == "month":
         assert key is not None
         period, dimension, key = month_period(key, period), None, None
+    if drill.source == "coverage":
+        if dimension is not None:
+            raise InvalidInput("coverage is counted for the whole centre only", field="group_by")
+        return _customers(period, drill.measure)
     measure = drill.measure
     if target is not None:
         if drill.source != "sla" or not target.isdigit():
@@ -58,3 +65,14 @@ def drill_items(
         and (dimension is None or part_.slices[dimension] == key)
     ]
     return sorted(items, key=lambda item: (item.day, item.case_id or 0, item.item))
+
+
+def _customers(period: Period, measure: str) -> list[Item]:
+    """The customers behind coverage at the period's end: the active ones, or those covered."""
+    coverage = coverage_at(period.until)
+    ids = coverage.covered if measure == "covered" else coverage.active
+    rows = Customer.objects.filter(pk__in=ids).order_by("customer_number")
+    return [
+        Item(period.last, None, number, pk)
+        for pk, number in rows.values_list("pk", "customer_number")
+    ]

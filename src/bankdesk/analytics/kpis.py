@@ -37,10 +37,14 @@ from bankdesk.customers.choices import Tier
 from bankdesk.customers.models import Customer
 from bankdesk.lib.channels import Channel
 from bankdesk.lib.errors import InvalidInput
+from bankdesk.personalization.selectors import coverage_at
 from bankdesk.sla.models import SlaTarget
 from bankdesk.staff.models import Branch, Team, User
 from bankdesk.tickets.models import Category
 
+# Indicators counted for the whole centre only: a change against a baseline, and the ones
+# whose denominator is customers rather than cases.
+UNSLICED = frozenset({"csat_change", "complaint_rate_customers", "personalised_coverage"})
 NEAR = Decimal("0.05")  # within 5 % of the target (of its size): amber, not red
 
 
@@ -244,6 +248,9 @@ def value_of(
         csat = BY_CODE["csat"].compute
         assert csat is not None
         return _change(csat(figures), csat(baseline or {}))
+    if kpi.code == "personalised_coverage":
+        coverage = coverage_at(period.until)
+        return Value(coverage.value, len(coverage.covered), len(coverage.active))
     if kpi.code == "complaint_rate_customers":
         customers = _customers(period)
         complaints = figures.get("complaints", 0)
@@ -293,7 +300,7 @@ def kpis_compute(
             assert csat is not None
             result.baseline = csat(base)
         # CSAT's change and the rate per customer are not counted by slice.
-        sliced = kpi.measurable and kpi.code not in {"csat_change", "complaint_rate_customers"}
+        sliced = kpi.measurable and kpi.code not in UNSLICED
         if group_by is not None and sliced:
             for key in sorted(grouped, key=lambda k: labels.get(k, k)):
                 line_backlog = open_cases.get(key, EMPTY_BACKLOG)

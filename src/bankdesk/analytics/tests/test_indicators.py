@@ -46,7 +46,8 @@ Q4_BY_HAND = {
     "assistant_containment": Value(50.0, 1, 2),
     "backlog": Value(1, 1, None),  # waiting
     "backlog_age_p50": Value(8 * 24 * 60, None, 1),
-    "personalised_coverage": Value(None),
+    # One active customer (every case is theirs), under no plan, no suggestion accepted.
+    "personalised_coverage": Value(0.0, 0, 1),
 }
 
 

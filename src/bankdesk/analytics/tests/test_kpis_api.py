@@ -39,8 +39,9 @@ def test_the_api_answers_every_indicator_with_its_counts(refreshed, api_for, sup
     assert (closed["value"], closed["numerator"], closed["denominator"]) == (0.0, 0, 1)
     assert closed["target"]["value"] == 95.0 and closed["status"] == "missed"
     assert closed["plan"] and "24" in closed["definition"]
-    assert kpis["personalised_coverage"]["status"] == "unmeasurable"
-    assert kpis["personalised_coverage"]["value"] is None
+    coverage = kpis["personalised_coverage"]
+    assert (coverage["value"], coverage["numerator"], coverage["denominator"]) == (0.0, 0, 1)
+    assert coverage["status"] == "missed"
     assert kpis["resolution_business_p90"]["value"] == 600
     # The same days given as dates answer the same.
     same = api.get("/kpis", **{"from": "2026-10-01", "to": "2026-12-31"}).json()
