@@ -16,6 +16,7 @@ from bankdesk.assistant.tasks import assistant_training_recover_run
 from bankdesk.config.tasks import housekeeping_run
 from bankdesk.feedback.tasks import survey_reminders_run
 from bankdesk.intake.tasks import mailbox_poll_run, outbox_deliver_run, wechat_nonces_prune_run
+from bankdesk.personalization.tasks import event_reminders_run, personalization_refresh_run
 from bankdesk.security.tasks import audit_chain_run
 from bankdesk.sla.tasks import calendar_horizon_check_run, sla_firings_run, sla_sweep_run
 from bankdesk.tickets.tasks import case_activity_prune_run, case_autoclose_sweep
@@ -52,6 +53,11 @@ SCHEDULE = [
     Periodic(task=survey_reminders_run, every_seconds=15 * 60),
     # New case events folded into the indicators' facts and rollups (the dashboard reads these).
     Periodic(task=analytics_refresh_run, every_seconds=5 * 60),
+    # Segments, clusters, service plans and next-best-actions, from the day's holdings and
+    # contacts; suggestions left unanswered expire as ignored.
+    Periodic(task=personalization_refresh_run, every_seconds=60 * 60),
+    # Customers booked on a session starting within a day are reminded once (quiet hours kept).
+    Periodic(task=event_reminders_run, every_seconds=15 * 60),
 ]
 
 

@@ -27,6 +27,8 @@ urlpatterns = [
     # Public, no login; rate-limited per address (security.middleware.PUBLIC_PREFIXES).
     path("survey/<str:token>/", survey_page, name="survey"),
     path("survey/<str:token>/opt-out/", survey_opt_out_view, name="survey_opt_out"),
+    # Customer events in the console; their public registration page is /e/<token>/.
+    path("", include("bankdesk.personalization.urls")),
     path("", include("bankdesk.analytics.urls")),
     path("", include("bankdesk.console.urls")),
 ]

@@ -483,10 +483,31 @@ def case_reply_address(case: Case, channel: str) -> str:
     return _recipient(case, channel, case.customer)
 
 
+def customer_address(customer: Customer, channel: str) -> str:
+    """Where a message on `channel` reaches the customer outside any case (an invitation, a
+    notice about their booking): their identity of the channel's kind, a verified one first
+    (InvalidInput when they have none)."""
+    kind = REPLY_IDENTITY.get(channel)
+    identity = (
+        Identity.objects.filter(customer=customer, kind=kind).order_by("-is_verified", "id").first()
+        if kind is not None
+        else None
+    )
+    if identity is None:
+        raise InvalidInput(f"there is no {channel} address for the customer", field="channel")
+    return identity.value
+
+
 def outbox_enqueue(
-    *, case: Case, message: Message | None, channel: str, recipient: str, payload: dict[str, object]
+    *,
+    case: Case | None,
+    message: Message | None,
+    channel: str,
+    recipient: str,
+    payload: dict[str, object],
 ) -> OutboxMessage:
-    """Queue one outbound message in the caller's transaction; the worker sends it after."""
+    """Queue one outbound message in the caller's transaction; the worker sends it after.
+    No case: a message about something other than a matter the customer raised."""
     endpoint = (
         ChannelEndpoint.objects.filter(channel=channel, is_active=True).order_by("id").first()
     )

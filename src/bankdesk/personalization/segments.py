@@ -344,8 +344,38 @@ def reason_text(reason: Reason) -> str:
         "accessibility": lambda: (
             _("Needs: %(value)s") % {"value": _names(AccessibilityNeed, value)}
         ),
+        "no_relationship_manager": lambda: _("No relationship manager yet"),
+        "no_verified_phone": lambda: _("No verified phone number"),
+        "no_card": lambda: _("Holds no card"),
     }
     return texts[str(rule)]() if rule in texts else str(reason)
+
+
+def rule_text(rule: dict[str, Any]) -> str:
+    """A rule's conditions as staff read them, in the active language."""
+    lists: dict[str, tuple[Callable[[], str], Any]] = {
+        "tiers": (lambda: _("Tier"), Tier),
+        "lines": (lambda: _("Business line"), Line),
+        "holds": (lambda: _("Holds"), HoldingKind),
+        "channels": (lambda: _("Contacts mostly by"), Channel),
+        "life_events": (lambda: _("Life event"), LifeEventKind),
+        "accessibility": (lambda: _("Needs"), AccessibilityNeed),
+    }
+    numbers: dict[str, Callable[[], str]] = {
+        "age_min": lambda: _("Age at least %(n)s"),
+        "age_max": lambda: _("Age at most %(n)s"),
+        "products_min": lambda: _("At least %(n)s products"),
+        "complaints_min": lambda: _("At least %(n)s complaints in the last year"),
+        "life_event_days": lambda: _("within %(n)s days"),
+    }
+    parts = []
+    for key, value in rule.items():
+        if key in lists:
+            label, choices = lists[key]
+            parts.append(f"{label()}: {_names(choices, value)}")
+        elif key in numbers:
+            parts.append(numbers[key]() % {"n": value})
+    return "; ".join(parts)
 
 
 def said(name: str, name_en: str) -> str:

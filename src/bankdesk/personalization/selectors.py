@@ -30,6 +30,7 @@ from bankdesk.personalization.segments import reason_text, said
 from bankdesk.tickets.models import Case
 
 ACTIVE_WINDOW = timedelta(days=365)
+DECIDED_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,19 @@ class Shown:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class Decided:
+    """A suggestion someone took up or turned down (or that expired unanswered)."""
+
+    action: str
+    title: str
+    outcome: str
+    at: datetime | None
+    by: str
+    case_id: int | None
+    case_number: str
+
+
 @dataclass
 class Personal:
     """What the agent is told of the customer's personalised service."""
@@ -86,6 +100,7 @@ class Personal:
     plan_reasons: list[str] = field(default_factory=list)
     segments: list[tuple[str, list[str]]] = field(default_factory=list)
     suggestions: list[Shown] = field(default_factory=list)
+    decided: list[Decided] = field(default_factory=list)
 
 
 def suggestions_open(customer_id: int) -> list[Shown]:
@@ -124,6 +139,24 @@ def personal_of(customer: Customer | None) -> Personal | None:
             (said(segment.name, segment.name_en), [reason_text(r) for r in membership.reasons])
         )
     shown.suggestions = suggestions_open(customer.pk)
+    shown.decided = [
+        Decided(
+            action=row.action,
+            title=str(BY_CODE[row.action].title),
+            outcome=row.get_status_display(),
+            at=row.decided_at,
+            by=(row.decided_by.get_full_name() or row.decided_by.username)
+            if row.decided_by
+            else "",
+            case_id=row.case_id,
+            case_number=row.case.number if row.case else "",
+        )
+        for row in Suggestion.objects.filter(customer=customer)
+        .exclude(status=SuggestionStatus.OPEN)
+        .select_related("decided_by", "case")
+        .order_by("-decided_at", "-id")[:DECIDED_SHOWN]
+        if row.action in BY_CODE
+    ]
     return shown
 
 

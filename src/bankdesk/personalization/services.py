@@ -3,6 +3,7 @@ plans (administrators). Each is one transaction, audited."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from bankdesk.customers.profile import consent_allows
 from bankdesk.lib.errors import Conflict, InvalidInput, NotFound
-from bankdesk.personalization.choices import SuggestionStatus
+from bankdesk.personalization.choices import SegmentKind, SuggestionStatus
 from bankdesk.personalization.models import Segment, ServicePlan, Suggestion
 from bankdesk.personalization.segments import rule_check
 from bankdesk.security.audit import audit_record
@@ -20,6 +21,8 @@ from bankdesk.tickets.choices import Priority
 from bankdesk.tickets.models import Case
 
 GUIDANCE_MAX = 2000
+NAME_MAX = 120
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 OUTCOMES = (SuggestionStatus.ACCEPTED, SuggestionStatus.DECLINED)
 
 
@@ -43,10 +46,14 @@ def suggestion_decide(
     if suggestion is None or suggestion.customer_id != customer_id:
         raise NotFound("no such suggestion for this customer", field="suggestion")
     if suggestion.status != SuggestionStatus.OPEN:
-        raise Conflict("this suggestion was already decided", field="suggestion")
+        raise Conflict(
+            "this suggestion was already decided", code="suggestion_decided", field="suggestion"
+        )
     if not consent_allows(suggestion.customer_id, suggestion.purpose):
         raise Conflict(
-            "the customer's consent no longer allows this suggestion", field="suggestion"
+            "the customer's consent no longer allows this suggestion",
+            code="suggestion_not_consented",
+            field="suggestion",
         )
     suggestion.status = outcome
     suggestion.decided_at = now or timezone.now()
@@ -63,18 +70,44 @@ def suggestion_decide(
 
 
 @transaction.atomic
-def segment_rule_set(*, segment: Segment, rule: Any, is_active: bool, actor: User) -> Segment:
-    """Change a rule segment's conditions (checked) and whether it is in use; the next
-    refresh moves its members."""
-    segment = Segment.objects.select_for_update().get(pk=segment.pk)
-    if segment.kind != "rule":
-        raise InvalidInput("a behaviour cluster has no rule to change", field="rule")
-    segment.rule = rule_check(rule)
+def segment_save(
+    *,
+    name: str,
+    name_en: str,
+    rule: Any,
+    is_active: bool,
+    actor: User,
+    segment: Segment | None = None,
+    code: str = "",
+) -> Segment:
+    """A new rule segment, or a change to one (its names, conditions, whether it is in use);
+    the next refresh moves the members. A behaviour cluster keeps what the task computes:
+    only whether it is in use changes."""
+    name, name_en = name.strip(), name_en.strip()
+    if not name or len(name) > NAME_MAX or len(name_en) > NAME_MAX:
+        raise InvalidInput(f"the name is 1 to {NAME_MAX} characters", field="name")
+    if segment is None:
+        if not SLUG.match(code):
+            raise InvalidInput(
+                "the code is 2–40 lower-case letters, digits or dashes", field="code"
+            )
+        if Segment.objects.filter(code=code).exists():
+            raise Conflict("a segment has this code already", field="code")
+        segment = Segment(code=code, kind=SegmentKind.RULE)
+    else:
+        segment = Segment.objects.select_for_update().get(pk=segment.pk)
+    if segment.kind == SegmentKind.RULE:
+        segment.rule = rule_check(rule)
+        segment.name, segment.name_en = name, name_en
     segment.is_active = is_active
     segment.updated_at = timezone.now()
-    segment.save(update_fields=["rule", "is_active", "updated_at"])
+    created = segment.pk is None
+    segment.save()
     audit_record(
-        actor=actor, action="personalization.segment_changed", target=segment, fields=["rule"]
+        actor=actor,
+        action="personalization.segment_added" if created else "personalization.segment_changed",
+        target=segment,
+        fields=["name", "name_en", "rule", "is_active"],
     )
     return segment
 

@@ -13,8 +13,9 @@ from django.http import HttpRequest, HttpResponse
 from bankdesk.lib.errors import RateLimited
 from bankdesk.security.ratelimit import Limit, rate_limit_hit
 
-# Public endpoints reachable without signing in.
-PUBLIC_PREFIXES = ("/survey/",)
+# Public endpoints reachable without signing in: the survey page and the page an event
+# invitation links to (personalization:event_page).
+PUBLIC_PREFIXES = ("/survey/", "/e/")
 # Where channels' providers and the chat widget call in: a provider's few servers carry every
 # customer's messages, so they get their own, larger allowance.
 WEBHOOK_PREFIXES = ("/intake/",)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from bankdesk.analytics.drill import drill_items
 from bankdesk.analytics.kpis import kpis_compute
@@ -157,7 +157,10 @@ def test_rule_segments_hold_their_members_with_the_reasons(town):
     assert "seniors" not in _segments(town["rich"])
     seniors = Membership.objects.get(customer=town["senior"], segment__code="seniors")
     assert seniors.reasons == [{"rule": "age_min", "value": 70, "limit": 65}]
-    assert reason_text(seniors.reasons[0]) == "Age 70 (65 or over)"
+    with translation.override("en"):
+        assert reason_text(seniors.reasons[0]) == "Age 70 (65 or over)"
+    with translation.override("zh-hans"):
+        assert reason_text(seniors.reasons[0]) == "年龄 70（65 岁及以上）"
     retired = Membership.objects.get(customer=town["retiree"], segment__code="new-retirees")
     assert retired.reasons == [{"rule": "life_events", "value": "retirement", "on": "2026-06-01"}]
 
@@ -389,3 +392,18 @@ def test_nobody_is_segmented_before_the_first_run(town):
     assert not Membership.objects.exists()
     assert coverage_at(timezone.now()).covered == frozenset()
     assert SuggestionStatus.OPEN == "open"
+
+
+def test_every_reason_an_action_gives_can_be_said():
+    from bankdesk.personalization.actions import ACTIONS
+    from bankdesk.personalization.profiles import Profile
+
+    profile = Profile(customer_id=1, tier="diamond", line="retail", age=70, products=4)
+    profile.contacts["phone"] = 3
+    profile.complaints = 2
+    profile.accessibility = ("large_print",)
+    profile.life_events = {"retirement": date(2026, 6, 1), "business_opened": date(2026, 5, 1)}
+    profile.holding_kinds["account"] = 4
+    for action in ACTIONS:
+        for reason in action.fits(profile, set()) or []:
+            assert not reason_text(reason).startswith("{"), (action.code, reason)

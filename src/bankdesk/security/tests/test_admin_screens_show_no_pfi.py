@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -30,6 +31,7 @@ from bankdesk.feedback.models import (
     SurveyTemplate,
 )
 from bankdesk.intake.models import ChannelEndpoint, OutboxMessage
+from bankdesk.personalization.models import CustomerEvent, EventSession, Registration
 from bankdesk.security.fields import EncryptedTextField
 from bankdesk.staff.models import User
 from bankdesk.tickets.services import case_create
@@ -117,8 +119,23 @@ def world(db: None) -> dict[type[models.Model], list[models.Model]]:
     response = SurveyResponse.objects.create(
         survey=survey, source="link", csat=2, answers=json.dumps({"comment": FOLLOW_UP_REMARKS})
     )
+    session = EventSession.objects.create(
+        event=CustomerEvent.objects.create(kind="course", title="防诈骗讲座"),
+        starts_at=case.created_at,
+        ends_at=case.created_at + timedelta(hours=2),
+        place="总行",
+        capacity=10,
+    )
+    registration = Registration.objects.create(
+        session=session,
+        customer=customer,
+        status="attended",
+        feedback_score=4,
+        feedback_text=FOLLOW_UP_REMARKS,
+    )
     return {
         Customer: [customer],
+        Registration: [registration],
         ChannelEndpoint: [endpoint],
         OutboxMessage: [outbox],
         FollowUp: [follow_up],
