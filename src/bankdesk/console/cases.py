@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_POST
 from bankdesk.assistant.selectors import case_handoff
 from bankdesk.console.complaints import complaint_panel
 from bankdesk.console.followups import follow_up_panel
+from bankdesk.console.personal import personal_panel
 from bankdesk.console.words import error_text
 from bankdesk.customers.masking import identity_shown
 from bankdesk.intake.outbox import outbox_retry
@@ -244,6 +245,8 @@ def workspace_page(
             "can_change": can_change,
             "watchers": others,
             "customer_panel": _customer_panel(case, user),
+            "personal": personal_panel(case.customer, user),
+            "can_decide": can_change and user.has_perm("personalization.decide_suggestion"),
             "merge_form": MergeForm(),
             "can_retry": can_change and user.has_perm("intake.retry_outboxmessage"),
             "handoff": case_handoff(case),

@@ -17,14 +17,37 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from bankdesk.assistant.models import Dialogue
+from bankdesk.complaints.models import Complaint
+from bankdesk.console.personal import personal_panel
 from bankdesk.console.words import error_text
 from bankdesk.customers.access import access_customer_by_id, customers_visible_to
-from bankdesk.customers.choices import RevealField
+from bankdesk.customers.choices import (
+    AccessibilityNeed,
+    ConsentPurpose,
+    ConsentSource,
+    Dialect,
+    Language,
+    LifeEventKind,
+    RevealField,
+)
 from bankdesk.customers.masking import holding_reference_shown, identity_shown
 from bankdesk.customers.models import Customer
+from bankdesk.customers.profile import (
+    CONSENT_DEFAULTS,
+    Preferences,
+    consent_record,
+    consents_now,
+    customer_birth_year_set,
+    customer_links,
+    customer_preferences_set,
+    life_event_record,
+)
 from bankdesk.customers.services import customer_reveal
+from bankdesk.feedback.models import FollowUp, Survey
 from bankdesk.intake.identity import customer_merge_provisional
+from bankdesk.lib.channels import Channel
 from bankdesk.lib.errors import BankdeskError, NotFound
+from bankdesk.personalization.models import Registration
 from bankdesk.staff.auth import request_staff
 from bankdesk.staff.mfa import mfa_required
 from bankdesk.tickets.access import cases_visible_to
@@ -41,6 +64,42 @@ class RevealForm(forms.Form):
     reason = forms.CharField(
         label=gettext_lazy("Why you need the full value"), min_length=5, max_length=500
     )
+
+
+class PreferencesForm(forms.Form):
+    preferred_language = forms.ChoiceField(label=gettext_lazy("Language"), choices=Language.choices)
+    preferred_channel = forms.ChoiceField(
+        label=gettext_lazy("Channel"), choices=[("", "—"), *Channel.choices], required=False
+    )
+    contact_from = forms.TimeField(label=gettext_lazy("Call from"), required=False)
+    contact_until = forms.TimeField(label=gettext_lazy("Call until"), required=False)
+    dialect = forms.ChoiceField(
+        label=gettext_lazy("Dialect"), choices=[("", "—"), *Dialect.choices], required=False
+    )
+    accessibility = forms.MultipleChoiceField(
+        label=gettext_lazy("Accessibility needs"),
+        choices=AccessibilityNeed.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    birth_year = forms.IntegerField(
+        label=gettext_lazy("Year of birth"), required=False, min_value=1900, max_value=2100
+    )
+
+
+class ConsentForm(forms.Form):
+    purpose = forms.ChoiceField(label=gettext_lazy("Purpose"), choices=ConsentPurpose.choices)
+    granted = forms.TypedChoiceField(
+        label=gettext_lazy("The customer"),
+        choices=[("yes", gettext_lazy("gives consent")), ("no", gettext_lazy("withdraws it"))],
+        coerce=lambda value: value == "yes",
+    )
+    source = forms.ChoiceField(label=gettext_lazy("Said where"), choices=ConsentSource.choices)
+
+
+class LifeEventForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("Life event"), choices=LifeEventKind.choices)
+    occurred_on = forms.DateField(label=gettext_lazy("On"))
 
 
 class MergeForm(forms.Form):
@@ -68,6 +127,9 @@ def _page(
     revealed: dict[str, list[str]] | None = None,
     reveal: RevealForm | None = None,
     merge: MergeForm | None = None,
+    preferences: PreferencesForm | None = None,
+    consent: ConsentForm | None = None,
+    life_event: LifeEventForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     user = request_staff(request)
@@ -117,6 +179,11 @@ def _page(
         "can_merge": customer.is_provisional and user.has_perm("customers.merge_customer"),
         "reveal_form": reveal or RevealForm(),
         "merge_form": merge or MergeForm(),
+        "can_change": user.has_perm("customers.change_customer"),
+        "preferences_form": preferences or PreferencesForm(initial=_preferences(customer)),
+        "consent_form": consent or ConsentForm(),
+        "life_event_form": life_event or LifeEventForm(),
+        **_profile(customer, user),
     }
     return render(request, "console/customer.html", context, status=status)
 
@@ -185,3 +252,138 @@ def customer_merge_view(request: HttpRequest, customer_id: int) -> HttpResponse:
         return _page(request, source, merge=form, status=exc.status)
     messages.success(request, _("The contact's cases and identities are now the customer's."))
     return HttpResponseRedirect(reverse("console:customer", args=[merged.pk]))
+
+
+def _preferences(customer: Customer) -> dict[str, Any]:
+    return {
+        "preferred_language": customer.preferred_language,
+        "preferred_channel": customer.preferred_channel,
+        "contact_from": customer.contact_from,
+        "contact_until": customer.contact_until,
+        "dialect": customer.dialect,
+        "accessibility": customer.accessibility_needs(),
+        "birth_year": customer.birth_year,
+    }
+
+
+def _profile(customer: Customer, user: Any) -> dict[str, Any]:
+    """The rest of the customer 360: consents, links, life events, complaints, follow-ups,
+    surveys, event bookings and personalised service."""
+    consents = [
+        {
+            "purpose": ConsentPurpose(purpose).label,
+            "consent": consent,
+            "allowed": consent.granted if consent else CONSENT_DEFAULTS[ConsentPurpose(purpose)],
+        }
+        for purpose, consent in consents_now(customer.pk).items()
+    ]
+    labels = dict(AccessibilityNeed.choices)
+    return {
+        "needs": [labels.get(code, code) for code in customer.accessibility_needs()],
+        "consents": consents,
+        "links": customer_links(customer),
+        "life_events": list(customer.life_events.all()[:20]),
+        "complaints": list(
+            Complaint.objects.filter(case__customer=customer)
+            .select_related("case", "owner")
+            .order_by("-received_at")[:CASES_SHOWN]
+        ),
+        "follow_ups": list(
+            FollowUp.objects.filter(customer=customer).select_related("case").order_by("-id")[:10]
+        ),
+        "surveys": list(
+            Survey.objects.filter(customer=customer)
+            .select_related("case", "response")
+            .order_by("-id")[:10]
+        ),
+        "bookings": list(
+            Registration.objects.filter(customer=customer)
+            .select_related("session", "session__event")
+            .order_by("-id")[:10]
+        ),
+        "personal": personal_panel(customer, user),
+        "can_decide": user.has_perm("personalization.decide_suggestion"),
+    }
+
+
+def _changer(request: HttpRequest, customer_id: int) -> tuple[Customer, Any]:
+    customer = _customer(request, customer_id)
+    user = request_staff(request)
+    if not user.has_perm("customers.change_customer"):
+        raise Http404
+    return customer, user
+
+
+def _done(customer: Customer, text: str, request: HttpRequest) -> HttpResponse:
+    messages.success(request, text)
+    return HttpResponseRedirect(reverse("console:customer", args=[customer.pk]))
+
+
+@require_POST
+@mfa_required
+def customer_preferences_view(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer, user = _changer(request, customer_id)
+    form = PreferencesForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Check the preferences: some are not valid."))
+        return _page(request, customer, preferences=form, status=400)
+    data = form.cleaned_data
+    try:
+        customer_preferences_set(
+            customer=customer,
+            preferences=Preferences(
+                language=data["preferred_language"],
+                channel=data["preferred_channel"],
+                contact_from=data["contact_from"],
+                contact_until=data["contact_until"],
+                accessibility=tuple(data["accessibility"]),
+                dialect=data["dialect"],
+            ),
+            actor=user,
+        )
+        if data["birth_year"] != customer.birth_year:
+            customer_birth_year_set(customer=customer, year=data["birth_year"], actor=user)
+    except BankdeskError as exc:
+        messages.error(request, error_text(exc))
+        return _page(request, customer, preferences=form, status=exc.status)
+    return _done(customer, _("Preferences saved."), request)
+
+
+@require_POST
+@mfa_required
+def customer_consent_view(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer, user = _changer(request, customer_id)
+    form = ConsentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say which consent, whether it is given, and where."))
+        return _page(request, customer, consent=form, status=400)
+    data = form.cleaned_data
+    consent_record(
+        customer=customer,
+        purpose=data["purpose"],
+        granted=data["granted"],
+        source=data["source"],
+        actor=user,
+    )
+    return _done(customer, _("Consent recorded."), request)
+
+
+@require_POST
+@mfa_required
+def customer_life_event_view(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer, user = _changer(request, customer_id)
+    form = LifeEventForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the life event and its date."))
+        return _page(request, customer, life_event=form, status=400)
+    try:
+        life_event_record(
+            customer=customer,
+            kind=form.cleaned_data["kind"],
+            occurred_on=form.cleaned_data["occurred_on"],
+            actor=user,
+        )
+    except BankdeskError as exc:
+        messages.error(request, error_text(exc))
+        return _page(request, customer, life_event=form, status=exc.status)
+    return _done(customer, _("Life event recorded."), request)

@@ -12,6 +12,7 @@ from bankdesk.console import (
     floor,
     followups,
     macros,
+    personal,
     queue,
     search,
     views,
@@ -20,6 +21,7 @@ from bankdesk.console.manage import calendars as manage_calendars
 from bankdesk.console.manage import channels as manage_channels
 from bankdesk.console.manage import followups as manage_followups
 from bankdesk.console.manage import knowledge as manage_knowledge
+from bankdesk.console.manage import personal as manage_personal
 from bankdesk.console.manage import routing as manage_routing
 from bankdesk.console.manage import sla as manage_sla
 from bankdesk.console.manage import staff as manage_staff
@@ -44,6 +46,21 @@ urlpatterns = [
     path("macros/<int:macro_id>/", macros.macro_list, name="macro"),
     path("customers/", search.customer_search, name="customers"),
     path("customers/<int:customer_id>/", customers.customer_page, name="customer"),
+    path(
+        "customers/<int:customer_id>/preferences/",
+        customers.customer_preferences_view,
+        name="customer_preferences",
+    ),
+    path(
+        "customers/<int:customer_id>/consents/",
+        customers.customer_consent_view,
+        name="customer_consent",
+    ),
+    path(
+        "customers/<int:customer_id>/life-events/",
+        customers.customer_life_event_view,
+        name="customer_life_event",
+    ),
     path(
         "customers/<int:customer_id>/reveal/",
         customers.customer_reveal_view,
@@ -90,6 +107,12 @@ urlpatterns = [
         name="case_attachment",
     ),
     path("audit/", audit.audit_log, name="audit_log"),
+    path("personal/", personal.personal_overview, name="personal"),
+    path(
+        "suggestions/<int:suggestion_id>/decide/",
+        personal.suggestion_decide_view,
+        name="suggestion_decide",
+    ),
     # POST only (Django's LogoutView): a link or an image cannot sign anyone out.
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]
@@ -104,4 +127,5 @@ urlpatterns += (
     + manage_staff.urlpatterns
     + manage_teams.urlpatterns
     + manage_channels.urlpatterns
+    + manage_personal.urlpatterns
 )

@@ -44,6 +44,13 @@ _SAID: dict[str, object] = {
     "extension_approver_not_supervisor": _("Only a supervisor approves an extension."),
     "follow_up_finished": _("This follow-up is finished: nothing more to record on it."),
     "extension_own_request": _("An extension is approved by someone other than who asked for it."),
+    "contact_hours_half": _("Give both ends of the contact hours, or neither."),
+    "life_event_in_future": _("A life event is recorded once it has happened."),
+    "birth_year_invalid": _("That is not a year of birth."),
+    "suggestion_decided": _("This suggestion was already decided."),
+    "suggestion_not_consented": _(
+        "The customer's consent no longer allows this suggestion: it is not offered."
+    ),
 }
 
 

@@ -102,7 +102,7 @@ class LinkKind(models.TextChoices):
 class LifeEventKind(models.TextChoices):
     """Moments in a customer's life the bank records because service should change with them."""
 
-    RETIREMENT = "retirement", _("Retired")
+    RETIREMENT = "retirement", pgettext_lazy("life event", "Retired")
     NEW_CHILD = "new_child", _("New child")
     MARRIAGE = "marriage", _("Married")
     MOVED_HOME = "moved_home", _("Moved home")

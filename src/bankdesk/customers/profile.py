@@ -68,7 +68,11 @@ def customer_preferences_set(
     for need in preferences.accessibility:
         _choice(need, AccessibilityNeed.values, "accessibility")
     if (preferences.contact_from is None) != (preferences.contact_until is None):
-        raise InvalidInput("give both ends of the contact hours, or neither", field="contact_from")
+        raise InvalidInput(
+            "give both ends of the contact hours, or neither",
+            code="contact_hours_half",
+            field="contact_from",
+        )
     locked = Customer.objects.select_for_update().get(pk=customer.pk)
     locked.preferred_language = preferences.language
     locked.preferred_channel = preferences.channel
@@ -95,7 +99,9 @@ def customer_preferences_set(
 @transaction.atomic
 def customer_birth_year_set(*, customer: Customer, year: int | None, actor: User | None) -> None:
     if year is not None and not BIRTH_YEAR_MIN <= year <= timezone.localdate().year:
-        raise InvalidInput("that is not a year of birth", field="birth_year")
+        raise InvalidInput(
+            "that is not a year of birth", code="birth_year_invalid", field="birth_year"
+        )
     Customer.objects.filter(pk=customer.pk).update(birth_year=year)
     audit_record(
         actor=actor, action="customer.birth_year_set", target=customer, fields=["birth_year"]
@@ -183,7 +189,11 @@ def life_event_record(
 ) -> LifeEvent:
     _choice(kind, LifeEventKind.values, "kind")
     if occurred_on > timezone.localdate():
-        raise InvalidInput("a life event is recorded once it has happened", field="occurred_on")
+        raise InvalidInput(
+            "a life event is recorded once it has happened",
+            code="life_event_in_future",
+            field="occurred_on",
+        )
     event = LifeEvent.objects.create(
         customer=customer, kind=kind, occurred_on=occurred_on, recorded_by=actor
     )

@@ -41,6 +41,8 @@ def queue_navigation(context: template.Context) -> dict[str, Any]:
         "indicators": user.has_perm("feedback.view_indicators"),
         "dashboard": user.has_perm("analytics.view_dashboard"),
         "wallboard": user.has_perm("analytics.view_wallboard"),
+        "personal": user.has_perm("personalization.view_personalization"),
+        "events": user.has_perm("personalization.run_events"),
         "views": views,
         "saved": saved,
         "here": here,
