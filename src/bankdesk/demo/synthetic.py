@@ -55,6 +55,7 @@ from bankdesk.demo.people import (
     CustomerFactory,
     CustomerProfile,
 )
+from bankdesk.demo.personal import demo_personal_history
 from bankdesk.demo.pool import LoadPool
 from bankdesk.demo.service_history import demo_service_history
 from bankdesk.demo.taxonomy import LEAVES, PROFILE_ENQUIRY, TAXONOMY, TEAM_ENGLISH, TEAM_GENERAL
@@ -264,6 +265,8 @@ def demo_generate(
         follow_ups, answers = demo_feedback_history(seed=seed, now=now)
         # The complaints' decisions and the assistant's dialogues, for the plan's indicators.
         demo_service_history(seed=seed, now=now)
+        # Fuller profiles and a year of personalised service, its plans rolled out in turn.
+        demo_personal_history(seed=seed, now=now)
     else:
         follow_ups = answers = 0
     counts = loader.counts

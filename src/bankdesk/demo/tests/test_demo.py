@@ -456,3 +456,34 @@ def test_every_complaint_of_the_demo_history_has_its_record(demo_bank: DemoRepor
         finished = record.case.status in {"resolved", "closed"}
         assert (record.status == "closed") == finished
         assert (record.closed_at is not None) == finished
+
+
+def test_the_year_shows_personalised_service_growing(demo_bank: DemoReport) -> None:
+    from bankdesk.analytics.periods import quarter_of, quarter_period
+    from bankdesk.personalization.models import (
+        Membership,
+        PlanAssignment,
+        Registration,
+        Suggestion,
+    )
+    from bankdesk.personalization.selectors import coverage_at
+
+    now = timezone.now()
+    assert (
+        Membership.objects.filter(segment__kind="cluster").count()
+        == Customer.objects.filter(is_provisional=False).count()
+    )
+    assert Membership.objects.filter(segment__kind="rule").exists()
+    assert PlanAssignment.objects.filter(ended_at=None).exists()
+    assert not PlanAssignment.objects.filter(started_at__gt=now).exists()
+    outcomes = set(Suggestion.objects.values_list("status", flat=True))
+    assert {"accepted", "declined", "ignored", "open"} <= outcomes
+    assert not Suggestion.objects.filter(decided_at__gt=now).exists()
+    # Coverage climbs as the plans roll out over the year.
+    this = quarter_of(timezone.localdate())
+    year, number = int(this[:4]), int(this[-1])
+    quarters = [f"{year - (number - k <= 0)}Q{(number - k - 1) % 4 + 1}" for k in range(3, -1, -1)]
+    values = [coverage_at(quarter_period(q).until).value or 0.0 for q in quarters]
+    assert values[0] < values[-1], values
+    assert Registration.objects.filter(status="attended").exists()
+    assert Registration.objects.filter(status="registered", session__starts_at__gt=now).exists()
