@@ -20,11 +20,16 @@ def plan_of(customer_id: int | None) -> PlanAssignment | None:
 
 def plan_routing(case: Case) -> Preference | None:
     """What the case's customer's plan asks of routing: their relationship manager first when
-    the plan says so, the plan's team, its floor on the priority. None when it asks nothing."""
+    the plan says so, the plan's team, its floor on the priority (for a complaint, the floor
+    only). None when it asks nothing."""
     current = plan_of(case.customer_id)
     if current is None:
         return None
     plan: ServicePlan = current.plan
+    if case.is_complaint:
+        # A complaint goes where the complaint rules send it (its own team, its recusals);
+        # the plan only makes it no less urgent.
+        return Preference(priority=plan.priority) if plan.priority else None
     person = None
     if plan.to_relationship_manager:
         person = case.customer.relationship_manager if case.customer is not None else None

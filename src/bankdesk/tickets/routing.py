@@ -180,9 +180,18 @@ def case_route(*, case: Case, actor: User | None) -> RoutingOutcome:
         return RoutingOutcome(
             rule=None, team=None, assignee=None, reason=RoutingReason.ALREADY_ASSIGNED
         )
-    preferred = _preferred(case, actor)
-    if preferred is not None:
-        return preferred
+    wish = _preference(case)
+    outcome = (_preferred(case, wish, actor) if wish is not None else None) or _by_rule(case, actor)
+    if wish is not None and wish.priority:
+        # Last, once the case has its queue: the case row is locked after the people.
+        floor = wish.priority
+        current = Case.objects.filter(pk=case.pk).values_list("priority", flat=True).first()
+        if PRIORITY_RANK[floor] > PRIORITY_RANK.get(current or "", 0):
+            case_priority_change(case=case, priority=floor, actor=actor)
+    return outcome
+
+
+def _by_rule(case: Case, actor: User | None) -> RoutingOutcome:
     rule = routing_rule_match(case=case)
     if rule is None:
         return RoutingOutcome(rule=None, team=None, assignee=None, reason=RoutingReason.NO_RULE)
@@ -217,54 +226,60 @@ def _preference(case: Case) -> Preference | None:
     return None
 
 
-def _preferred(case: Case, actor: User | None) -> RoutingOutcome | None:
-    """Routing as the customer's service plan asks it, None when it asks nothing or nobody it
-    names can take the case (the rules decide then). The person first, if they are available
-    and have room; else the plan's team, to whoever of it has the fewest cases."""
-    wish = _preference(case)
-    if wish is None:
-        return None
-    if wish.priority and PRIORITY_RANK[wish.priority] > PRIORITY_RANK.get(case.priority, 0):
-        case = case_priority_change(case=case, priority=wish.priority, actor=actor)
+def _preferred(case: Case, wish: Preference, actor: User | None) -> RoutingOutcome | None:
+    """Routing as the customer's service plan asks it, None when it names nobody who can take
+    the case (the rules decide then). The person first, if they are a member of the plan's
+    team (or, with no team named, of a team of theirs), available and with room; else the
+    plan's team, to whoever of it has the fewest cases. Locks in the order every assigner
+    keeps: the team, then its people in id order, then the case."""
     recused = frozenset(recused_staff(case))
-    if wish.team is not None:
-        # The lock order every assigner keeps: the team, then its people, then the case.
-        Team.objects.select_for_update().filter(pk=wish.team.pk).first()
-    person = wish.person
-    if person is not None and person.pk not in recused:
-        locked_person = (
-            User.objects.select_for_update(of=("self",))
-            .filter(
-                pk=person.pk,
-                is_active=True,
-                role__in=WORKING_ROLES,
-                presence=Presence.AVAILABLE,
-            )
-            .first()
-        )
-        if locked_person is not None and _with_room(
-            [locked_person], channel=case.channel, requirements=Requirements()
-        ):
-            locked = Case.objects.select_for_update().get(pk=case.pk)
-            if locked.assignee_id is not None:
-                return None
-            team = wish.team or locked_person.teams.order_by("pk").first()
-            case_assign(case=locked, team=team, assignee=locked_person, actor=actor)
-            return RoutingOutcome(
-                rule=None, team=team, assignee=locked_person, reason=RoutingReason.SERVICE_PLAN
-            )
-    if wish.team is None:
+    person = wish.person if wish.person is not None and wish.person.pk not in recused else None
+    if person is not None and not _free(person, case.channel):
+        person = None  # read without locks: nothing is held on the way to the rules
+    team = wish.team
+    if team is None and person is not None:
+        team = person.teams.order_by("pk").first()
+    if team is None:
         return None
+    # One team only is ever locked here: the plan's, else the person's own.
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    members = [m for m in _members_locked(team) if m.pk not in recused]
+    if person is not None:
+        taker = next((m for m in members if m.pk == person.pk), None)
+        if taker is not None and _with_room(
+            [taker], channel=case.channel, requirements=Requirements()
+        ):
+            return _give(case, team, taker, actor)
+    if wish.team is None:
+        # The person was free a moment ago and is not now: their team's queue, not the rules
+        # (which would lock a second team).
+        return _give(case, team, None, actor)
     team, chosen = _choose(
-        team=wish.team,
+        team=team,
         strategy=RoutingStrategy.LEAST_LOADED,
         channel=case.channel,
         requirements=Requirements(),
         recused=recused,
     )
+    return _give(case, team, chosen, actor)
+
+
+def _free(person: User, channel: str) -> bool:
+    """Available, working, with room on the channel: as it reads now, unlocked."""
+    current = User.objects.filter(
+        pk=person.pk, is_active=True, role__in=WORKING_ROLES, presence=Presence.AVAILABLE
+    ).first()
+    return current is not None and bool(
+        _with_room([current], channel=channel, requirements=Requirements())
+    )
+
+
+def _give(case: Case, team: Team, chosen: User | None, actor: User | None) -> RoutingOutcome:
     locked = Case.objects.select_for_update().get(pk=case.pk)
-    if locked.assignee_id is not None:
-        return None
+    if locked.assignee_id is not None:  # another assigner was quicker
+        return RoutingOutcome(
+            rule=None, team=None, assignee=None, reason=RoutingReason.ALREADY_ASSIGNED
+        )
     case_assign(case=locked, team=team, assignee=chosen, actor=actor)
     reason = RoutingReason.SERVICE_PLAN if chosen else RoutingReason.NOBODY_AVAILABLE
     return RoutingOutcome(rule=None, team=team, assignee=chosen, reason=reason)
