@@ -34,6 +34,8 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from bankdesk.customers.choices import ConsentPurpose
+from bankdesk.customers.profile import consent_allows
 from bankdesk.intake.channels.registry import adapter_for
 from bankdesk.intake.choices import OutboxStatus
 from bankdesk.intake.errors import DeliveryFailed, NotGivenUp
@@ -211,6 +213,9 @@ def outbox_send(item_id: int) -> str:
     message back.
     """
     item = OutboxMessage.objects.select_related("endpoint", "message").get(pk=item_id)
+    if not _consented(item):
+        _give_up(item, "the customer withdrew the consent this message needs")
+        return OutboxStatus.DEAD
     if _held_for_quiet_hours(item):
         return OutboxStatus.PENDING
     try:
@@ -232,6 +237,18 @@ def outbox_send(item_id: int) -> str:
         ):
             _message_delivery(item, DeliveryStatus.SENT)
     return OutboxStatus.SENT
+
+
+def _consented(item: OutboxMessage) -> bool:
+    """A message that needs the customer's consent (a marketing invitation) goes only while
+    they still give it: it may have waited for quiet hours, or a retry, since it was queued."""
+    needed = item.payload_data().get("consent")
+    if not isinstance(needed, dict):
+        return True
+    customer_id, purpose = needed.get("customer_id"), needed.get("purpose")
+    if not isinstance(customer_id, int) or purpose not in ConsentPurpose.values:
+        return False
+    return consent_allows(customer_id, purpose)
 
 
 def _held_for_quiet_hours(item: OutboxMessage) -> bool:

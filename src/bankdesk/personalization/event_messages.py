@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from bankdesk.customers.choices import ConsentPurpose
 from bankdesk.customers.models import Customer
 from bankdesk.intake.services import customer_address, outbox_enqueue
 from bankdesk.lib.channels import Channel
@@ -124,6 +125,13 @@ def customer_notify(
             "kind": kind,
             # The outbox holds it while quiet hours last (intake/outbox.py).
             "quiet_hours": True,
+            # An invitation is marketing: the outbox asks the customer's consent again just
+            # before it sends, so one withdrawn in the meantime stops it.
+            **(
+                {"consent": {"customer_id": customer.pk, "purpose": ConsentPurpose.MARKETING}}
+                if kind == "event_invitation"
+                else {}
+            ),
         },
     )
     send_at = survey_quiet_hours().next_allowed(now)

@@ -5,6 +5,7 @@ cannot be used (forged, expired) gets a page that says so and changes nothing.""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
@@ -55,6 +56,11 @@ from bankdesk.staff.models import User
 EVENTS_SHOWN = 100
 
 # --- the console -------------------------------------------------------------------------------
+
+# A row id as a form sends it: ASCII digits only ("²".isdigit() is true, int("²") fails).
+_ID = re.compile(r"[0-9]{1,18}")
+# The head of a session's waitlist shown on the event page (the count says how many wait).
+WAITLIST_SHOWN = 50
 
 
 def _may_read(user: User) -> bool:
@@ -137,7 +143,9 @@ def event_list(request: HttpRequest) -> HttpResponse:
 
 def _session_of(event: CustomerEvent, raw: str) -> EventSession:
     session = (
-        EventSession.objects.filter(event=event, pk=int(raw)).first() if raw.isdigit() else None
+        EventSession.objects.filter(event=event, pk=int(raw)).first()
+        if _ID.fullmatch(raw)
+        else None
     )
     if session is None:
         raise Http404
@@ -171,6 +179,18 @@ def _act(request: HttpRequest, event: CustomerEvent, user: User) -> str:
             )
             % {"count": counts.invited, "skipped": skipped},
         )
+        if counts.remaining:
+            messages.info(
+                request,
+                ngettext(
+                    "%(count)d more member of the segments is still to be looked at: send the "
+                    "invitations again.",
+                    "%(count)d more members of the segments are still to be looked at: send the "
+                    "invitations again.",
+                    counts.remaining,
+                )
+                % {"count": counts.remaining},
+            )
     elif action == "cancel_session":
         told = session_cancel(
             session=session, reason=request.POST.get("reason", "")[:1000], actor=user
@@ -197,7 +217,7 @@ def _act(request: HttpRequest, event: CustomerEvent, user: User) -> str:
         raw = request.POST.get("registration", "")
         registration = (
             Registration.objects.filter(session=session, pk=int(raw)).first()
-            if raw.isdigit()
+            if _ID.fullmatch(raw)
             else None
         )
         if registration is None:
@@ -263,13 +283,22 @@ def _event_context(
     )
     for session_id, reason, count in rows:
         skipped[session_id].append((str(InvitationSkip(reason).label), count))
+    # Everyone with a seat (as many as the seats), and the head of each waitlist; not the
+    # cancelled bookings.
     bookings: dict[int, list[Registration]] = defaultdict(list)
     for registration in (
         Registration.objects.filter(session__event=event)
+        .exclude(status__in=[RegistrationStatus.WAITLISTED, RegistrationStatus.CANCELLED])
         .select_related("customer")
         .order_by("session_id", "created_at", "id")
     ):
         bookings[registration.session_id].append(registration)
+    for session in sessions:
+        bookings[session.pk].extend(
+            Registration.objects.filter(session=session, status=RegistrationStatus.WAITLISTED)
+            .select_related("customer")
+            .order_by("created_at", "id")[:WAITLIST_SHOWN]
+        )
     return {
         "event": event,
         "title_shown": event_title(event, active_language()),

@@ -73,6 +73,9 @@ LIVE = (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED)
 # Who counts in the attendance list of a session that has begun.
 SEATED = (RegistrationStatus.REGISTERED, RegistrationStatus.ATTENDED, RegistrationStatus.NO_SHOW)
 
+# Members looked at by one round of invitations (about seven statements each).
+INVITE_ROUND = 2000
+
 
 class EventLinkInvalid(InvalidInput):
     """A registration link that is forged, damaged or expired."""
@@ -89,6 +92,8 @@ class InvitationCounts:
     no_channel: int = 0
     already_booked: int = 0
     already_invited: int = 0
+    # Members still to look at: a round looks at INVITE_ROUND of them; send again for more.
+    remaining: int = 0
 
 
 # --- checks ------------------------------------------------------------------------------------
@@ -269,7 +274,12 @@ def invitations_send(
         for invitation in Invitation.objects.select_for_update().filter(session=locked)
     }
     invited_before = {pk for pk, invitation in existing.items() if not invitation.skipped}
-    todo = sorted(members - invited_before)
+    # A round at a time, so one click never holds the session for a whole segment: members
+    # never looked at first, then those skipped before (consent given since, a channel added).
+    fresh = sorted(members - existing.keys())
+    again = sorted((members & existing.keys()) - invited_before)
+    todo = (fresh + again)[:INVITE_ROUND]
+    left = max(0, len(fresh) - INVITE_ROUND)
     allowed = customers_allowing(todo, ConsentPurpose.MARKETING)
     booked = _booked_elsewhere(todo, locked)
     customers = Customer.objects.in_bulk(todo)
@@ -303,7 +313,7 @@ def invitations_send(
     audit_record(
         actor=actor, action="event.invitations_sent", target=locked, fields=["invitations"]
     )
-    return InvitationCounts(**counts, already_invited=len(members & invited_before))
+    return InvitationCounts(**counts, already_invited=len(members & invited_before), remaining=left)
 
 
 def registration_link_token(invitation: Invitation) -> str:

@@ -178,6 +178,34 @@ def test_an_invitation_without_a_case_reaches_the_customers_mailbox(
     assert f"/e/{token}/" in mail.get_content()
 
 
+def test_an_invitation_held_overnight_is_not_sent_once_consent_is_withdrawn(
+    session, seniors, supervisor, morning, relay
+):
+    """Queued in quiet hours, the customer withdraws their marketing consent before morning:
+    the outbox asks again before sending, and gives the invitation up."""
+    from bankdesk.intake.models import ChannelEndpoint
+    from bankdesk.intake.outbox import outbox_deliver
+
+    ChannelEndpoint.objects.create(
+        code="mailbox", channel="email", name="客服邮箱", settings={"from": "service@bank.example"}
+    )
+    customer = member("6200009001", seniors)
+    morning.move_to(at(10, 22, 30))
+    invitations_send(session=session, actor=supervisor)
+    morning.move_to(at(10, 23, 0))
+    consent_record(
+        customer=customer, purpose="marketing", granted=False, source="phone", actor=None
+    )
+    morning.move_to(at(11, 9, 30))
+    report = outbox_deliver()
+    assert report.sent == 0
+    held = OutboxMessage.objects.get()
+    assert (held.status, held.last_error) == (
+        "dead",
+        "the customer withdrew the consent this message needs",
+    )
+
+
 def test_nobody_is_invited_twice_and_a_later_consent_is_picked_up(session, seniors, supervisor):
     asked = member("6200003001", seniors)
     later = member("6200003002", seniors, consent=None)
@@ -193,6 +221,23 @@ def test_nobody_is_invited_twice_and_a_later_consent_is_picked_up(session, senio
     assert invited(session, later).skipped == ""
     assert len(sent_to(later)) == 1 and len(sent_to(asked)) == 1
     assert Invitation.objects.filter(session=session).count() == 2
+
+
+def test_a_large_segment_is_invited_a_round_at_a_time(session, seniors, supervisor, monkeypatch):
+    from bankdesk.personalization import events
+
+    monkeypatch.setattr(events, "INVITE_ROUND", 2)
+    silent = member("6200003201", seniors, consent=None)
+    others = [member(f"620000320{n}", seniors) for n in range(2, 6)]
+    first = invitations_send(session=session, actor=supervisor)
+    assert (first.invited + first.no_consent, first.remaining) == (2, 3)
+    second = invitations_send(session=session, actor=supervisor)
+    assert (second.invited, second.remaining) == (2, 1)
+    third = invitations_send(session=session, actor=supervisor)
+    # The last one never looked at, then the one skipped before, looked at again.
+    assert (third.invited, third.no_consent, third.remaining) == (1, 1, 0)
+    assert all(invited(session, c).skipped == "" for c in others)
+    assert invited(session, silent).skipped == "no_consent"
 
 
 def test_a_customer_booked_at_that_time_is_not_invited(session, course, seniors, supervisor):

@@ -112,7 +112,8 @@ def test_the_page_offers_the_waitlist_when_the_seats_are_gone(crowd, session):
     book(session, crowd[1])
     url = f"/e/{registration_link_token(invited(session, crowd[2]))}/"
     client = Client()
-    assert "Join the waitlist" in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # The page speaks the customer's language (简体 here), whatever the browser asks for.
+    assert "加入候补" in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     joined = client.post(url, {"action": "register"}).content.decode()
     assert 'data-status="waitlisted"' in joined
     assert Registration.objects.get(customer=crowd[2]).status == "waitlisted"
@@ -186,6 +187,10 @@ def test_a_supervisor_runs_a_session_from_the_event_page(client, crowd, session,
     bad = client.post(url, {"action": "add_session", "starts_at": "soon", "place": "x"})
     assert bad.status_code == 400
     assert EventSession.objects.count() == 2
+
+    # An id that only looks like digits ("²".isdigit() is true) is no session: refused, not 500.
+    for odd in ("²", "١٢", "-1", ""):
+        assert client.post(url, {"action": "invite", "session": odd}).status_code in {400, 404}
 
     invite = client.post(url, {"action": "invite", "session": str(new.pk)})
     assert invite.status_code == 302
