@@ -14,10 +14,8 @@ The database is emptied of cases first: never point it at a real one. Prints JSO
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
@@ -30,6 +28,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from measure import say, timed  # noqa: E402
 
 from bankdesk.analytics.drill import drill_items  # noqa: E402
 from bankdesk.analytics.kpis import kpis_compute  # noqa: E402
@@ -40,16 +39,6 @@ from bankdesk.staff.models import Team, User  # noqa: E402
 
 TEAMS = 6
 AGENTS = 60
-
-
-def _say(**figures: object) -> None:
-    print(json.dumps(figures, ensure_ascii=False), flush=True)
-
-
-def _timed(work):  # type: ignore[no-untyped-def]
-    wall, cpu = time.perf_counter(), time.process_time()
-    result = work()
-    return result, round(time.perf_counter() - wall, 3), round(time.process_time() - cpu, 3)
 
 
 def _people() -> tuple[list[int], list[int]]:
@@ -178,15 +167,15 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     teams, agents = _people()
     if not args.keep:
-        _result, wall, cpu = _timed(lambda: _generate(args.cases, teams, agents))
-        _say(step="generate", cases=args.cases, wall_s=wall)
+        _result, wall, cpu = timed(lambda: _generate(args.cases, teams, agents))
+        say(step="generate", cases=args.cases, wall_s=wall)
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM tickets_caseevent")
         (events,) = cursor.fetchone()
     if args.no_rebuild:
         return _measure()
-    outcome, wall, cpu = _timed(rollups_rebuild)
-    _say(
+    outcome, wall, cpu = timed(rollups_rebuild)
+    say(
         step="rebuild",
         cases=outcome["cases"],
         events=events,
@@ -205,10 +194,10 @@ def _measure() -> None:
     for group_by in (None, "agent", "channel"):
         runs = []
         for _ in range(5):
-            results, wall, cpu = _timed(lambda g=group_by: kpis_compute(period, group_by=g))
+            results, wall, cpu = timed(lambda g=group_by: kpis_compute(period, group_by=g))
             runs.append((wall, cpu))
         wall, cpu = sorted(runs)[len(runs) // 2]
-        _say(
+        say(
             step="indicators",
             quarter=quarter,
             group_by=group_by,
@@ -221,12 +210,12 @@ def _measure() -> None:
                 if r.kpi.code == "resolution_rate"
             },
         )
-    items, wall, cpu = _timed(
+    items, wall, cpu = timed(
         lambda: drill_items("complaints_closed_24h", period, part="denominator")
     )
-    _say(step="drill", code="complaints_closed_24h", count=len(items), wall_s=wall, cpu_s=cpu)
-    outcome, wall, cpu = _timed(rollups_refresh)
-    _say(step="refresh_idle", **outcome, wall_s=wall, cpu_s=cpu)
+    say(step="drill", code="complaints_closed_24h", count=len(items), wall_s=wall, cpu_s=cpu)
+    outcome, wall, cpu = timed(rollups_refresh)
+    say(step="refresh_idle", **outcome, wall_s=wall, cpu_s=cpu)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,32 @@
-"""What the benchmarks share: percentiles of timings, and a free loopback port to serve on."""
+"""What the benchmarks share: percentiles of timings, a free loopback port to serve on, one
+piece of work timed in wall and CPU seconds, and a figure printed as a JSON line."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from bankdesk.lib.stats import percentile
 
-__all__ = ["free_port", "percentile", "server_cpu_seconds"]
+__all__ = ["free_port", "percentile", "say", "server_cpu_seconds", "timed"]
+
+T = TypeVar("T")
+
+
+def say(**figures: object) -> None:
+    print(json.dumps(figures, ensure_ascii=False), flush=True)
+
+
+def timed(work: Callable[[], T]) -> tuple[T, float, float]:
+    """The work's result, its wall seconds and this process's CPU seconds."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = work()
+    return result, round(time.perf_counter() - wall, 3), round(time.process_time() - cpu, 3)
 
 
 def free_port() -> int:

@@ -10,9 +10,8 @@ from datetime import date
 from bankdesk.analytics.catalogue import GROUPS, kpi_get
 from bankdesk.analytics.periods import Period, month_period
 from bankdesk.analytics.sources import SOURCES
-from bankdesk.customers.models import Customer
 from bankdesk.lib.errors import InvalidInput
-from bankdesk.personalization.selectors import coverage_at
+from bankdesk.personalization.selectors import coverage_customers
 
 PARTS = ("numerator", "denominator")
 
@@ -69,9 +68,7 @@ def drill_items(
 
 def _customers(period: Period, measure: str) -> list[Item]:
     """The customers behind coverage at the period's end: the active ones, or those covered."""
-    coverage = coverage_at(period.until)
-    ids = coverage.covered if measure == "covered" else coverage.active
-    rows = Customer.objects.filter(pk__in=ids).order_by("customer_number")
+    rows = coverage_customers(period.until, measure).order_by("customer_number")
     return [
         Item(period.last, None, number, pk)
         for pk, number in rows.values_list("pk", "customer_number")

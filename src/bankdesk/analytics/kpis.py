@@ -250,7 +250,7 @@ def value_of(
         return _change(csat(figures), csat(baseline or {}))
     if kpi.code == "personalised_coverage":
         coverage = coverage_at(period.until)
-        return Value(coverage.value, len(coverage.covered), len(coverage.active))
+        return Value(coverage.value, coverage.covered, coverage.active)
     if kpi.code == "complaint_rate_customers":
         customers = _customers(period)
         complaints = figures.get("complaints", 0)

@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -278,21 +279,25 @@ def _profile(customer: Customer, user: Any) -> dict[str, Any]:
         for purpose, consent in consents_now(customer.pk).items()
     ]
     labels = dict(AccessibilityNeed.choices)
+    # Only what the reader may see of the customer's cases, as on the case pages.
+    visible = cases_visible_to(user).filter(customer=customer).values("pk")
     return {
         "needs": [labels.get(code, code) for code in customer.accessibility_needs()],
         "consents": consents,
         "links": customer_links(customer),
         "life_events": list(customer.life_events.all()[:20]),
         "complaints": list(
-            Complaint.objects.filter(case__customer=customer)
+            Complaint.objects.filter(case__customer=customer, case__in=visible)
             .select_related("case", "owner")
             .order_by("-received_at")[:CASES_SHOWN]
         ),
         "follow_ups": list(
-            FollowUp.objects.filter(customer=customer).select_related("case").order_by("-id")[:10]
+            FollowUp.objects.filter(customer=customer, case__in=visible)
+            .select_related("case")
+            .order_by("-id")[:10]
         ),
         "surveys": list(
-            Survey.objects.filter(customer=customer)
+            Survey.objects.filter(customer=customer, case__in=visible)
             .select_related("case", "response")
             .order_by("-id")[:10]
         ),
@@ -329,24 +334,30 @@ def customer_preferences_view(request: HttpRequest, customer_id: int) -> HttpRes
         return _page(request, customer, preferences=form, status=400)
     data = form.cleaned_data
     try:
-        customer_preferences_set(
-            customer=customer,
-            preferences=Preferences(
-                language=data["preferred_language"],
-                channel=data["preferred_channel"],
-                contact_from=data["contact_from"],
-                contact_until=data["contact_until"],
-                accessibility=tuple(data["accessibility"]),
-                dialect=data["dialect"],
-            ),
-            actor=user,
-        )
-        if data["birth_year"] != customer.birth_year:
-            customer_birth_year_set(customer=customer, year=data["birth_year"], actor=user)
+        # Both or neither: a year refused takes the preferences back with it.
+        with transaction.atomic():
+            _preferences_save(customer, data, user)
     except BankdeskError as exc:
         messages.error(request, error_text(exc))
         return _page(request, customer, preferences=form, status=exc.status)
     return _done(customer, _("Preferences saved."), request)
+
+
+def _preferences_save(customer: Customer, data: dict[str, Any], user: Any) -> None:
+    customer_preferences_set(
+        customer=customer,
+        preferences=Preferences(
+            language=data["preferred_language"],
+            channel=data["preferred_channel"],
+            contact_from=data["contact_from"],
+            contact_until=data["contact_until"],
+            accessibility=tuple(data["accessibility"]),
+            dialect=data["dialect"],
+        ),
+        actor=user,
+    )
+    if data["birth_year"] != customer.birth_year:
+        customer_birth_year_set(customer=customer, year=data["birth_year"], actor=user)
 
 
 @require_POST

@@ -5,6 +5,7 @@ their members, plans, what became of the suggestions, coverage now)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -34,17 +35,27 @@ from bankdesk.personalization.services import suggestion_decide
 from bankdesk.staff.auth import request_staff
 from bankdesk.staff.mfa import mfa_required
 from bankdesk.staff.models import User
-from bankdesk.tickets.access import access_case_by_id
+from bankdesk.tickets.access import access_case_by_id, cases_visible_to
 from bankdesk.tickets.models import Case
 
 OUTCOME_DAYS = 90
 
 
 def personal_panel(customer: Any, user: User) -> Personal | None:
-    """What the case or customer page shows of the customer's personalised service."""
+    """What the case or customer page shows of the customer's personalised service (the cases
+    decisions were taken on, only where the reader may see them)."""
     if not user.has_perm("customers.view_customer"):
         return None
-    return personal_of(customer)
+    shown = personal_of(customer)
+    if shown is None:
+        return None
+    named = [d.case_id for d in shown.decided if d.case_id is not None]
+    visible = set(cases_visible_to(user).filter(pk__in=named).values_list("pk", flat=True))
+    shown.decided = [
+        d if d.case_id in visible else replace(d, case_id=None, case_number="")
+        for d in shown.decided
+    ]
+    return shown
 
 
 @require_POST
@@ -129,8 +140,8 @@ def personal_overview(request: HttpRequest) -> HttpResponse:
             "segments": segments,
             "plans": plans,
             "coverage": coverage,
-            "covered": len(coverage.covered),
-            "active": len(coverage.active),
+            "covered": coverage.covered,
+            "active": coverage.active,
             "outcomes": outcomes,
             "outcome_days": OUTCOME_DAYS,
             "can_drill": user.has_perm("analytics.view_dashboard"),

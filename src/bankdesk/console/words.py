@@ -48,6 +48,7 @@ _SAID: dict[str, object] = {
     "life_event_in_future": _("A life event is recorded once it has happened."),
     "birth_year_invalid": _("That is not a year of birth."),
     "suggestion_decided": _("This suggestion was already decided."),
+    "suggestion_expired": _("This suggestion has expired: it is no longer offered."),
     "suggestion_not_consented": _(
         "The customer's consent no longer allows this suggestion: it is not offered."
     ),

@@ -37,6 +37,7 @@ CONSENT_DEFAULTS = {
     ConsentPurpose.DATA_SHARING: False,
 }
 BIRTH_YEAR_MIN = 1900
+CONSENT_BATCH = 900
 
 
 @dataclass(frozen=True)
@@ -153,18 +154,23 @@ def consent_allows(customer_id: int, purpose: str) -> bool:
 
 
 def customers_allowing(customer_ids: Iterable[int], purpose: str) -> set[int]:
-    """Which of these customers' consents allow `purpose` now."""
-    ids = set(customer_ids)
-    newest: dict[int, bool] = {}
-    rows = (
-        Consent.objects.filter(customer_id__in=ids, purpose=purpose)
-        .order_by("customer_id", "recorded_at", "id")
-        .values_list("customer_id", "granted")
-    )
-    for customer_id, granted in rows:
-        newest[customer_id] = granted
+    """Which of these customers' consents allow `purpose` now (asked a batch at a time, so a
+    whole bank's ids stay within what a statement may carry)."""
+    ids = sorted(set(customer_ids))
     default = CONSENT_DEFAULTS[ConsentPurpose(purpose)]
-    return {pk for pk in ids if newest.get(pk, default)}
+    allowed: set[int] = set()
+    for start in range(0, len(ids), CONSENT_BATCH):
+        batch = ids[start : start + CONSENT_BATCH]
+        newest: dict[int, bool] = {}
+        rows = (
+            Consent.objects.filter(customer_id__in=batch, purpose=purpose)
+            .order_by("customer_id", "recorded_at", "id")
+            .values_list("customer_id", "granted")
+        )
+        for customer_id, granted in rows:
+            newest[customer_id] = granted
+        allowed.update(pk for pk in batch if newest.get(pk, default))
+    return allowed
 
 
 @transaction.atomic

@@ -23,6 +23,7 @@ from bankdesk.customers.choices import (
 )
 from bankdesk.customers.choices import Segment as Line
 from bankdesk.customers.models import Consent, Customer, CustomerLink, LifeEvent
+from bankdesk.customers.profile import customers_allowing
 from bankdesk.intake.choices import OutboxStatus
 from bankdesk.intake.models import OutboxMessage
 from bankdesk.lib.errors import BankdeskError
@@ -162,6 +163,11 @@ def _decide(rng: random.Random, run_at: datetime, share: float, deciders: list[U
     """Agents take up (or turn down) some of the open suggestions during the month after a run."""
     decided = 0
     open_now = list(Suggestion.objects.filter(status=SuggestionStatus.OPEN, created_at=run_at))
+    # An agent takes up nothing the customer's consent does not allow (as the service checks).
+    marketing = customers_allowing({s.customer_id for s in open_now}, ConsentPurpose.MARKETING)
+    open_now = [
+        s for s in open_now if s.purpose != ConsentPurpose.MARKETING or s.customer_id in marketing
+    ]
     for suggestion in open_now:
         roll = rng.random()
         if roll >= share + 0.15:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.utils.functional import Promise
@@ -29,6 +30,7 @@ WEALTH_TIERS = (Tier.GOLD, Tier.PLATINUM, Tier.DIAMOND)
 WEALTH_PRODUCTS = 3
 REPEAT_COMPLAINTS = 2
 IN_PERSON = (Channel.PHONE, Channel.BRANCH)
+LIFE_EVENT_RECENT = timedelta(days=365)
 
 
 @dataclass(frozen=True)
@@ -38,10 +40,10 @@ class Action:
     title: Promise
     # What the agent does when they take it up.
     how: Promise
-    fits: Callable[[Profile, set[str]], list[Reason] | None]
+    fits: Callable[[Profile], list[Reason] | None]
 
 
-def _senior_in_person(profile: Profile, segments: set[str]) -> list[Reason] | None:
+def _senior_in_person(profile: Profile) -> list[Reason] | None:
     if profile.age is None or profile.age < SENIOR_AGE or profile.main_channel not in IN_PERSON:
         return None
     return [
@@ -55,40 +57,37 @@ def _senior_in_person(profile: Profile, segments: set[str]) -> list[Reason] | No
     ]
 
 
-def _fraud_course(profile: Profile, segments: set[str]) -> list[Reason] | None:
+def _fraud_course(profile: Profile) -> list[Reason] | None:
     if profile.age is None or profile.age < SENIOR_AGE:
         return None
     return [{"rule": "age_min", "value": profile.age, "limit": SENIOR_AGE}]
 
 
-def _large_print(profile: Profile, segments: set[str]) -> list[Reason] | None:
-    needs = sorted(
-        n
-        for n in profile.accessibility
-        if n in (AccessibilityNeed.LARGE_PRINT, AccessibilityNeed.VISION)
-    )
-    return [{"rule": "accessibility", "value": needs}] if needs else None
+def _large_print(profile: Profile) -> list[Reason] | None:
+    reading = {AccessibilityNeed.LARGE_PRINT, AccessibilityNeed.VISION}
+    # The need itself stays sealed on the customer (segments.reason_text says it from there).
+    return [{"rule": "accessibility"}] if reading & set(profile.accessibility) else None
 
 
-def _relationship_manager(profile: Profile, segments: set[str]) -> list[Reason] | None:
+def _relationship_manager(profile: Profile) -> list[Reason] | None:
     if profile.tier not in PREMIUM_TIERS or profile.has_relationship_manager:
         return None
     return [{"rule": "tiers", "value": profile.tier}, {"rule": "no_relationship_manager"}]
 
 
-def _complaints_review(profile: Profile, segments: set[str]) -> list[Reason] | None:
+def _complaints_review(profile: Profile) -> list[Reason] | None:
     if profile.complaints < REPEAT_COMPLAINTS:
         return None
     return [{"rule": "complaints_min", "value": profile.complaints, "limit": REPEAT_COMPLAINTS}]
 
 
-def _verify_phone(profile: Profile, segments: set[str]) -> list[Reason] | None:
+def _verify_phone(profile: Profile) -> list[Reason] | None:
     if profile.verified_phone or not profile.contact_count:
         return None
     return [{"rule": "no_verified_phone"}]
 
 
-def _wealth_review(profile: Profile, segments: set[str]) -> list[Reason] | None:
+def _wealth_review(profile: Profile) -> list[Reason] | None:
     if profile.tier not in WEALTH_TIERS or profile.products < WEALTH_PRODUCTS:
         return None
     return [
@@ -97,15 +96,17 @@ def _wealth_review(profile: Profile, segments: set[str]) -> list[Reason] | None:
     ]
 
 
-def _life_event(kind: str) -> Callable[[Profile, set[str]], list[Reason] | None]:
-    def fits(profile: Profile, segments: set[str]) -> list[Reason] | None:
+def _life_event(kind: str) -> Callable[[Profile], list[Reason] | None]:
+    def fits(profile: Profile) -> list[Reason] | None:
         on = profile.life_events.get(kind)
-        return [{"rule": "life_events", "value": kind, "on": str(on)}] if on else None
+        if on is None or on < profile.today - LIFE_EVENT_RECENT:
+            return None  # an offer for a new retiree is not made to one retired years ago
+        return [{"rule": "life_events", "value": kind, "on": str(on)}]
 
     return fits
 
 
-def _card_upgrade(profile: Profile, segments: set[str]) -> list[Reason] | None:
+def _card_upgrade(profile: Profile) -> list[Reason] | None:
     if profile.holding_kinds[HoldingKind.CARD] or profile.products < 1 or profile.complaints:
         return None
     return [{"rule": "no_card"}]

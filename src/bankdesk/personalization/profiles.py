@@ -36,6 +36,7 @@ class Profile:
     accessibility: tuple[str, ...] = ()
     has_relationship_manager: bool = False
     verified_phone: bool = False
+    today: date = date.min  # the day the profile was read for
 
     @property
     def contact_count(self) -> int:
@@ -91,6 +92,7 @@ def profiles(
                 age=today.year - customer.birth_year if customer.birth_year else None,
                 accessibility=tuple(customer.accessibility_needs()),
                 has_relationship_manager=customer.relationship_manager_id is not None,
+                today=today,
             )
         for customer_id, kind in Holding.objects.filter(
             customer_id__in=batch, status=HoldingStatus.ACTIVE

@@ -28,7 +28,7 @@ next, and names each cluster by the features furthest from the average.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -148,8 +148,9 @@ def _complaints(least: int, profile: Profile, today: date) -> Reason | None:
 
 
 def _accessibility(wanted: list[str], profile: Profile, today: date) -> Reason | None:
-    needs = sorted(need for need in wanted if need in profile.accessibility)
-    return {"rule": "accessibility", "value": needs} if needs else None
+    # Which need is not written here: the needs are sealed on the customer's row, and the
+    # reasons are kept in the clear (reason_text reads them from the customer to say them).
+    return {"rule": "accessibility"} if set(wanted) & set(profile.accessibility) else None
 
 
 _TESTS: dict[str, Callable[[Any, Profile, date], Reason | None]] = {
@@ -212,51 +213,58 @@ EXPLAINED_BY = 3  # features in a member's reasons
 ITERATIONS = 50
 
 
-def features(profile: Profile, default_age: float) -> list[float]:
+def features(profile: Profile) -> list[float]:
+    """The profile's place in the clusters' space; an unknown age is NaN (the run puts the
+    median age there)."""
     return [
         float(profile.products),
         float(profile.contact_count),
         profile.digital_share,
         float(profile.complaints),
-        float(profile.age) if profile.age is not None else default_age,
+        float(profile.age) if profile.age is not None else float("nan"),
     ]
 
 
 @dataclass(frozen=True)
 class Clustering:
-    """The k centres (in the features' own units), the customers nearest each, and the
+    """The k centres (in the features' own units), which row is nearest which centre, and the
     features that set each cluster apart (by how far its centre is from the average, in
     standard deviations)."""
 
     centres: list[dict[str, float]]
-    members: list[list[int]]
+    nearest: np.ndarray
     apart: list[list[str]]
     # Each centre in standard deviations from the average customer.
     distances: list[dict[str, float]]
+    # The rows as clustered (unknown ages filled in), in the features' own units.
+    data: np.ndarray
 
 
 def clusters_compute(
-    profiles: Iterable[Profile], previous: list[dict[str, float]], k: int
+    data: np.ndarray, previous: list[dict[str, float]], k: int
 ) -> Clustering | None:
-    """k-means, seeded from the previous centres where there are k of them (so clusters keep
-    their place between runs), else from k customers spread evenly over the sorted ids.
-    None when there are fewer customers than clusters."""
-    rows = list(profiles)
-    if k < 1 or len(rows) < k:
+    """k-means over the rows of `data` (one customer each, FEATURES wide), seeded from the
+    previous centres where there are k of them (so clusters keep their place between runs),
+    else from k rows spread evenly. None when there are fewer rows than clusters."""
+    count = len(data)
+    if k < 1 or count < k:
         return None
-    ages = [p.age for p in rows if p.age is not None]
-    default_age = float(np.median(ages)) if ages else 0.0
-    data = np.array([features(p, default_age) for p in rows])
+    data = data.astype(float, copy=True)
+    ages = data[:, FEATURES.index("age")]
+    known = ages[~np.isnan(ages)]
+    ages[np.isnan(ages)] = float(np.median(known)) if known.size else 0.0
     mean, scale = data.mean(axis=0), data.std(axis=0)
     scale[scale == 0] = 1.0
     scaled = (data - mean) / scale
     if len(previous) == k and all(set(c) == set(FEATURES) for c in previous):
         centres = (np.array([[c[f] for f in FEATURES] for c in previous]) - mean) / scale
     else:
-        centres = scaled[np.linspace(0, len(rows) - 1, k).astype(int)]
-    nearest = np.zeros(len(rows), dtype=int)
+        centres = scaled[np.linspace(0, count - 1, k).astype(int)]
+    nearest = np.zeros(count, dtype=int)
+    distances = np.empty((count, k))
     for _round in range(ITERATIONS):
-        distances = ((scaled[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+        for i in range(k):  # one centre at a time: memory stays one row per customer
+            distances[:, i] = ((scaled - centres[i]) ** 2).sum(axis=1)
         nearest = distances.argmin(axis=1)
         moved = np.array(
             [
@@ -272,7 +280,7 @@ def clusters_compute(
         centres=[
             {f: round(float(v), 3) for f, v in zip(FEATURES, centre, strict=True)} for centre in raw
         ],
-        members=[[rows[j].customer_id for j in np.flatnonzero(nearest == i)] for i in range(k)],
+        nearest=nearest,
         apart=[
             [FEATURES[j] for j in np.argsort(-np.abs(centre))[:EXPLAINED_BY]] for centre in centres
         ],
@@ -280,6 +288,7 @@ def clusters_compute(
             {f: round(float(v), 3) for f, v in zip(FEATURES, centre, strict=True)}
             for centre in centres
         ],
+        data=data,
     )
 
 
@@ -289,10 +298,8 @@ def cluster_name(centre_z: dict[str, float], apart: list[str]) -> tuple[str, str
     return "·".join(w[0] for w in words), " · ".join(w[1] for w in words)
 
 
-def cluster_reasons(
-    profile: Profile, centre: dict[str, float], apart: list[str], default_age: float
-) -> list[Reason]:
-    values = dict(zip(FEATURES, features(profile, default_age), strict=True))
+def cluster_reasons(row: np.ndarray, centre: dict[str, float], apart: list[str]) -> list[Reason]:
+    values = dict(zip(FEATURES, (float(v) for v in row), strict=True))
     return [
         {"feature": f, "value": round(values[f], 2), "centre": round(centre[f], 2)} for f in apart
     ]
@@ -315,8 +322,9 @@ FEATURE_NAMES = {
 }
 
 
-def reason_text(reason: Reason) -> str:
-    """One reason, said in the active language."""
+def reason_text(reason: Reason, needs: Sequence[str] = ()) -> str:
+    """One reason, said in the active language; `needs` are the customer's accessibility
+    needs, which a reason never holds itself."""
     if "feature" in reason:
         return _("%(feature)s: %(value)s (the cluster's centre: %(centre)s)") % {
             "feature": FEATURE_NAMES[reason["feature"]](),
@@ -342,7 +350,9 @@ def reason_text(reason: Reason) -> str:
             _("%(event)s on %(on)s") % {"event": _names(LifeEventKind, [value]), "on": reason["on"]}
         ),
         "accessibility": lambda: (
-            _("Needs: %(value)s") % {"value": _names(AccessibilityNeed, value)}
+            _("Needs: %(value)s") % {"value": _names(AccessibilityNeed, needs)}
+            if needs
+            else _("A recorded accessibility need")
         ),
         "no_relationship_manager": lambda: _("No relationship manager yet"),
         "no_verified_phone": lambda: _("No verified phone number"),

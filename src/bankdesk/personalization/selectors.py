@@ -17,8 +17,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from bankdesk.customers.models import Customer
 from bankdesk.customers.profile import customers_allowing
@@ -36,36 +38,49 @@ DECIDED_SHOWN = 5
 @dataclass(frozen=True)
 class Coverage:
     at: datetime
-    active: frozenset[int]
-    covered: frozenset[int]
+    active: int
+    covered: int
 
     @property
     def value(self) -> float | None:
-        return round(100 * len(self.covered) / len(self.active), 1) if self.active else None
+        return round(100 * self.covered / self.active, 1) if self.active else None
 
 
-def coverage_at(at: datetime) -> Coverage:
-    since = at - ACTIVE_WINDOW
-    active = frozenset(
+def _active_ids(at: datetime) -> QuerySet[Case, Any]:
+    return (
         Case.objects.filter(
-            created_at__gte=since,
+            created_at__gte=at - ACTIVE_WINDOW,
             created_at__lt=at,
             merged_into=None,
             customer__is_provisional=False,
         )
-        .values_list("customer_id", flat=True)
+        .values("customer_id")
         .distinct()
     )
+
+
+def _covered_ids(at: datetime) -> QuerySet[Case, Any]:
     planned = PlanAssignment.objects.filter(started_at__lt=at).filter(
         Q(ended_at=None) | Q(ended_at__gte=at)
     )
     acted = Suggestion.objects.filter(
-        status=SuggestionStatus.ACCEPTED, decided_at__gte=since, decided_at__lt=at
+        status=SuggestionStatus.ACCEPTED, decided_at__gte=at - ACTIVE_WINDOW, decided_at__lt=at
     )
-    covered = set(planned.values_list("customer_id", flat=True)) | set(
-        acted.values_list("customer_id", flat=True)
+    return _active_ids(at).filter(
+        Q(customer_id__in=planned.values("customer_id"))
+        | Q(customer_id__in=acted.values("customer_id"))
     )
-    return Coverage(at=at, active=active, covered=frozenset(covered & active))
+
+
+def coverage_at(at: datetime) -> Coverage:
+    """The two counts, each one statement in the database."""
+    return Coverage(at=at, active=_active_ids(at).count(), covered=_covered_ids(at).count())
+
+
+def coverage_customers(at: datetime, part: str) -> QuerySet[Customer]:
+    """The customers behind coverage at `at`: the `active` ones or the `covered` ones."""
+    ids = _covered_ids(at) if part == "covered" else _active_ids(at)
+    return Customer.objects.filter(pk__in=ids.values("customer_id"))
 
 
 @dataclass(frozen=True)
@@ -103,19 +118,28 @@ class Personal:
     decided: list[Decided] = field(default_factory=list)
 
 
-def suggestions_open(customer_id: int) -> list[Shown]:
-    """The customer's open suggestions that their consents allow now, newest first."""
+def suggestions_open(customer: Customer, now: datetime | None = None) -> list[Shown]:
+    """The customer's open suggestions, not yet expired, that their consents allow now,
+    newest first."""
+    now = now or timezone.now()
+    customer_id = customer.pk
+    needs = customer.accessibility_needs()
     rows = list(
-        Suggestion.objects.filter(customer_id=customer_id, status=SuggestionStatus.OPEN).order_by(
-            "-created_at", "-id"
-        )
+        Suggestion.objects.filter(
+            customer_id=customer_id, status=SuggestionStatus.OPEN, expires_at__gt=now
+        ).order_by("-created_at", "-id")
     )
     allowed = {
         purpose: customer_id in customers_allowing([customer_id], purpose)
         for purpose in {row.purpose for row in rows}
     }
     return [
-        Shown(row.pk, BY_CODE[row.action], [reason_text(r) for r in row.reasons], row.created_at)
+        Shown(
+            row.pk,
+            BY_CODE[row.action],
+            [reason_text(r, needs) for r in row.reasons],
+            row.created_at,
+        )
         for row in rows
         if allowed[row.purpose] and row.action in BY_CODE
     ]
@@ -125,20 +149,24 @@ def personal_of(customer: Customer | None) -> Personal | None:
     if customer is None or customer.is_provisional:
         return None
     shown = Personal()
+    needs = customer.accessibility_needs()
     current = plan_of(customer.pk)
     if current is not None:
         plan = current.plan
         shown.plan_name = said(plan.name, plan.name_en)
         shown.guidance = said(plan.guidance, plan.guidance_en)
-        shown.plan_reasons = [reason_text(r) for r in current.reasons if "segment" not in r]
+        shown.plan_reasons = [reason_text(r, needs) for r in current.reasons if "segment" not in r]
     for membership in Membership.objects.filter(
         customer=customer, segment__is_active=True
     ).select_related("segment"):
         segment = membership.segment
         shown.segments.append(
-            (said(segment.name, segment.name_en), [reason_text(r) for r in membership.reasons])
+            (
+                said(segment.name, segment.name_en),
+                [reason_text(r, needs) for r in membership.reasons],
+            )
         )
-    shown.suggestions = suggestions_open(customer.pk)
+    shown.suggestions = suggestions_open(customer)
     shown.decided = [
         Decided(
             action=row.action,

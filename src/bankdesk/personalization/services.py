@@ -45,10 +45,13 @@ def suggestion_decide(
     suggestion = Suggestion.objects.select_for_update().filter(pk=suggestion_id).first()
     if suggestion is None or suggestion.customer_id != customer_id:
         raise NotFound("no such suggestion for this customer", field="suggestion")
+    now = now or timezone.now()
     if suggestion.status != SuggestionStatus.OPEN:
         raise Conflict(
             "this suggestion was already decided", code="suggestion_decided", field="suggestion"
         )
+    if suggestion.expires_at <= now:
+        raise Conflict("this suggestion has expired", code="suggestion_expired", field="suggestion")
     if not consent_allows(suggestion.customer_id, suggestion.purpose):
         raise Conflict(
             "the customer's consent no longer allows this suggestion",
@@ -56,7 +59,7 @@ def suggestion_decide(
             field="suggestion",
         )
     suggestion.status = outcome
-    suggestion.decided_at = now or timezone.now()
+    suggestion.decided_at = now
     suggestion.decided_by = actor
     suggestion.case = case
     suggestion.save(update_fields=["status", "decided_at", "decided_by", "case"])

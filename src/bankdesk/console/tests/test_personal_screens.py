@@ -239,3 +239,34 @@ def test_only_administrators_change_segments_and_plans(client, served, superviso
     plan = ServicePlan.objects.first()
     assert plan is not None
     assert client.post(f"/manage/plans/{plan.pk}/", {"position": "1"}).status_code == 403
+
+
+def test_the_customer_page_shows_only_the_complaints_the_reader_may_see(
+    client, served, agent, complaint_team
+):
+    hidden = case_create(
+        subject="乱收费",
+        channel="phone",
+        actor=None,
+        customer=served.customer,
+        text="投诉",
+        team=complaint_team,
+        is_complaint=True,
+    )
+    client.force_login(agent)
+    assert client.get(f"/cases/{hidden.pk}/").status_code == 404
+    page = client.get(f"/customers/{served.customer_id}/").content.decode()
+    assert hidden.number not in page
+
+
+def test_a_year_of_birth_refused_keeps_the_preferences_as_they_were(client, served, agent):
+    customer = served.customer
+    client.force_login(agent)
+    refused = client.post(
+        f"/customers/{customer.pk}/preferences/",
+        {"preferred_language": "en", "dialect": "hakka", "birth_year": "2099"},
+    )
+    assert refused.status_code == 422 and "这不是有效的出生年份" in refused.content.decode()
+    customer.refresh_from_db()
+    assert (customer.preferred_language, customer.dialect) == ("zh-hans", "")
+    assert not AuditEntry.objects.filter(action="customer.preferences_set").exists()

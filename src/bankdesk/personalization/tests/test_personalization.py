@@ -14,7 +14,7 @@ from bankdesk.analytics.drill import drill_items
 from bankdesk.analytics.kpis import kpis_compute
 from bankdesk.analytics.periods import quarter_period
 from bankdesk.customers.choices import ConsentSource, LifeEventKind
-from bankdesk.customers.models import Customer
+from bankdesk.customers.models import Customer, LifeEvent
 from bankdesk.customers.profile import consent_record, life_event_record
 from bankdesk.customers.services import HoldingInput, customer_create
 from bankdesk.lib.errors import Conflict, InvalidInput, NotFound
@@ -28,7 +28,7 @@ from bankdesk.personalization.models import (
 )
 from bankdesk.personalization.refresh import personalization_refresh
 from bankdesk.personalization.segments import reason_text, rule_check
-from bankdesk.personalization.selectors import coverage_at, personal_of
+from bankdesk.personalization.selectors import coverage_at, coverage_customers, personal_of
 from bankdesk.personalization.services import suggestion_decide
 from bankdesk.staff.choices import Presence, Role
 from bankdesk.staff.models import User
@@ -277,9 +277,14 @@ def test_coverage_equals_a_hand_count_and_drills_to_the_same_customers(town):
     # covered = senior (elderly-friendly plan), rich (private-banking plan), retiree (accepted).
     period = quarter_period("2026Q4")
     coverage = coverage_at(period.until)
-    numbers = {c: Customer.objects.get(pk=c).customer_number for c in coverage.active}
-    assert sorted(numbers.values()) == ["C-RET1", "C-RET2", "C-RICH", "C-SEN1"]
-    assert sorted(numbers[c] for c in coverage.covered) == ["C-RET1", "C-RICH", "C-SEN1"]
+    assert (coverage.covered, coverage.active, coverage.value) == (3, 4, 75.0)
+
+    def numbers(part: str) -> list[str]:
+        found = coverage_customers(period.until, part)
+        return sorted(found.values_list("customer_number", flat=True))
+
+    assert numbers("active") == ["C-RET1", "C-RET2", "C-RICH", "C-SEN1"]
+    assert numbers("covered") == ["C-RET1", "C-RICH", "C-SEN1"]
     result = next(r for r in kpis_compute(period, codes=["personalised_coverage"]))
     assert (result.value.value, result.value.numerator, result.value.denominator) == (75.0, 3, 4)
     assert result.status == "met"  # target 70
@@ -287,19 +292,22 @@ def test_coverage_equals_a_hand_count_and_drills_to_the_same_customers(town):
     active = drill_items("personalised_coverage", period, part="denominator")
     assert [i.item for i in covered] == ["C-RET1", "C-RICH", "C-SEN1"]
     assert len(active) == 4
-    assert {i.customer_id for i in covered} == set(coverage.covered)
+    assert {i.customer_id for i in covered} == set(
+        coverage_customers(period.until, "covered").values_list("pk", flat=True)
+    )
     # Before the plans began, the quarter before reads no coverage.
     earlier = coverage_at(quarter_period("2026Q3").until)
-    assert earlier.covered == frozenset()
+    assert earlier.covered == 0
     with pytest.raises(InvalidInput):
         drill_items("personalised_coverage", period, part="numerator", dimension="tier", key="gold")
 
 
 @pytest.fixture
-def manager(migrated_data: None) -> User:
+def manager(migrated_data: None, general_team) -> User:
     manager = User.objects.create(
         username="rm", role=Role.AGENT, presence=Presence.AVAILABLE, max_open_cases=5
     )
+    manager.teams.add(general_team)
     return manager
 
 
@@ -331,6 +339,53 @@ def test_a_plan_routes_to_the_relationship_manager_and_raises_the_priority(town,
     second.refresh_from_db()
     assert second.assignee is None
     assert second.priority == Priority.HIGH
+
+
+def test_a_manager_outside_the_plans_team_is_passed_over_for_the_team(
+    town, manager, complaint_team, make_staff
+):
+    """The plan names a team the manager is not in: the case goes to that team's people, and
+    case intake never fails for it."""
+    desk = make_staff("desk", Role.AGENT, [complaint_team])
+    User.objects.filter(pk=desk.pk).update(presence=Presence.AVAILABLE)
+    Customer.objects.filter(pk=town["rich"].pk).update(relationship_manager=manager)
+    ServicePlan.objects.filter(code="private-rm").update(team=complaint_team)
+    with time_machine.travel(NOW, tick=False):
+        personalization_refresh()
+    case = case_create(
+        subject="转账",
+        channel="phone",
+        actor=None,
+        customer=Customer.objects.get(pk=town["rich"].pk),
+        text="请回电",
+        route=True,
+    )
+    case.refresh_from_db()
+    assert (case.team, case.assignee) == (complaint_team, desk)
+
+
+def test_a_complaint_follows_the_complaint_rules_with_the_plans_priority(
+    town, manager, complaint_team, make_staff
+):
+    from bankdesk.tickets.routing_rules import routing_rule_create
+
+    officer = make_staff("officer", Role.COMPLAINT_OFFICER, [complaint_team])
+    User.objects.filter(pk=officer.pk).update(presence=Presence.AVAILABLE)
+    routing_rule_create(name="投诉", team=complaint_team, is_complaint=True, actor=None)
+    Customer.objects.filter(pk=town["rich"].pk).update(relationship_manager=manager)
+    with time_machine.travel(NOW, tick=False):
+        personalization_refresh()
+    case = case_create(
+        subject="乱收费",
+        channel="phone",
+        actor=None,
+        customer=Customer.objects.get(pk=town["rich"].pk),
+        text="投诉",
+        route=True,
+        is_complaint=True,
+    )
+    case.refresh_from_db()
+    assert (case.team, case.assignee, case.priority) == (complaint_team, officer, Priority.HIGH)
 
 
 def test_routing_says_why_the_plan_chose(town, manager):
@@ -390,7 +445,7 @@ def test_rules_are_checked_before_they_are_kept():
 
 def test_nobody_is_segmented_before_the_first_run(town):
     assert not Membership.objects.exists()
-    assert coverage_at(timezone.now()).covered == frozenset()
+    assert coverage_at(timezone.now()).covered == 0
     assert SuggestionStatus.OPEN == "open"
 
 
@@ -398,12 +453,90 @@ def test_every_reason_an_action_gives_can_be_said():
     from bankdesk.personalization.actions import ACTIONS
     from bankdesk.personalization.profiles import Profile
 
-    profile = Profile(customer_id=1, tier="diamond", line="retail", age=70, products=4)
+    profile = Profile(
+        customer_id=1, tier="diamond", line="retail", age=70, products=4, today=date(2026, 11, 10)
+    )
     profile.contacts["phone"] = 3
     profile.complaints = 2
     profile.accessibility = ("large_print",)
     profile.life_events = {"retirement": date(2026, 6, 1), "business_opened": date(2026, 5, 1)}
     profile.holding_kinds["account"] = 4
     for action in ACTIONS:
-        for reason in action.fits(profile, set()) or []:
+        for reason in action.fits(profile) or []:
             assert not reason_text(reason).startswith("{"), (action.code, reason)
+
+
+def test_an_accessibility_need_stays_sealed_in_the_reasons(migrated_data):
+    from django.db import connection
+
+    customer = _customer("C-ACC1", birth_year=1950)
+    customer.accessibility = "hearing,large_print"
+    customer.save()
+    _case(customer)
+    with time_machine.travel(NOW, tick=False):
+        personalization_refresh()
+    for table in ("membership", "planassignment", "suggestion"):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT reasons FROM personalization_{table} WHERE customer_id = %s",
+                [customer.pk],
+            )
+            stored = " ".join(str(row[0]) for row in cursor.fetchall())
+        assert "hearing" not in stored and "large_print" not in stored, table
+    shown = personal_of(Customer.objects.get(pk=customer.pk))
+    assert shown is not None
+    with translation.override("en"):
+        said = [reason_text(r, ["hearing"]) for r in [{"rule": "accessibility"}]]
+    assert said == ["Needs: Hard of hearing"]
+    assert any("大字版" in " ".join(s.reasons) for s in shown.suggestions)
+
+
+def test_an_expired_suggestion_is_neither_shown_nor_taken(town):
+    with time_machine.travel(NOW, tick=False):
+        personalization_refresh()
+    fraud = Suggestion.objects.get(customer=town["senior"], action="fraud_awareness")
+    agent = User.objects.create(username="a1", role=Role.AGENT)
+    later = NOW + timedelta(days=31)
+    with time_machine.travel(later, tick=False):
+        shown = personal_of(Customer.objects.get(pk=town["senior"].pk))
+        assert shown is not None and not shown.suggestions
+        with pytest.raises(Conflict):
+            suggestion_decide(
+                suggestion_id=fraud.pk,
+                customer_id=town["senior"].pk,
+                outcome="accepted",
+                actor=agent,
+            )
+
+
+def test_an_old_life_event_makes_no_offer(migrated_data):
+    customer = _customer("C-OLDRET", birth_year=1940)
+    LifeEvent.objects.create(customer=customer, kind="retirement", occurred_on=date(2005, 3, 1))
+    consent_record(
+        customer=customer,
+        purpose="marketing",
+        granted=True,
+        source=ConsentSource.BRANCH,
+        actor=None,
+    )
+    _case(customer)
+    with time_machine.travel(NOW, tick=False):
+        personalization_refresh()
+    assert "retirement_planning" not in _actions(customer)
+    assert "new-retirees" not in _segments(customer)
+
+
+def test_consents_are_read_for_a_whole_bank_of_ids(migrated_data):
+    from bankdesk.customers.profile import customers_allowing
+
+    customer = _customer("C-MANY")
+    consent_record(
+        customer=customer,
+        purpose="marketing",
+        granted=True,
+        source=ConsentSource.BRANCH,
+        actor=None,
+    )
+    many = [*range(10_000_000, 10_050_000), customer.pk]
+    assert customers_allowing(many, "marketing") == {customer.pk}
+    assert len(customers_allowing(many, "service")) == len(many)
