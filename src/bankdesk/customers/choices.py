@@ -86,6 +86,7 @@ class ConsentSource(models.TextChoices):
     ONLINE = "online", _("In online banking")
     WECHAT = "wechat", _("On WeChat")
     ONBOARDING = "onboarding", _("At account opening")
+    LINK = "link", _("By the link in one of our messages")
 
 
 class LinkKind(models.TextChoices):

@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
-from bankdesk.console.words import error_text
+from bankdesk.customers.choices import ConsentPurpose, ConsentSource
+from bankdesk.customers.profile import consent_record
 from bankdesk.lib.errors import BankdeskError, Conflict, InvalidInput
 from bankdesk.lib.languages import Language, active_language
 from bankdesk.personalization.choices import EventKind, InvitationSkip, RegistrationStatus
@@ -104,7 +105,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
                 actor=user,
             )
         except BankdeskError as exc:
-            messages.error(request, error_text(exc))
+            messages.error(request, exc.message)  # said in the reader's words where raised
             status = 400
         else:
             messages.success(request, _("The event is created: add its sessions."))
@@ -244,7 +245,7 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
         try:
             anchor = _act(request, event, user)
         except BankdeskError as exc:
-            messages.error(request, error_text(exc))
+            messages.error(request, exc.message)  # said in the reader's words where raised
             status = 400
         else:
             return HttpResponseRedirect(f"{request.path}#{anchor}")
@@ -376,6 +377,16 @@ def _customer_act(
             text=request.POST.get("text", "")[:4000],
         )
         return _("Thank you for your feedback.")
+    if action == "no_more":
+        # The customer speaks for themselves here: no member of staff records it.
+        consent_record(
+            customer=invitation.customer,
+            purpose=ConsentPurpose.MARKETING,
+            granted=False,
+            source=ConsentSource.LINK,
+            actor=None,
+        )
+        return _("You will not be invited to our events again. You can change this at a branch.")
     raise InvalidInput(_("Unknown action."), field="action")
 
 

@@ -107,6 +107,34 @@ def test_a_customer_books_and_cancels_through_the_page(session, seniors, supervi
     assert client.post(url, {"action": "dance"}).status_code == 400
 
 
+def test_a_customer_asks_not_to_be_invited_again_from_the_page(crowd, session, supervisor):
+    from bankdesk.customers.models import Consent
+    from bankdesk.customers.profile import consent_allows
+    from bankdesk.security.models import AuditEntry
+
+    customer = crowd[0]
+    url = f"/e/{registration_link_token(invited(session, customer))}/"
+    client = Client()
+    assert "data-no-more" in client.get(url).content.decode()
+    done = client.post(url, {"action": "no_more"})
+    assert done.status_code == 200 and "不会再邀请您" in done.content.decode()
+    assert not consent_allows(customer.pk, "marketing")
+    said = Consent.objects.filter(customer=customer).order_by("-id").first()
+    assert said is not None
+    assert (said.granted, said.source, said.recorded_by_id) == (False, "link", None)
+    assert AuditEntry.objects.filter(action="customer.consent_withdrawn").exists()
+    other = session_add(
+        event=session.event,
+        starts_at=session.starts_at + timedelta(days=7),
+        ends_at=session.ends_at + timedelta(days=7),
+        place="东城支行",
+        capacity=5,
+        actor=supervisor,
+    )
+    invitations_send(session=other, actor=supervisor)
+    assert Invitation.objects.get(session=other, customer=customer).skipped == "no_consent"
+
+
 def test_the_page_offers_the_waitlist_when_the_seats_are_gone(crowd, session):
     book(session, crowd[0])
     book(session, crowd[1])
