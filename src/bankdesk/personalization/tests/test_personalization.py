@@ -341,26 +341,38 @@ def test_a_plan_routes_to_the_relationship_manager_and_raises_the_priority(town,
     assert second.priority == Priority.HIGH
 
 
-def test_a_manager_outside_the_plans_team_is_passed_over_for_the_team(
-    town, manager, complaint_team, make_staff
-):
-    """The plan names a team the manager is not in: the case goes to that team's people, and
-    case intake never fails for it."""
-    desk = make_staff("desk", Role.AGENT, [complaint_team])
-    User.objects.filter(pk=desk.pk).update(presence=Presence.AVAILABLE)
-    Customer.objects.filter(pk=town["rich"].pk).update(relationship_manager=manager)
-    ServicePlan.objects.filter(code="private-rm").update(team=complaint_team)
+def _working(make_staff, username: str, role: str, team) -> User:
+    person = make_staff(username, role, [team])
+    User.objects.filter(pk=person.pk).update(presence=Presence.AVAILABLE)
+    return person
+
+
+def _contact(customer: Customer, *, route: bool = True, **fields) -> Case:
+    """The segments worked out, then a call from the customer (routed unless told not to)."""
     with time_machine.travel(NOW, tick=False):
         personalization_refresh()
     case = case_create(
         subject="转账",
         channel="phone",
         actor=None,
-        customer=Customer.objects.get(pk=town["rich"].pk),
+        customer=Customer.objects.get(pk=customer.pk),
         text="请回电",
-        route=True,
+        route=route,
+        **fields,
     )
     case.refresh_from_db()
+    return case
+
+
+def test_a_manager_outside_the_plans_team_is_passed_over_for_the_team(
+    town, manager, complaint_team, make_staff
+):
+    """The plan names a team the manager is not in: the case goes to that team's people, and
+    case intake never fails for it."""
+    desk = _working(make_staff, "desk", Role.AGENT, complaint_team)
+    Customer.objects.filter(pk=town["rich"].pk).update(relationship_manager=manager)
+    ServicePlan.objects.filter(code="private-rm").update(team=complaint_team)
+    case = _contact(town["rich"])
     assert (case.team, case.assignee) == (complaint_team, desk)
 
 
@@ -369,22 +381,10 @@ def test_a_complaint_follows_the_complaint_rules_with_the_plans_priority(
 ):
     from bankdesk.tickets.routing_rules import routing_rule_create
 
-    officer = make_staff("officer", Role.COMPLAINT_OFFICER, [complaint_team])
-    User.objects.filter(pk=officer.pk).update(presence=Presence.AVAILABLE)
+    officer = _working(make_staff, "officer", Role.COMPLAINT_OFFICER, complaint_team)
     routing_rule_create(name="投诉", team=complaint_team, is_complaint=True, actor=None)
     Customer.objects.filter(pk=town["rich"].pk).update(relationship_manager=manager)
-    with time_machine.travel(NOW, tick=False):
-        personalization_refresh()
-    case = case_create(
-        subject="乱收费",
-        channel="phone",
-        actor=None,
-        customer=Customer.objects.get(pk=town["rich"].pk),
-        text="投诉",
-        route=True,
-        is_complaint=True,
-    )
-    case.refresh_from_db()
+    case = _contact(town["rich"], is_complaint=True)
     assert (case.team, case.assignee, case.priority) == (complaint_team, officer, Priority.HIGH)
 
 
@@ -392,34 +392,14 @@ def test_routing_says_why_the_plan_chose(town, manager):
     from bankdesk.tickets.routing import case_route
 
     Customer.objects.filter(pk=town["rich"].pk).update(relationship_manager=manager)
-    with time_machine.travel(NOW, tick=False):
-        personalization_refresh()
-    case = case_create(
-        subject="转账",
-        channel="phone",
-        actor=None,
-        customer=Customer.objects.get(pk=town["rich"].pk),
-        text="请回电",
-    )
-    outcome = case_route(case=case, actor=None)
+    outcome = case_route(case=_contact(town["rich"], route=False), actor=None)
     assert (outcome.assignee, outcome.reason) == (manager, RoutingReason.SERVICE_PLAN)
 
 
 def test_a_plan_with_a_team_routes_there(town, general_team, make_staff):
-    member = make_staff("desk", Role.AGENT, [general_team])
-    User.objects.filter(pk=member.pk).update(presence=Presence.AVAILABLE)
+    member = _working(make_staff, "desk", Role.AGENT, general_team)
     ServicePlan.objects.filter(code="elderly-friendly").update(team=general_team)
-    with time_machine.travel(NOW, tick=False):
-        personalization_refresh()
-    case = case_create(
-        subject="养老金",
-        channel="phone",
-        actor=None,
-        customer=Customer.objects.get(pk=town["senior"].pk),
-        text="你好",
-        route=True,
-    )
-    case.refresh_from_db()
+    case = _contact(town["senior"])
     assert (case.team, case.assignee) == (general_team, member)
 
 
