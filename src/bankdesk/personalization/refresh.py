@@ -20,10 +20,8 @@ Suggestions the customer's consents do not allow are never made.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import islice
 
 import numpy as np
 from django.db import transaction
@@ -31,6 +29,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from bankdesk.customers.profile import customers_allowing
+from bankdesk.lib.iterables import batched
 from bankdesk.personalization.actions import ACTIONS
 from bankdesk.personalization.choices import SegmentKind, SuggestionStatus
 from bankdesk.personalization.models import (
@@ -67,12 +66,6 @@ class Counts:
     per_segment: dict[str, int] = field(default_factory=dict)
 
 
-def _batches(items: Iterable[Profile]) -> Iterator[list[Profile]]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, BATCH)):
-        yield batch
-
-
 def personalization_refresh(*, now: datetime | None = None) -> Counts:
     """Bring every real customer's segments, plan and suggestions up to date."""
     now = now or timezone.now()
@@ -85,7 +78,7 @@ def personalization_refresh(*, now: datetime | None = None) -> Counts:
     every_rule = set(Segment.objects.filter(kind=SegmentKind.RULE).values_list("pk", flat=True))
     ids: list[int] = []
     rows: list[list[float]] = []
-    for batch in _batches(profiles(now=now)):
+    for batch in batched(profiles(now=now), BATCH):
         wanted: Wanted = defaultdict(dict)
         for profile in batch:
             for segment in rules:

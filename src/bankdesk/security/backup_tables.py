@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
-from itertools import islice
-from typing import Any, TypeVar
+from typing import Any
 
 from django.apps import apps
 from django.core import serializers
@@ -24,6 +23,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.models import Model
 from django.db.models.sql import InsertQuery
 
+from bankdesk.lib.iterables import batched
 from bankdesk.security.backup_archive import BackupUnreadable
 from bankdesk.security.fields import EncryptedTextField
 
@@ -66,14 +66,6 @@ SERIALISE_BATCH = 200
 PART_BYTES = 4 << 20
 PART_ROWS = 20_000
 INSERT_BATCH = 500
-
-T = TypeVar("T")
-
-
-def _batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
 
 
 def _dependencies(model: type[Model], scope: set[type[Model]]) -> set[type[Model]]:
@@ -131,7 +123,7 @@ def table_rows_dump(model: type[Model], *, using: str) -> Iterator[tuple[bytes, 
     rows = model._base_manager.using(using).order_by("pk").iterator(chunk_size=2000)
     part = bytearray()
     count = 0
-    for batch in _batched(rows, SERIALISE_BATCH):
+    for batch in batched(rows, SERIALISE_BATCH):
         for record in serializer.serialize(batch, fields=fields):
             part += json.dumps(
                 record, cls=_RowEncoder, ensure_ascii=False, separators=(",", ":")
@@ -165,7 +157,7 @@ def table_rows_load(model: type[Model], content: bytes, *, using: str) -> int:
             setattr(obj, field.attname, field.seal(getattr(obj, field.attname), pk=obj.pk))
     connection = connections[using]
     size = max(1, min(INSERT_BATCH, connection.ops.bulk_batch_size(fields, objects)))
-    for batch in _batched(objects, size):
+    for batch in batched(objects, size):
         query = InsertQuery(model)
         query.insert_values(fields, batch, raw=True)
         query.get_compiler(using=using).execute_sql(returning_fields=None)
