@@ -22,14 +22,13 @@ from bankdesk.sla.choices import ClockStatus, EscalationAction, Threshold
 from bankdesk.sla.models import SlaAlert, SlaClock, SlaEscalation, SlaFiring
 from bankdesk.staff.choices import Role
 from bankdesk.staff.models import User
-from bankdesk.tickets.choices import CaseStatus, Priority
+from bankdesk.tickets.choices import PRIORITY_ORDER, CaseStatus, priority_at_least
 from bankdesk.tickets.services import case_assign, case_priority_change
 
 logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 5000
 FIRING_BATCH = 200
-PRIORITY_ORDER: list[str] = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT]
 
 
 @dataclass(frozen=True)
@@ -129,8 +128,7 @@ def sla_sweep(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> Sweep
 
 def _raised(current: str, floor: str) -> str:
     step_up = PRIORITY_ORDER[min(PRIORITY_ORDER.index(current) + 1, len(PRIORITY_ORDER) - 1)]
-    wanted = floor or step_up
-    return max(current, wanted, key=lambda priority: PRIORITY_ORDER.index(priority))
+    return priority_at_least(current, floor or step_up)
 
 
 def _supervisors_for(team_id: int | None) -> list[User]:

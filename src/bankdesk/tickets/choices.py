@@ -35,6 +35,19 @@ class Priority(models.TextChoices):
     URGENT = "urgent", _("Urgent")
 
 
+# Least urgent first.
+PRIORITY_ORDER: tuple[str, ...] = tuple(Priority.values)
+
+
+def priority_at_least(current: str, floor: str) -> str:
+    """The more urgent of the two (the other when one is empty or unknown)."""
+    if floor not in PRIORITY_ORDER:
+        return current
+    if current not in PRIORITY_ORDER:
+        return floor
+    return max(current, floor, key=PRIORITY_ORDER.index)
+
+
 class Direction(models.TextChoices):
     INBOUND = "inbound", _("From customer")
     OUTBOUND = "outbound", _("To customer")

@@ -19,7 +19,12 @@ from django.db.models import OuterRef, Q
 
 from bankdesk.staff.choices import Presence, Role, SkillKind
 from bankdesk.staff.models import ChannelCapacity, Team, User
-from bankdesk.tickets.choices import CaseStatus, Priority, RoutingReason, RoutingStrategy
+from bankdesk.tickets.choices import (
+    CaseStatus,
+    RoutingReason,
+    RoutingStrategy,
+    priority_at_least,
+)
 from bankdesk.tickets.errors import CaseClosed
 from bankdesk.tickets.models import Case, RoutingRule
 from bankdesk.tickets.recusal import recused_staff
@@ -50,9 +55,6 @@ class Preference:
     person: User | None = None
     team: Team | None = None
     priority: str = ""
-
-
-PRIORITY_RANK = {priority: rank for rank, priority in enumerate(Priority.values)}
 
 
 @dataclass(frozen=True)
@@ -184,10 +186,10 @@ def case_route(*, case: Case, actor: User | None) -> RoutingOutcome:
     outcome = (_preferred(case, wish, actor) if wish is not None else None) or _by_rule(case, actor)
     if wish is not None and wish.priority:
         # Last, once the case has its queue: the case row is locked after the people.
-        floor = wish.priority
-        current = Case.objects.filter(pk=case.pk).values_list("priority", flat=True).first()
-        if PRIORITY_RANK[floor] > PRIORITY_RANK.get(current or "", 0):
-            case_priority_change(case=case, priority=floor, actor=actor)
+        current = Case.objects.filter(pk=case.pk).values_list("priority", flat=True).first() or ""
+        raised = priority_at_least(current, wish.priority)
+        if raised != current:
+            case_priority_change(case=case, priority=raised, actor=actor)
     return outcome
 
 
