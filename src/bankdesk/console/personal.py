@@ -22,9 +22,10 @@ from django.views.decorators.http import require_GET, require_POST
 from bankdesk.console.words import error_text
 from bankdesk.customers.access import access_customer_by_id
 from bankdesk.lib.errors import BankdeskError, NotFound
+from bankdesk.lib.languages import named_in
 from bankdesk.personalization.choices import SuggestionStatus
 from bankdesk.personalization.models import Segment, ServicePlan
-from bankdesk.personalization.segments import reason_text, rule_text, said
+from bankdesk.personalization.segments import reason_text, rule_text
 from bankdesk.personalization.selectors import (
     Personal,
     coverage_at,
@@ -113,7 +114,7 @@ def personal_overview(request: HttpRequest) -> HttpResponse:
         segments.append(
             {
                 "segment": segment,
-                "name": said(segment.name, segment.name_en),
+                "name": named_in(segment.name, segment.name_en),
                 "members": segment.members,
                 "rule": _rule_text(segment),
                 "example": [reason_text(r) for r in example.reasons] if example else [],
@@ -122,9 +123,9 @@ def personal_overview(request: HttpRequest) -> HttpResponse:
     plans = [
         {
             "plan": plan,
-            "name": said(plan.name, plan.name_en),
-            "segment": said(plan.segment.name, plan.segment.name_en),
-            "guidance": said(plan.guidance, plan.guidance_en),
+            "name": named_in(plan.name, plan.name_en),
+            "segment": named_in(plan.segment.name, plan.segment.name_en),
+            "guidance": named_in(plan.guidance, plan.guidance_en),
             "customers": plan.current,
         }
         for plan in ServicePlan.objects.select_related("segment", "team").annotate(

@@ -19,3 +19,10 @@ def active_language() -> str:
     if code in {"zh-hant", "zh-tw", "zh-hk", "zh-mo"}:
         return Language.ZH_HANT
     return Language.ZH_HANS
+
+
+def named_in(name: str, name_en: str, language: str | None = None) -> str:
+    """A name kept in Chinese and English, in `language` (the page's when not given): English
+    where there is an English one, else the Chinese."""
+    english = (language or active_language()) == Language.EN
+    return name_en if english and name_en else name

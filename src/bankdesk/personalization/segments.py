@@ -34,7 +34,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from bankdesk.customers.choices import AccessibilityNeed, HoldingKind, LifeEventKind, Tier
@@ -386,12 +385,6 @@ def rule_text(rule: dict[str, Any]) -> str:
         elif key in numbers:
             parts.append(numbers[key]() % {"n": value})
     return "; ".join(parts)
-
-
-def said(name: str, name_en: str) -> str:
-    """A name kept in Chinese and English, in the active language (Chinese when there is no
-    English one)."""
-    return name_en if (get_language() or "").startswith("en") and name_en else name
 
 
 def cluster_segments() -> list[Segment]:

@@ -24,11 +24,12 @@ from django.utils import timezone
 
 from bankdesk.customers.models import Customer
 from bankdesk.customers.profile import customers_allowing
+from bankdesk.lib.languages import named_in
 from bankdesk.personalization.actions import BY_CODE, Action
 from bankdesk.personalization.choices import SuggestionStatus
 from bankdesk.personalization.models import Membership, PlanAssignment, Suggestion
 from bankdesk.personalization.plans import plan_of
-from bankdesk.personalization.segments import reason_text, said
+from bankdesk.personalization.segments import reason_text
 from bankdesk.tickets.models import Case
 
 ACTIVE_WINDOW = timedelta(days=365)
@@ -153,8 +154,8 @@ def personal_of(customer: Customer | None) -> Personal | None:
     current = plan_of(customer.pk)
     if current is not None:
         plan = current.plan
-        shown.plan_name = said(plan.name, plan.name_en)
-        shown.guidance = said(plan.guidance, plan.guidance_en)
+        shown.plan_name = named_in(plan.name, plan.name_en)
+        shown.guidance = named_in(plan.guidance, plan.guidance_en)
         shown.plan_reasons = [reason_text(r, needs) for r in current.reasons if "segment" not in r]
     for membership in Membership.objects.filter(
         customer=customer, segment__is_active=True
@@ -162,7 +163,7 @@ def personal_of(customer: Customer | None) -> Personal | None:
         segment = membership.segment
         shown.segments.append(
             (
-                said(segment.name, segment.name_en),
+                named_in(segment.name, segment.name_en),
                 [reason_text(r, needs) for r in membership.reasons],
             )
         )
