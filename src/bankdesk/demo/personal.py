@@ -28,13 +28,15 @@ from bankdesk.intake.choices import OutboxStatus
 from bankdesk.intake.models import OutboxMessage
 from bankdesk.lib.errors import BankdeskError
 from bankdesk.personalization.choices import EventKind, SuggestionStatus
+from bankdesk.personalization.event_links import (
+    registration_link_token,
+)
 from bankdesk.personalization.events import (
     attendance_mark,
     event_create,
     feedback_give,
     invitations_send,
     register,
-    registration_link_token,
     session_add,
 )
 from bankdesk.personalization.models import (

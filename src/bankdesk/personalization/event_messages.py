@@ -20,6 +20,7 @@ from bankdesk.lib.channels import Channel
 from bankdesk.lib.errors import InvalidInput
 from bankdesk.lib.languages import Language
 from bankdesk.lib.quiet_hours import survey_quiet_hours
+from bankdesk.personalization.event_links import event_title, registration_link
 from bankdesk.personalization.models import EventSession, Invitation
 
 logger = logging.getLogger(__name__)
@@ -97,9 +98,6 @@ def customer_notify(
 ) -> bool:
     """Queue one message to the customer about the session, in their language, to leave once
     quiet hours allow; False when there is no channel to reach them on."""
-    # Here, not at the top: events.py imports this module for its services.
-    from bankdesk.personalization.events import event_title, registration_link
-
     reach = reach or customer_reach(customer)
     if reach is None:
         logger.info("customer %s: no channel for a %s message", customer.pk, kind)

@@ -26,17 +26,19 @@ from bankdesk.customers.profile import consent_record
 from bankdesk.lib.errors import BankdeskError, Conflict, InvalidInput
 from bankdesk.lib.languages import Language, active_language
 from bankdesk.personalization.choices import EventKind, InvitationSkip, RegistrationStatus
+from bankdesk.personalization.event_links import (
+    EventLinkInvalid,
+    LinkProblem,
+    event_title,
+    invitation_open,
+)
 from bankdesk.personalization.events import (
     FEEDBACK_SCALE,
     LIVE,
     SEATED,
-    EventLinkInvalid,
-    LinkProblem,
     attendance_mark,
     event_create,
-    event_title,
     feedback_give,
-    invitation_open,
     invitations_send,
     register,
     registration_cancel,

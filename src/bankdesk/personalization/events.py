@@ -15,11 +15,9 @@ sessions at overlapping times (checked under the customer's row lock), and a ses
 are counted under its row lock, so two customers after the last seat get one seat and one
 place on the waitlist.
 
-A link names its invitation and the invitation's own secret, signed with the site's key
-(salted for this use); it opens the session's page until LINK_DAYS_AFTER days after the
-session ends. A forged or expired link changes nothing.
-
-The messages themselves (their wording, the channel each goes on) are in event_messages.py.
+The link (event_links.py) names its invitation and the invitation's own secret, signed with
+the site's key; a forged or expired one changes nothing. The messages themselves (their
+wording, the channel each goes on) are in event_messages.py.
 """
 
 from __future__ import annotations
@@ -30,9 +28,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core import signing
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -40,11 +36,16 @@ from bankdesk.customers.choices import ConsentPurpose
 from bankdesk.customers.models import Customer
 from bankdesk.customers.profile import customers_allowing
 from bankdesk.lib.errors import Conflict, InvalidInput
-from bankdesk.lib.languages import Language
 from bankdesk.lib.quiet_hours import survey_quiet_hours
 from bankdesk.lib.redaction import redact_authentication_data
 from bankdesk.lib.text import is_unusable, one_line
 from bankdesk.personalization.choices import EventKind, InvitationSkip, RegistrationStatus
+from bankdesk.personalization.event_links import (
+    EventLinkInvalid,
+    LinkProblem,
+    event_title,
+    invitation_open,
+)
 from bankdesk.personalization.event_messages import customer_notify, customer_reach
 from bankdesk.personalization.models import (
     CustomerEvent,
@@ -57,8 +58,6 @@ from bankdesk.personalization.models import (
 from bankdesk.security.audit import audit_record
 from bankdesk.staff.models import User
 
-LINK_SALT = "bankdesk.personalization.event-link"
-LINK_DAYS_AFTER = 30
 CAPACITY_MAX = 10_000
 TITLE_MAX = 200
 PLACE_MAX = 200
@@ -75,12 +74,6 @@ SEATED = (RegistrationStatus.REGISTERED, RegistrationStatus.ATTENDED, Registrati
 
 # Members looked at by one round of invitations (about seven statements each).
 INVITE_ROUND = 2000
-
-
-class EventLinkInvalid(InvalidInput):
-    """A registration link that is forged, damaged or expired."""
-
-    code = "event_link_invalid"
 
 
 @dataclass(frozen=True)
@@ -230,11 +223,6 @@ def session_add(
     return session
 
 
-def event_title(event: CustomerEvent, language: str) -> str:
-    """The event's title in the reader's language (English where there is an English one)."""
-    return event.title_en if language == Language.EN and event.title_en else event.title
-
-
 # --- invitations and the link ------------------------------------------------------------------
 
 
@@ -314,62 +302,6 @@ def invitations_send(
         actor=actor, action="event.invitations_sent", target=locked, fields=["invitations"]
     )
     return InvitationCounts(**counts, already_invited=len(members & invited_before), remaining=left)
-
-
-def registration_link_token(invitation: Invitation) -> str:
-    return signing.dumps([invitation.pk, invitation.nonce], salt=LINK_SALT)
-
-
-def registration_link(invitation: Invitation) -> str:
-    path = reverse("personalization:event_page", args=[registration_link_token(invitation)])
-    return f"{settings.BANKDESK_PUBLIC_URL}{path}"
-
-
-class LinkProblem:
-    FORGED = "forged"
-    EXPIRED = "expired"
-
-
-@dataclass(frozen=True)
-class InvitationState:
-    """What a link opens: its invitation (None when forged), the customer's registration for
-    the session (their current one, None before they register) and what stands in the way
-    (None: the page may be used)."""
-
-    invitation: Invitation | None
-    registration: Registration | None
-    problem: str | None
-
-
-def _registration(invitation: Invitation) -> Registration | None:
-    return (
-        Registration.objects.filter(
-            session_id=invitation.session_id, customer_id=invitation.customer_id
-        )
-        .order_by("-created_at", "-id")
-        .first()
-    )
-
-
-def invitation_open(token: str, *, now: datetime | None = None) -> InvitationState:
-    now = now or timezone.now()
-    try:
-        invitation_id, nonce = signing.loads(token, salt=LINK_SALT)
-    except (signing.BadSignature, ValueError, TypeError):
-        return InvitationState(None, None, LinkProblem.FORGED)
-    invitation = (
-        Invitation.objects.select_related("session", "session__event", "customer")
-        .filter(pk=invitation_id, nonce=nonce, skipped="")
-        .first()
-        if isinstance(invitation_id, int) and isinstance(nonce, str)
-        else None
-    )
-    if invitation is None:
-        return InvitationState(None, None, LinkProblem.FORGED)
-    registration = _registration(invitation)
-    if invitation.session.ends_at + timedelta(days=LINK_DAYS_AFTER) <= now:
-        return InvitationState(invitation, registration, LinkProblem.EXPIRED)
-    return InvitationState(invitation, registration, None)
 
 
 # --- booking -----------------------------------------------------------------------------------

@@ -13,6 +13,9 @@ from bankdesk.customers.profile import consent_record
 from bankdesk.customers.services import IdentityInput, customer_create
 from bankdesk.intake.models import OutboxMessage
 from bankdesk.lib.errors import Conflict, InvalidInput
+from bankdesk.personalization.event_links import (
+    registration_link_token,
+)
 from bankdesk.personalization.events import (
     InvitationCounts,
     attendance_mark,
@@ -20,7 +23,6 @@ from bankdesk.personalization.events import (
     feedback_give,
     invitations_send,
     registration_cancel,
-    registration_link_token,
     reminders_send,
     session_add,
     session_cancel,

@@ -12,11 +12,13 @@ import time_machine
 from django.utils import timezone
 
 from bankdesk.conftest import Authenticator, browser_sign_in, off_the_browser_thread, screenshot
+from bankdesk.personalization.event_links import (
+    registration_link_token,
+)
 from bankdesk.personalization.events import (
     event_create,
     invitations_send,
     register,
-    registration_link_token,
     session_add,
 )
 from bankdesk.personalization.models import CustomerEvent, Invitation, Registration, Segment

@@ -12,16 +12,18 @@ from django.test import Client
 
 from bankdesk.conftest import sign_in_with_second_factor
 from bankdesk.lib.errors import InvalidInput
-from bankdesk.personalization.events import (
+from bankdesk.personalization.event_links import (
     LINK_SALT,
     EventLinkInvalid,
+    invitation_open,
+    registration_link_token,
+)
+from bankdesk.personalization.events import (
     attendance_mark,
     event_create,
     feedback_give,
-    invitation_open,
     invitations_send,
     register,
-    registration_link_token,
     session_add,
 )
 from bankdesk.personalization.models import (
