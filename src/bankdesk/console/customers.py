@@ -5,11 +5,11 @@ customer it turned out to be."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -38,7 +38,6 @@ from bankdesk.customers.profile import (
     Preferences,
     consent_record,
     consents_now,
-    customer_birth_year_set,
     customer_links,
     customer_preferences_set,
     life_event_record,
@@ -128,9 +127,7 @@ def _page(
     revealed: dict[str, list[str]] | None = None,
     reveal: RevealForm | None = None,
     merge: MergeForm | None = None,
-    preferences: PreferencesForm | None = None,
-    consent: ConsentForm | None = None,
-    life_event: LifeEventForm | None = None,
+    given: dict[str, forms.Form] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     user = request_staff(request)
@@ -181,9 +178,11 @@ def _page(
         "reveal_form": reveal or RevealForm(),
         "merge_form": merge or MergeForm(),
         "can_change": user.has_perm("customers.change_customer"),
-        "preferences_form": preferences or PreferencesForm(initial=_preferences(customer)),
-        "consent_form": consent or ConsentForm(),
-        "life_event_form": life_event or LifeEventForm(),
+        # A form sent back as it was typed, with its errors; the others fresh.
+        "preferences_form": PreferencesForm(initial=_preferences(customer)),
+        "consent_form": ConsentForm(),
+        "life_event_form": LifeEventForm(),
+        **{f"{slot}_form": form for slot, form in (given or {}).items()},
         **_profile(customer, user),
     }
     return render(request, "console/customer.html", context, status=status)
@@ -324,77 +323,79 @@ def _done(customer: Customer, text: str, request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(reverse("console:customer", args=[customer.pk]))
 
 
+def _recorded(
+    request: HttpRequest,
+    customer_id: int,
+    form_class: type[forms.Form],
+    slot: str,
+    refused: str,
+    save: Callable[[Customer, dict[str, Any], Any], object],
+    done: str,
+) -> HttpResponse:
+    """One of the 360's forms: checked, handed to its service, the page again on a refusal
+    (the form as typed, the reason said), else back to the page with `done` said."""
+    customer, user = _changer(request, customer_id)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        messages.error(request, refused)
+        return _page(request, customer, given={slot: form}, status=400)
+    try:
+        save(customer, form.cleaned_data, user)
+    except BankdeskError as exc:
+        messages.error(request, error_text(exc))
+        return _page(request, customer, given={slot: form}, status=exc.status)
+    return _done(customer, done, request)
+
+
 @require_POST
 @mfa_required
 def customer_preferences_view(request: HttpRequest, customer_id: int) -> HttpResponse:
-    customer, user = _changer(request, customer_id)
-    form = PreferencesForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Check the preferences: some are not valid."))
-        return _page(request, customer, preferences=form, status=400)
-    data = form.cleaned_data
-    try:
-        # Both or neither: a year refused takes the preferences back with it.
-        with transaction.atomic():
-            _preferences_save(customer, data, user)
-    except BankdeskError as exc:
-        messages.error(request, error_text(exc))
-        return _page(request, customer, preferences=form, status=exc.status)
-    return _done(customer, _("Preferences saved."), request)
-
-
-def _preferences_save(customer: Customer, data: dict[str, Any], user: Any) -> None:
-    customer_preferences_set(
-        customer=customer,
-        preferences=Preferences(
-            language=data["preferred_language"],
-            channel=data["preferred_channel"],
-            contact_from=data["contact_from"],
-            contact_until=data["contact_until"],
-            accessibility=tuple(data["accessibility"]),
-            dialect=data["dialect"],
+    return _recorded(
+        request,
+        customer_id,
+        PreferencesForm,
+        "preferences",
+        _("Check the preferences: some are not valid."),
+        lambda customer, data, user: customer_preferences_set(
+            customer=customer,
+            preferences=Preferences(
+                language=data["preferred_language"],
+                channel=data["preferred_channel"],
+                contact_from=data["contact_from"],
+                contact_until=data["contact_until"],
+                accessibility=tuple(data["accessibility"]),
+                dialect=data["dialect"],
+                birth_year=data["birth_year"],
+            ),
+            actor=user,
         ),
-        actor=user,
+        _("Preferences saved."),
     )
-    if data["birth_year"] != customer.birth_year:
-        customer_birth_year_set(customer=customer, year=data["birth_year"], actor=user)
 
 
 @require_POST
 @mfa_required
 def customer_consent_view(request: HttpRequest, customer_id: int) -> HttpResponse:
-    customer, user = _changer(request, customer_id)
-    form = ConsentForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Say which consent, whether it is given, and where."))
-        return _page(request, customer, consent=form, status=400)
-    data = form.cleaned_data
-    consent_record(
-        customer=customer,
-        purpose=data["purpose"],
-        granted=data["granted"],
-        source=data["source"],
-        actor=user,
+    return _recorded(
+        request,
+        customer_id,
+        ConsentForm,
+        "consent",
+        _("Say which consent, whether it is given, and where."),
+        lambda customer, data, user: consent_record(customer=customer, actor=user, **data),
+        _("Consent recorded."),
     )
-    return _done(customer, _("Consent recorded."), request)
 
 
 @require_POST
 @mfa_required
 def customer_life_event_view(request: HttpRequest, customer_id: int) -> HttpResponse:
-    customer, user = _changer(request, customer_id)
-    form = LifeEventForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Give the life event and its date."))
-        return _page(request, customer, life_event=form, status=400)
-    try:
-        life_event_record(
-            customer=customer,
-            kind=form.cleaned_data["kind"],
-            occurred_on=form.cleaned_data["occurred_on"],
-            actor=user,
-        )
-    except BankdeskError as exc:
-        messages.error(request, error_text(exc))
-        return _page(request, customer, life_event=form, status=exc.status)
-    return _done(customer, _("Life event recorded."), request)
+    return _recorded(
+        request,
+        customer_id,
+        LifeEventForm,
+        "life_event",
+        _("Give the life event and its date."),
+        lambda customer, data, user: life_event_record(customer=customer, actor=user, **data),
+        _("Life event recorded."),
+    )

@@ -48,6 +48,7 @@ class Preferences:
     contact_until: time | None
     accessibility: tuple[str, ...]
     dialect: str
+    birth_year: int | None = None
 
 
 def _choice(value: str, allowed: Iterable[str], field: str) -> None:
@@ -60,7 +61,7 @@ def _choice(value: str, allowed: Iterable[str], field: str) -> None:
 def customer_preferences_set(
     *, customer: Customer, preferences: Preferences, actor: User | None
 ) -> Customer:
-    """Replace the customer's preferences, all of them at once."""
+    """Replace the customer's preferences (and year of birth), all of them at once."""
     _choice(preferences.language, Language.values, "preferred_language")
     if preferences.channel:
         _choice(preferences.channel, Channel.values, "preferred_channel")
@@ -74,12 +75,18 @@ def customer_preferences_set(
             code="contact_hours_half",
             field="contact_from",
         )
+    year = preferences.birth_year
+    if year is not None and not BIRTH_YEAR_MIN <= year <= timezone.localdate().year:
+        raise InvalidInput(
+            "that is not a year of birth", code="birth_year_invalid", field="birth_year"
+        )
     locked = Customer.objects.select_for_update().get(pk=customer.pk)
     locked.preferred_language = preferences.language
     locked.preferred_channel = preferences.channel
     locked.contact_from, locked.contact_until = preferences.contact_from, preferences.contact_until
     locked.dialect = preferences.dialect
     locked.accessibility = ",".join(dict.fromkeys(preferences.accessibility))
+    locked.birth_year = year
     locked.save()
     audit_record(
         actor=actor,
@@ -92,21 +99,10 @@ def customer_preferences_set(
             "contact_until",
             "dialect",
             "accessibility",
+            "birth_year",
         ],
     )
     return locked
-
-
-@transaction.atomic
-def customer_birth_year_set(*, customer: Customer, year: int | None, actor: User | None) -> None:
-    if year is not None and not BIRTH_YEAR_MIN <= year <= timezone.localdate().year:
-        raise InvalidInput(
-            "that is not a year of birth", code="birth_year_invalid", field="birth_year"
-        )
-    Customer.objects.filter(pk=customer.pk).update(birth_year=year)
-    audit_record(
-        actor=actor, action="customer.birth_year_set", target=customer, fields=["birth_year"]
-    )
 
 
 @transaction.atomic
