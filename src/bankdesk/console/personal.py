@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Count, Q
+from django.db.models import Count, JSONField, OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -24,7 +24,7 @@ from bankdesk.customers.access import access_customer_by_id
 from bankdesk.lib.errors import BankdeskError, NotFound
 from bankdesk.lib.languages import named_in
 from bankdesk.personalization.choices import SuggestionStatus
-from bankdesk.personalization.models import Segment, ServicePlan
+from bankdesk.personalization.models import Membership, Segment, ServicePlan
 from bankdesk.personalization.segments import reason_text, rule_text
 from bankdesk.personalization.selectors import (
     Personal,
@@ -108,18 +108,21 @@ def personal_overview(request: HttpRequest) -> HttpResponse:
     if not user.has_perm("personalization.view_personalization"):
         raise Http404
     now = timezone.now()
-    segments = []
-    for segment in Segment.objects.annotate(members=Count("memberships")).order_by("kind", "code"):
-        example = segment.memberships.order_by("since", "id").first()
-        segments.append(
-            {
-                "segment": segment,
-                "name": named_in(segment.name, segment.name_en),
-                "members": segment.members,
-                "rule": _rule_text(segment),
-                "example": [reason_text(r) for r in example.reasons] if example else [],
-            }
-        )
+    # The reasons of each segment's longest-standing member, read with the segments.
+    first_reasons = Membership.objects.filter(segment=OuterRef("pk")).order_by("since", "id")
+    segments = [
+        {
+            "segment": segment,
+            "name": named_in(segment.name, segment.name_en),
+            "members": segment.members,
+            "rule": _rule_text(segment),
+            "example": [reason_text(r) for r in segment.example or []],
+        }
+        for segment in Segment.objects.annotate(
+            members=Count("memberships"),
+            example=Subquery(first_reasons.values("reasons")[:1], output_field=JSONField()),
+        ).order_by("kind", "code")
+    ]
     plans = [
         {
             "plan": plan,
