@@ -54,6 +54,7 @@ from bankdesk.tickets.access import cases_visible_to
 from bankdesk.tickets.timeline import customer_timeline
 
 TIMELINE_SHOWN = 50
+AFTER_RESOLUTION_SHOWN = 10
 CASES_SHOWN = 20
 DIALOGUES_SHOWN = 10
 
@@ -290,16 +291,7 @@ def _profile(customer: Customer, user: Any) -> dict[str, Any]:
             .select_related("case", "owner")
             .order_by("-received_at")[:CASES_SHOWN]
         ),
-        "follow_ups": list(
-            FollowUp.objects.filter(customer=customer, case__in=visible)
-            .select_related("case")
-            .order_by("-id")[:10]
-        ),
-        "surveys": list(
-            Survey.objects.filter(customer=customer, case__in=visible)
-            .select_related("case", "response")
-            .order_by("-id")[:10]
-        ),
+        "after_resolution": _after_resolution(customer, visible),
         "bookings": list(
             Registration.objects.filter(customer=customer)
             .select_related("session", "session__event")
@@ -308,6 +300,22 @@ def _profile(customer: Customer, user: Any) -> dict[str, Any]:
         "personal": personal_panel(customer, user),
         "can_decide": user.has_perm("personalization.decide_suggestion"),
     }
+
+
+def _after_resolution(customer: Customer, visible: Any) -> list[dict[str, Any]]:
+    """One line per resolved case: its follow-up call and its survey, newest case first."""
+    rows: dict[int, dict[str, Any]] = {}
+    follow_ups = FollowUp.objects.filter(customer=customer, case__in=visible)
+    for follow_up in follow_ups.select_related("case").order_by("-case_id")[
+        :AFTER_RESOLUTION_SHOWN
+    ]:
+        rows.setdefault(follow_up.case_id, {"case": follow_up.case})["follow_up"] = follow_up
+    surveys = Survey.objects.filter(customer=customer, case__in=visible)
+    for survey in surveys.select_related("case", "response").order_by("-case_id")[
+        :AFTER_RESOLUTION_SHOWN
+    ]:
+        rows.setdefault(survey.case_id, {"case": survey.case})["survey"] = survey
+    return [rows[pk] for pk in sorted(rows, reverse=True)][:AFTER_RESOLUTION_SHOWN]
 
 
 def _changer(request: HttpRequest, customer_id: int) -> tuple[Customer, Any]:

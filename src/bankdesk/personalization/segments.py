@@ -321,14 +321,22 @@ FEATURE_NAMES = {
 }
 
 
+def _figure(feature: str, value: float) -> str:
+    """A feature's value as people read it: a share in per cent, counts and ages whole, a
+    centre's fraction to one place."""
+    if feature == "digital_share":
+        return f"{round(100 * value)} %"
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
 def reason_text(reason: Reason, needs: Sequence[str] = ()) -> str:
     """One reason, said in the active language; `needs` are the customer's accessibility
     needs, which a reason never holds itself."""
     if "feature" in reason:
         return _("%(feature)s: %(value)s (the cluster's centre: %(centre)s)") % {
             "feature": FEATURE_NAMES[reason["feature"]](),
-            "value": reason["value"],
-            "centre": reason["centre"],
+            "value": _figure(reason["feature"], reason["value"]),
+            "centre": _figure(reason["feature"], reason["centre"]),
         }
     rule, value = reason.get("rule"), reason.get("value", "")
     texts: dict[str, Callable[[], str]] = {
