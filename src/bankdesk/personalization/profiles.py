@@ -28,8 +28,7 @@ class Profile:
     tier: str
     line: str  # the customer's business line (Customer.segment): retail, private banking …
     age: int | None
-    holding_kinds: Counter[str] = field(default_factory=Counter)
-    products: int = 0
+    holding_kinds: Counter[str] = field(default_factory=Counter)  # active holdings by kind
     contacts: Counter[str] = field(default_factory=Counter)  # cases by channel, last year
     complaints: int = 0
     life_events: dict[str, date] = field(default_factory=dict)  # kind → the latest
@@ -37,6 +36,11 @@ class Profile:
     has_relationship_manager: bool = False
     verified_phone: bool = False
     today: date = date.min  # the day the profile was read for
+
+    @property
+    def products(self) -> int:
+        """Active products held, of every kind."""
+        return sum(self.holding_kinds.values())
 
     @property
     def contact_count(self) -> int:
@@ -98,7 +102,6 @@ def profiles(
             customer_id__in=batch, status=HoldingStatus.ACTIVE
         ).values_list("customer_id", "kind"):
             found[customer_id].holding_kinds[kind] += 1
-            found[customer_id].products += 1
         for customer_id, channel, is_complaint in Case.objects.filter(
             customer_id__in=batch, created_at__gte=since, created_at__lt=now, merged_into=None
         ).values_list("customer_id", "channel", "is_complaint"):

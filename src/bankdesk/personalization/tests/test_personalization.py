@@ -434,7 +434,7 @@ def test_every_reason_an_action_gives_can_be_said():
     from bankdesk.personalization.profiles import Profile
 
     profile = Profile(
-        customer_id=1, tier="diamond", line="retail", age=70, products=4, today=date(2026, 11, 10)
+        customer_id=1, tier="diamond", line="retail", age=70, today=date(2026, 11, 10)
     )
     profile.contacts["phone"] = 3
     profile.complaints = 2
