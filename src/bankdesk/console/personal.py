@@ -113,7 +113,7 @@ def personal_overview(request: HttpRequest) -> HttpResponse:
     segments = [
         {
             "segment": segment,
-            "name": named_in(segment.name, segment.name_en),
+            "name": segment.shown_name(),
             "members": segment.members,
             "rule": _rule_text(segment),
             "example": [reason_text(r) for r in segment.example or []],
@@ -127,7 +127,7 @@ def personal_overview(request: HttpRequest) -> HttpResponse:
         {
             "plan": plan,
             "name": named_in(plan.name, plan.name_en),
-            "segment": named_in(plan.segment.name, plan.segment.name_en),
+            "segment": plan.segment.shown_name(),
             "guidance": named_in(plan.guidance, plan.guidance_en),
             "customers": plan.current,
         }

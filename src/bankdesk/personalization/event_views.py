@@ -137,7 +137,10 @@ def event_list(request: HttpRequest) -> HttpResponse:
             "shown": EVENTS_SHOWN,
             "may_run": may_run,
             "kinds": EventKind.choices,
-            "segments": Segment.objects.filter(is_active=True).order_by("kind", "code"),
+            # With how many customers each holds: whom an invitation round reaches.
+            "segments": Segment.objects.filter(is_active=True)
+            .annotate(members=Count("memberships"))
+            .order_by("kind", "code"),
             "given": given,
         },
         status=status,

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from bankdesk.customers.choices import ConsentPurpose
 from bankdesk.customers.models import Customer
 from bankdesk.lib.channels import Channel
+from bankdesk.lib.languages import named_in
 from bankdesk.personalization.choices import (
     EventKind,
     InvitationSkip,
@@ -53,6 +54,10 @@ class Segment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def shown_name(self) -> str:
+        """The name in the reader's language."""
+        return named_in(self.name, self.name_en)
 
 
 class Membership(models.Model):

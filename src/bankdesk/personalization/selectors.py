@@ -163,7 +163,7 @@ def personal_of(customer: Customer | None) -> Personal | None:
         segment = membership.segment
         shown.segments.append(
             (
-                named_in(segment.name, segment.name_en),
+                segment.shown_name(),
                 [reason_text(r, needs) for r in membership.reasons],
             )
         )
